@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// newFlags makes a flag set for a subcommand whose --help prints the usage
+// line, the description and every flag.
+func newFlags(c *cli, name, usage, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		w := c.stdout
+		fmt.Fprintf(w, "Usage: stockroom %s %s\n\n%s\n", name, usage, strings.TrimSpace(description))
+		var n int
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintf(w, "\nFlags:\n")
+			fs.SetOutput(w)
+			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
+		}
+	}
+	return fs
+}
+
+// parseFlags parses flags that may come before, between or after the
+// positional arguments (`approve --db x 12 13 --as ann`), and returns the
+// positional ones. `--` ends flag parsing.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, flag.ErrHelp
+			}
+			return nil, usageErrorf("%s: %v (see 'stockroom %s --help')", fs.Name(), err, fs.Name())
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// fs.Parse stops at "--" too; everything after it is positional.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// dbFlag adds the --db flag every store command takes.
+func dbFlag(c *cli, fs *flag.FlagSet) *string {
+	return fs.String("db", defaultDBPath(c.getenv), "path of the SQLite store (env STOCKROOM_DB)")
+}
+
+// defaultDBPath is $STOCKROOM_DB, or stockroom.db in the user's data folder
+// ($XDG_DATA_HOME/stockroom, ~/.local/share/stockroom).
+func defaultDBPath(getenv func(string) string) string {
+	if p := getenv("STOCKROOM_DB"); p != "" {
+		return p
+	}
+	dir := getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "stockroom.db"
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "stockroom", "stockroom.db")
+}

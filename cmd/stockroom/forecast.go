@@ -1,0 +1,10 @@
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+func runForecast(ctx context.Context, c *cli, args []string) error {
+	return errors.New("runForecast: not built yet")
+}
