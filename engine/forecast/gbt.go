@@ -1,0 +1,484 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+)
+
+// GBTConfig tunes the global gradient-boosted trees. Zero fields take the
+// defaults shown.
+type GBTConfig struct {
+	Trees        int     // boosting rounds (300)
+	LearningRate float64 // shrinkage (0.05)
+	Leaves       int     // leaves per tree, grown best-first (63)
+	MinLeaf      int     // minimum rows in a leaf (100)
+	Lambda       float64 // L2 penalty on leaf values (1)
+	Bins         int     // histogram bins per feature, ≤ 255 (63)
+	RowSample    float64 // fraction of rows per tree (0.5)
+	ColSample    float64 // fraction of features per tree (0.8)
+	// Objective is "poisson" (log link, the series level as offset),
+	// "tweedie" (same, variance power TweediePower) or "l2" (squared error
+	// on demand divided by the level).
+	Objective    string
+	TweediePower float64 // (1.2)
+	// MaxRows caps the training rows (sampled evenly); memory is about
+	// 5 bytes per row and feature.
+	MaxRows int // (600000)
+	// TrainPeriods is how far back from each series' cut-off training
+	// targets reach (730 daily, 156 weekly, 60 monthly periods).
+	TrainPeriods int
+	// LevelPower weights each training row by level^−LevelPower, so busy
+	// series do not drown out slow ones (0.5).
+	LevelPower float64
+}
+
+func (c GBTConfig) withDefaults() GBTConfig {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	deff := func(v *float64, d float64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Trees, 300)
+	deff(&c.LearningRate, 0.05)
+	def(&c.Leaves, 63)
+	def(&c.MinLeaf, 100)
+	deff(&c.Lambda, 1)
+	def(&c.Bins, 63)
+	c.Bins = min(c.Bins, 255)
+	deff(&c.RowSample, 0.5)
+	c.RowSample = math.Min(1, c.RowSample)
+	deff(&c.ColSample, 0.8)
+	c.ColSample = math.Min(1, c.ColSample)
+	if c.Objective == "" {
+		c.Objective = "poisson"
+	}
+	deff(&c.TweediePower, 1.2)
+	def(&c.MaxRows, 600000)
+	if c.LevelPower < 0 {
+		c.LevelPower = 0
+	} else if c.LevelPower == 0 {
+		c.LevelPower = 0.5
+	}
+	return c
+}
+
+// binned is a training matrix quantised to histogram bins, stored by
+// column. Bin 0 holds missing values.
+type binned struct {
+	rows, feats int
+	col         [][]uint8
+	edges       [][]float64 // per feature: value ≤ edges[b−1] falls in bin ≤ b
+	nbin        []int
+}
+
+// newBinned quantises raw row-major features (NaN = missing) into at most
+// nb bins per feature, with edges at quantiles of a sample.
+func newBinned(raw []float32, rows, feats, nb int, r *rand.Rand) *binned {
+	b := &binned{rows: rows, feats: feats, col: make([][]uint8, feats), edges: make([][]float64, feats), nbin: make([]int, feats)}
+	sampleN := min(rows, 50000)
+	sample := make([]int, sampleN)
+	for i := range sample {
+		if sampleN == rows {
+			sample[i] = i
+		} else {
+			sample[i] = r.IntN(rows)
+		}
+	}
+	vals := make([]float64, 0, sampleN)
+	for f := range feats {
+		vals = vals[:0]
+		for _, i := range sample {
+			if v := raw[i*feats+f]; !math.IsNaN(float64(v)) {
+				vals = append(vals, float64(v))
+			}
+		}
+		slices.Sort(vals)
+		b.edges[f] = binEdges(vals, nb-1)
+		b.nbin[f] = len(b.edges[f]) + 2
+		c := make([]uint8, rows)
+		e := b.edges[f]
+		for i := range rows {
+			c[i] = binOf(e, float64(raw[i*feats+f]))
+		}
+		b.col[f] = c
+	}
+	return b
+}
+
+// binEdges picks up to k−1 cut points between distinct sorted values.
+func binEdges(sorted []float64, k int) []float64 {
+	if len(sorted) == 0 {
+		return nil
+	}
+	distinct := slices.Compact(slices.Clone(sorted))
+	var edges []float64
+	if len(distinct) <= k {
+		for i := 0; i+1 < len(distinct); i++ {
+			edges = append(edges, (distinct[i]+distinct[i+1])/2)
+		}
+		return edges
+	}
+	n := len(sorted)
+	for j := 1; j < k; j++ {
+		i := j * n / k
+		if i <= 0 || i >= n {
+			continue
+		}
+		lo, hi := sorted[i-1], sorted[i]
+		if hi == lo {
+			// Cut just above a heavy value so it stays in one bin.
+			p, _ := slices.BinarySearch(distinct, lo)
+			if p+1 >= len(distinct) {
+				continue
+			}
+			hi = distinct[p+1]
+		}
+		e := (lo + hi) / 2
+		if len(edges) == 0 || e > edges[len(edges)-1] {
+			edges = append(edges, e)
+		}
+	}
+	return edges
+}
+
+// binOf maps a value to its bin: 0 for missing, 1… by edges.
+func binOf(edges []float64, v float64) uint8 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	i, _ := slices.BinarySearch(edges, v)
+	// BinarySearch finds the first edge ≥ v; a value equal to an edge
+	// belongs below it.
+	return uint8(i + 1)
+}
+
+// gbtNode is a tree node; leaves have feat < 0.
+type gbtNode struct {
+	feat        int32
+	bin         uint8   // rows with bin ≤ this go left
+	thr         float64 // the same split on raw values: v ≤ thr or NaN goes left
+	left, right int32
+	value       float64
+}
+
+type gbtTree []gbtNode
+
+func (t gbtTree) predictRaw(x []float32) float64 {
+	i := int32(0)
+	for {
+		n := &t[i]
+		if n.feat < 0 {
+			return n.value
+		}
+		v := x[n.feat]
+		if v != v || float64(v) <= n.thr {
+			i = n.left
+		} else {
+			i = n.right
+		}
+	}
+}
+
+func (t gbtTree) predictBinned(b *binned, row int) float64 {
+	i := int32(0)
+	for {
+		n := &t[i]
+		if n.feat < 0 {
+			return n.value
+		}
+		if b.col[n.feat][row] <= n.bin {
+			i = n.left
+		} else {
+			i = n.right
+		}
+	}
+}
+
+// gbt is a fitted ensemble. Predictions are on the link scale: add the
+// row's offset and apply the inverse link.
+type gbt struct {
+	trees []gbtTree
+	base  float64
+	obj   string
+}
+
+func (m *gbt) score(x []float32) float64 {
+	s := m.base
+	for _, t := range m.trees {
+		s += t.predictRaw(x)
+	}
+	return s
+}
+
+// gbtData is what the learner trains on.
+type gbtData struct {
+	x      *binned
+	y      []float64 // target (demand, or demand/level for l2)
+	w      []float64 // row weights
+	offset []float64 // link-scale offset (log level), 0 for l2
+}
+
+type leafState struct {
+	rows  []int32
+	hist  []float64 // feats × maxBin × 3 (g, h, count)
+	g, h  float64
+	gain  float64
+	feat  int
+	bin   int
+	node  int32
+	depth int
+}
+
+// trainGBT fits the ensemble. progress, if set, is told after each tree.
+func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed uint64, progress func()) (*gbt, error) {
+	x := d.x
+	n := x.rows
+	if n == 0 {
+		return nil, fmt.Errorf("gbt: no training rows")
+	}
+	r := rand.New(rand.NewPCG(seed, 0x9b7))
+	m := &gbt{obj: c.Objective}
+	// Base score: the weighted mean target on the link scale.
+	var sw, sy, so float64
+	for i := range n {
+		sw += d.w[i]
+		sy += d.w[i] * d.y[i]
+		so += d.w[i] * math.Exp(d.offset[i])
+	}
+	switch c.Objective {
+	case "l2":
+		m.base = sy / sw
+	default:
+		m.base = math.Log(math.Max(1e-9, sy) / math.Max(1e-9, so))
+	}
+	F := make([]float64, n)
+	for i := range F {
+		F[i] = m.base + d.offset[i]
+	}
+	g := make([]float64, n)
+	h := make([]float64, n)
+	maxBin := 0
+	for _, nb := range x.nbin {
+		maxBin = max(maxBin, nb)
+	}
+	hsize := x.feats * maxBin * 3
+	pool := sync.Pool{New: func() any { return make([]float64, hsize) }}
+	rowBuf := make([]int32, n)
+	feats := make([]int, 0, x.feats)
+	rho := c.TweediePower
+	for it := 0; it < c.Trees; it++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// Gradients and hessians of the loss at the current scores.
+		for i := range n {
+			w := d.w[i]
+			switch c.Objective {
+			case "l2":
+				g[i] = w * (F[i] - d.y[i])
+				h[i] = w
+			case "tweedie":
+				a := math.Exp((1 - rho) * F[i])
+				b := math.Exp((2 - rho) * F[i])
+				g[i] = w * (-d.y[i]*a + b)
+				h[i] = w * math.Max(1e-6, -(1-rho)*d.y[i]*a+(2-rho)*b)
+			default:
+				mu := math.Exp(F[i])
+				g[i] = w * (mu - d.y[i])
+				// LightGBM's max_delta_step trick: a floor on the hessian
+				// keeps leaves of near-zero rows from exploding.
+				h[i] = w * math.Max(mu, 1e-3) * math.Exp(0.7)
+			}
+		}
+		// Bagging and feature sampling.
+		rows := rowBuf[:0]
+		for i := range n {
+			if c.RowSample >= 1 || r.Float64() < c.RowSample {
+				rows = append(rows, int32(i))
+			}
+		}
+		feats = feats[:0]
+		for f := range x.feats {
+			if c.ColSample >= 1 || r.Float64() < c.ColSample {
+				feats = append(feats, f)
+			}
+		}
+		if len(feats) == 0 {
+			feats = append(feats, r.IntN(x.feats))
+		}
+		tree := growTree(x, g, h, rows, feats, c, maxBin, workers, &pool)
+		for i := range n {
+			F[i] += tree.predictBinned(x, i)
+		}
+		m.trees = append(m.trees, tree)
+		if progress != nil {
+			progress()
+		}
+	}
+	return m, nil
+}
+
+// growTree grows one tree best-first to c.Leaves leaves. Leaf values are
+// already multiplied by the learning rate.
+func growTree(x *binned, g, h []float64, rows []int32, feats []int, c GBTConfig, maxBin, workers int, pool *sync.Pool) gbtTree {
+	tree := gbtTree{{feat: -1}}
+	root := &leafState{rows: rows, node: 0}
+	root.hist = pool.Get().([]float64)
+	buildHist(x, g, h, rows, feats, maxBin, root.hist, workers)
+	for _, i := range rows {
+		root.g += g[i]
+		root.h += h[i]
+	}
+	bestSplit(x, root, feats, maxBin, c)
+	leaves := []*leafState{root}
+	for len(leaves) < c.Leaves {
+		bi := -1
+		for i, l := range leaves {
+			if l.gain > 0 && (bi < 0 || l.gain > leaves[bi].gain) {
+				bi = i
+			}
+		}
+		if bi < 0 {
+			break
+		}
+		p := leaves[bi]
+		col := x.col[p.feat]
+		// Partition rows in place: left block then right block, each kept
+		// in ascending order for cache-friendly histogram passes.
+		lrows, rrows := partition(p.rows, col, uint8(p.bin))
+		L := &leafState{rows: lrows, depth: p.depth + 1}
+		R := &leafState{rows: rrows, depth: p.depth + 1}
+		small, large := L, R
+		if len(rrows) < len(lrows) {
+			small, large = R, L
+		}
+		small.hist = pool.Get().([]float64)
+		buildHist(x, g, h, small.rows, feats, maxBin, small.hist, workers)
+		large.hist = p.hist
+		for _, f := range feats {
+			base := f * maxBin * 3
+			for k := base; k < base+x.nbin[f]*3; k++ {
+				large.hist[k] -= small.hist[k]
+			}
+		}
+		for _, i := range small.rows {
+			small.g += g[i]
+			small.h += h[i]
+		}
+		large.g = p.g - small.g
+		large.h = p.h - small.h
+		// Turn the parent leaf into a split node.
+		li := int32(len(tree))
+		tree = append(tree, gbtNode{feat: -1}, gbtNode{feat: -1})
+		e := x.edges[p.feat]
+		thr := math.Inf(1)
+		if p.bin >= 1 && p.bin-1 < len(e) {
+			thr = e[p.bin-1]
+		} else if p.bin == 0 {
+			thr = math.Inf(-1)
+		}
+		tree[p.node] = gbtNode{feat: int32(p.feat), bin: uint8(p.bin), thr: thr, left: li, right: li + 1}
+		L.node, R.node = li, li+1
+		bestSplit(x, L, feats, maxBin, c)
+		bestSplit(x, R, feats, maxBin, c)
+		leaves[bi] = L
+		leaves = append(leaves, R)
+	}
+	for _, l := range leaves {
+		tree[l.node].value = -l.g / (l.h + c.Lambda) * c.LearningRate
+		clear(l.hist)
+		pool.Put(l.hist)
+	}
+	return tree
+}
+
+// partition splits rows (ascending) by bin ≤ thr, reusing the slice.
+func partition(rows []int32, col []uint8, thr uint8) ([]int32, []int32) {
+	tmp := make([]int32, 0, len(rows))
+	k := 0
+	for _, i := range rows {
+		if col[i] <= thr {
+			rows[k] = i
+			k++
+		} else {
+			tmp = append(tmp, i)
+		}
+	}
+	copy(rows[k:], tmp)
+	return rows[:k], rows[k:]
+}
+
+// buildHist sums gradients, hessians and counts per feature and bin,
+// splitting the features across workers.
+func buildHist(x *binned, g, h []float64, rows []int32, feats []int, maxBin int, hist []float64, workers int) {
+	one := func(f int) {
+		hs := hist[f*maxBin*3 : (f+1)*maxBin*3]
+		col := x.col[f]
+		for _, i := range rows {
+			b := int(col[i]) * 3
+			hs[b] += g[i]
+			hs[b+1] += h[i]
+			hs[b+2]++
+		}
+	}
+	if workers <= 1 || len(rows) < 20000 {
+		for _, f := range feats {
+			one(f)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(feats))
+	for _, f := range feats {
+		next <- f
+	}
+	close(next)
+	for range min(workers, len(feats)) {
+		wg.Go(func() {
+			for f := range next {
+				one(f)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// bestSplit finds the split of a leaf with the largest gain.
+func bestSplit(x *binned, l *leafState, feats []int, maxBin int, c GBTConfig) {
+	l.gain, l.feat, l.bin = 0, -1, -1
+	n := float64(len(l.rows))
+	if n < 2*float64(c.MinLeaf) {
+		return
+	}
+	lam := c.Lambda
+	parent := l.g * l.g / (l.h + lam)
+	for _, f := range feats {
+		hs := l.hist[f*maxBin*3:]
+		var gl, hl, cl float64
+		for b := 0; b < x.nbin[f]-1; b++ {
+			gl += hs[b*3]
+			hl += hs[b*3+1]
+			cl += hs[b*3+2]
+			if cl < float64(c.MinLeaf) {
+				continue
+			}
+			if n-cl < float64(c.MinLeaf) {
+				break
+			}
+			gr, hr := l.g-gl, l.h-hl
+			gain := gl*gl/(hl+lam) + gr*gr/(hr+lam) - parent
+			if gain > l.gain {
+				l.gain, l.feat, l.bin = gain, f, b
+			}
+		}
+	}
+}

@@ -1,0 +1,303 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"stockroom/model"
+)
+
+// The M5 evaluation: opt-in because it takes tens of seconds.
+//
+//	STOCKROOM_M5=1 go test ./engine/forecast -run TestM5 -v
+//
+// STOCKROOM_M5_CUTOFF moves the forecast origin (default 2016-04-24, the
+// test window 2016-04-25…2016-05-22); earlier origins are for tuning.
+// STOCKROOM_M5_OUT writes the markdown table to a file.
+
+const m5Dir = "../../../shared/bench/m5"
+
+type m5Data struct {
+	series  []Series
+	cal     Calendar
+	prices  map[string][]PricePoint
+	weights map[string]float64
+}
+
+func loadM5(tb testing.TB) *m5Data {
+	tb.Helper()
+	if _, err := os.Stat(filepath.Join(m5Dir, "sales.csv")); err != nil {
+		tb.Skipf("M5 data not found at %s (see ../shared/bench/README.md)", m5Dir)
+	}
+	open := func(name string) *os.File {
+		f, err := os.Open(filepath.Join(m5Dir, name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { f.Close() })
+		return f
+	}
+	d := &m5Data{weights: map[string]float64{}}
+	var err error
+	if d.series, err = ReadSeriesCSV(open("sales.csv"), "sales.csv"); err != nil {
+		tb.Fatal(err)
+	}
+	if d.cal, err = ReadEventsCSV(open("events.csv"), "events.csv"); err != nil {
+		tb.Fatal(err)
+	}
+	if d.prices, err = ReadPricesCSV(open("prices.csv"), "prices.csv"); err != nil {
+		tb.Fatal(err)
+	}
+	attrs, err := ReadAttributesCSV(open("meta.csv"), "meta.csv")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range d.series {
+		a := attrs[d.series[i].ID]
+		w, err := strconv.ParseFloat(a["weight"], 64)
+		if err != nil {
+			tb.Fatalf("meta.csv: weight of %s: %v", d.series[i].ID, err)
+		}
+		d.weights[d.series[i].ID] = w
+		delete(a, "weight") // a weight is not a category
+		d.series[i].Attrs = a
+	}
+	return d
+}
+
+// split cuts every series at cutoff (last training day) and returns the
+// training series with prices over the horizon, and the actuals after.
+func (d *m5Data) split(cutoff model.Date, h int) ([]Series, map[string][]float64) {
+	train := make([]Series, len(d.series))
+	actual := map[string][]float64{}
+	for i, s := range d.series {
+		n, _ := s.Freq.Index(s.Start, cutoff)
+		n++
+		t := s
+		t.Values = s.Values[:n]
+		t.Censored = nil
+		train[i] = t
+		a := make([]float64, h)
+		for k := range a {
+			a[k] = math.NaN()
+			if n+k < len(s.Values) {
+				a[k] = s.Values[n+k]
+			}
+		}
+		actual[s.ID] = a
+	}
+	ApplyPrices(train, d.prices, h)
+	return train, actual
+}
+
+// evalRow is one method's accuracy over all series on the test window.
+type evalRow struct {
+	name     string
+	wrmsse   float64
+	wql      float64
+	cov, pit []float64
+}
+
+type forecastOf struct {
+	point []float64
+	q     [][]float64
+	d     []Dist
+}
+
+func evalMethod(name string, train []Series, actual map[string][]float64, weights map[string]float64, levels []float64, fc map[string]forecastOf) evalRow {
+	r := evalRow{name: name}
+	var rm, ws []float64
+	var num, den float64
+	hits := make([]float64, len(levels))
+	pits := make([]float64, len(levels))
+	var n float64
+	for _, s := range train {
+		f, ok := fc[s.ID]
+		if !ok {
+			continue
+		}
+		y := actual[s.ID]
+		sc := NaiveScale(s.observed())
+		rm = append(rm, RMSSE(y, f.point, sc))
+		ws = append(ws, weights[s.ID])
+		a, b := WQLParts(y, f.q, levels)
+		num += a
+		den += b
+		h, cnt := coverageCounts(y, f.q, levels, nil)
+		p, _ := coverageCounts(y, f.q, levels, f.d)
+		for j := range levels {
+			hits[j] += h[j]
+			pits[j] += p[j]
+		}
+		n += cnt
+	}
+	r.wrmsse = WRMSSE(rm, ws)
+	r.wql = ratio(num, den)
+	for j := range levels {
+		r.cov = append(r.cov, hits[j]/n)
+		r.pit = append(r.pit, pits[j]/n)
+	}
+	return r
+}
+
+func maxDev(cov, levels []float64) float64 {
+	var m float64
+	for j, c := range cov {
+		m = math.Max(m, math.Abs(c-levels[j]))
+	}
+	return m
+}
+
+func m5Options() Options {
+	o := Options{Horizon: 28, Candidates: true, Seed: 1}
+	if v := os.Getenv("STOCKROOM_M5_COMBINE"); v != "" {
+		o.Combine, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("STOCKROOM_M5_WINDOWS"); v != "" {
+		o.Windows, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("STOCKROOM_M5_COUNTDIST"); v != "" {
+		o.CountDist = v
+	}
+	if v := os.Getenv("STOCKROOM_M5_OBJECTIVE"); v != "" {
+		o.GBT.Objective = v
+	}
+	if v := os.Getenv("STOCKROOM_M5_TREES"); v != "" {
+		o.GBT.Trees, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("STOCKROOM_M5_LEAVES"); v != "" {
+		o.GBT.Leaves, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("STOCKROOM_M5_LR"); v != "" {
+		o.GBT.LearningRate, _ = strconv.ParseFloat(v, 64)
+	}
+	if v := os.Getenv("STOCKROOM_M5_LEVELPOWER"); v != "" {
+		o.GBT.LevelPower, _ = strconv.ParseFloat(v, 64)
+	}
+	if v := os.Getenv("STOCKROOM_M5_TRAINPERIODS"); v != "" {
+		o.GBT.TrainPeriods, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("STOCKROOM_M5_MODELS"); v != "" {
+		o.Models = strings.Split(v, ",")
+	}
+	return o
+}
+
+// m5Benchmarks are the M5 competition's benchmark methods with the fixed
+// constants the organisers used, next to our fitted versions (which are
+// candidates of auto anyway).
+var m5Benchmarks = []string{"naive", "snaive", "ses:0.1", "ma:28", "croston:0.1", "sba:0.1", "tsb:0.1"}
+
+func TestM5(t *testing.T) {
+	if os.Getenv("STOCKROOM_M5") == "" {
+		t.Skip("set STOCKROOM_M5=1 to run the M5 evaluation (about a minute)")
+	}
+	d := loadM5(t)
+	cut := model.MustDate("2016-04-24")
+	if v := os.Getenv("STOCKROOM_M5_CUTOFF"); v != "" {
+		cut = model.MustDate(v)
+	}
+	o := m5Options()
+	train, actual := d.split(cut, o.Horizon)
+	levels := DefaultQuantiles
+	start := time.Now()
+	res, err := Run(context.Background(), train, d.cal, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	per := map[string]map[string]forecastOf{}
+	auto := map[string]forecastOf{}
+	winners := map[string]int{}
+	for _, r := range res {
+		auto[r.SeriesID] = forecastOf{r.Point, r.Quantiles, r.Dists}
+		winners[r.Model]++
+		for _, c := range r.Candidates {
+			if per[c.Model] == nil {
+				per[c.Model] = map[string]forecastOf{}
+			}
+			per[c.Model][r.SeriesID] = forecastOf{c.Point, c.Quantiles, c.Dists}
+		}
+	}
+	// The M5 benchmark settings, each run on its own.
+	bo := Options{Horizon: o.Horizon, Seed: 1, Models: m5Benchmarks, Candidates: true, Combine: 1, Windows: o.Windows, CountDist: o.CountDist}
+	bres, err := Run(context.Background(), train, d.cal, bo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bench := map[string]map[string]forecastOf{}
+	for _, r := range bres {
+		for _, c := range r.Candidates {
+			name := "M5 " + c.Model
+			if bench[name] == nil {
+				bench[name] = map[string]forecastOf{}
+			}
+			bench[name][r.SeriesID] = forecastOf{c.Point, c.Quantiles, c.Dists}
+		}
+	}
+	var rows []evalRow
+	rows = append(rows, evalMethod("auto", train, actual, d.weights, levels, auto))
+	names := make([]string, 0, len(per))
+	for n := range per {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		rows = append(rows, evalMethod(n, train, actual, d.weights, levels, per[n]))
+	}
+	var benchRows []evalRow
+	for _, n := range m5Benchmarks {
+		benchRows = append(benchRows, evalMethod("M5 "+n, train, actual, d.weights, levels, bench["M5 "+n]))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "M5 subset, %d series, origin %s, horizon %d; run %.1fs on %d procs\n\n", len(train), cut, o.Horizon, elapsed.Seconds(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(&b, "| method | WRMSSE | WQL | coverage p10…p90 (plain) | max dev | PIT coverage p10…p90 | max dev |\n|---|---|---|---|---|---|---|\n")
+	line := func(r evalRow) {
+		cv := make([]string, len(r.cov))
+		pv := make([]string, len(r.pit))
+		for j := range r.cov {
+			cv[j] = fmt.Sprintf("%.0f", 100*r.cov[j])
+			pv[j] = fmt.Sprintf("%.0f", 100*r.pit[j])
+		}
+		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %s | %.1f | %s | %.1f |\n", r.name, r.wrmsse, r.wql,
+			strings.Join(cv, " "), 100*maxDev(r.cov, levels), strings.Join(pv, " "), 100*maxDev(r.pit, levels))
+	}
+	for _, r := range rows {
+		line(r)
+	}
+	for _, r := range benchRows {
+		line(r)
+	}
+	bestB, bestQ := math.Inf(1), math.Inf(1)
+	for _, r := range append(slices.Clone(benchRows), rows[1:]...) {
+		n := strings.TrimPrefix(r.name, "M5 ")
+		if strings.HasPrefix(n, "naive") || strings.HasPrefix(n, "snaive") || strings.HasPrefix(n, "ses") || strings.HasPrefix(n, "ma") ||
+			strings.HasPrefix(n, "croston") || strings.HasPrefix(n, "sba") || strings.HasPrefix(n, "tsb") {
+			bestB = math.Min(bestB, r.wrmsse)
+			bestQ = math.Min(bestQ, r.wql)
+		}
+	}
+	fmt.Fprintf(&b, "\nauto vs best benchmark: WRMSSE %.4f vs %.4f (%.1f%% better); WQL %.4f vs %.4f (%.1f%% better)\n",
+		rows[0].wrmsse, bestB, 100*(1-rows[0].wrmsse/bestB), rows[0].wql, bestQ, 100*(1-rows[0].wql/bestQ))
+	wn := make([]string, 0, len(winners))
+	for n, c := range winners {
+		wn = append(wn, fmt.Sprintf("%s %d", n, c))
+	}
+	slices.Sort(wn)
+	fmt.Fprintf(&b, "winners: %s\n", strings.Join(wn, ", "))
+	t.Log("\n" + b.String())
+	if p := os.Getenv("STOCKROOM_M5_OUT"); p != "" {
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,838 @@
+package forecast
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"stockroom/model"
+)
+
+// DefaultQuantiles are the levels forecast when none are asked for.
+var DefaultQuantiles = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
+
+// Options tunes Run. Only Horizon is required.
+type Options struct {
+	Horizon   int       // periods to forecast
+	Quantiles []float64 // levels in (0,1); DefaultQuantiles when empty
+	// Models are the candidates, by NewModel name; empty means all of
+	// ModelNames. With one model there is no choice, but its backtest is
+	// still scored.
+	Models []string
+	// Windows is the number of rolling-origin backtest windows, each
+	// Horizon periods long and ending at the end of the history (3).
+	Windows int
+	// Combine > 1 also scores the quantile average of the best Combine
+	// candidates and uses it when it beats the best single model (2).
+	Combine int
+	// Workers bounds the parallelism (runtime.GOMAXPROCS(0)).
+	Workers int
+	// FitWindow is how many recent periods the smoothing models are
+	// fitted on (DefaultFitWindow).
+	FitWindow int
+	Seed      uint64
+	GBT       GBTConfig
+	// CountDist chooses the distribution of models without their own:
+	// "auto" (negative binomial for intermittent count series, empirical
+	// backtest residuals otherwise), "always" (negative binomial for any
+	// count series) or "never" (always empirical).
+	CountDist string
+	// Candidates also forecasts with every candidate refitted on the whole
+	// history (Result.Candidates): for evaluations, at the cost of a refit
+	// per model.
+	Candidates bool
+	// OnResult, when set, receives each series' result as soon as it is
+	// ready (from one goroutine at a time, in completion order) and Run
+	// returns no slice, so memory stays bounded on large runs.
+	OnResult func(Result) error
+}
+
+// Score is one candidate model's accuracy over a series' backtest windows.
+type Score struct {
+	Model  string
+	Params string // fitted on the training part before the first window
+	Err    string // why the model could not be fitted; metrics are zero
+	N      int    // periods scored
+	SPL    float64
+	RMSSE  float64
+	MASE   float64
+	MAE    float64
+	RMSE   float64
+	WAPE   float64
+	Bias   float64
+	WQL    float64
+	Volume float64 // Σ|actual| over the scored periods, to pool WAPE and WQL
+	// Coverage is the fraction of actuals at or below each quantile.
+	Coverage []float64
+}
+
+// Result is the forecast of one series.
+type Result struct {
+	SeriesID string
+	Freq     Freq
+	Periods  []model.Date // dates of the forecast periods
+	// Model names the chosen model, or "blend(a+b)" for a combination.
+	Model   string
+	Members []string
+	Params  string    // the members' fitted parameters on the whole history
+	Levels  []float64 // quantile levels
+	Point   []float64 // mean forecast per period
+	// Quantiles[t][j] is the quantile at Levels[j] for period t:
+	// non-negative and non-decreasing in j.
+	Quantiles [][]float64
+	// Dists is the predictive distribution per period (for simulation,
+	// service levels, any other quantile).
+	Dists []Dist
+	// Rho is the estimated equicorrelation of forecast errors across the
+	// horizon; pass it to SumDist.
+	Rho     float64
+	Scores  []Score // every candidate, best first
+	Windows int     // backtest windows used (0: history too short)
+	Note    string
+	// Candidates holds every candidate's own forecast when
+	// Options.Candidates is set.
+	Candidates []Candidate
+}
+
+// Candidate is one model's forecast, kept for evaluations.
+type Candidate struct {
+	Model     string
+	Point     []float64
+	Quantiles [][]float64
+	Dists     []Dist
+}
+
+// Run forecasts every series: it fits the global model across all of
+// them, backtests every candidate per series on rolling origins, picks the
+// winner (or a blend of the best few) by mean scaled pinball loss with
+// RMSSE as the tie-breaker, and forecasts with quantiles. progress, if
+// set, is called with work done out of total. Results come back in input
+// order unless o.OnResult is set.
+func Run(ctx context.Context, series []Series, cal Calendar, o Options, progress func(done, total int)) ([]Result, error) {
+	if o.Horizon <= 0 {
+		return nil, errors.New("forecast: horizon must be positive")
+	}
+	if len(o.Quantiles) == 0 {
+		o.Quantiles = DefaultQuantiles
+	}
+	for _, q := range o.Quantiles {
+		if !(q > 0 && q < 1) {
+			return nil, fmt.Errorf("forecast: quantile level %g is not in (0,1)", q)
+		}
+	}
+	if o.Windows <= 0 {
+		o.Windows = 3
+	}
+	if o.Combine <= 0 {
+		o.Combine = 2
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	switch o.CountDist {
+	case "":
+		o.CountDist = "auto"
+	case "auto", "always", "never":
+	default:
+		return nil, fmt.Errorf("forecast: count distribution %q: want auto, always or never", o.CountDist)
+	}
+	names := o.Models
+	if len(names) == 0 {
+		names = ModelNames
+	}
+	models := make([]Model, 0, len(names))
+	useGlobal := false
+	for _, n := range names {
+		m, err := newModel(n, o.FitWindow)
+		if err != nil {
+			return nil, fmt.Errorf("forecast: %w", err)
+		}
+		if _, ok := m.(globalModel); ok {
+			useGlobal = true
+		}
+		models = append(models, m)
+	}
+	for i := range series {
+		if err := series[i].Validate(); err != nil {
+			return nil, fmt.Errorf("forecast: %w", err)
+		}
+	}
+
+	hs := make([]*History, len(series))
+	for i := range series {
+		hs[i] = NewHistory(&series[i])
+	}
+	gcfg := o.GBT.withDefaults()
+	total := len(series)
+	if useGlobal {
+		total += 2 * gcfg.Trees * len(freqGroups(hs))
+	}
+	var pmu sync.Mutex
+	done := 0
+	tick := func() {
+		if progress == nil {
+			return
+		}
+		pmu.Lock()
+		done++
+		progress(done, total)
+		pmu.Unlock()
+	}
+
+	if useGlobal {
+		if err := runGlobal(ctx, hs, cal, o, tick); err != nil {
+			return nil, err
+		}
+	}
+
+	var results []Result
+	if o.OnResult == nil {
+		results = make([]Result, len(series))
+	}
+	var rmu sync.Mutex
+	var firstErr error
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(o.Workers, max(1, len(series))) {
+		wg.Go(func() {
+			for i := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
+				res := forecastOne(hs[i], models, o)
+				if o.OnResult != nil {
+					rmu.Lock()
+					if firstErr == nil {
+						firstErr = o.OnResult(res)
+					}
+					rmu.Unlock()
+				} else {
+					results[i] = res
+				}
+				hs[i] = nil // let the history go once forecast
+				tick()
+			}
+		})
+	}
+	for i := range series {
+		if ctx.Err() != nil {
+			break
+		}
+		rmu.Lock()
+		failed := firstErr != nil
+		rmu.Unlock()
+		if failed {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return results, nil
+}
+
+// newModel is NewModel with the fit window applied.
+func newModel(name string, fitWindow int) (Model, error) {
+	m, err := NewModel(name)
+	if err != nil || fitWindow <= 0 {
+		return m, err
+	}
+	switch v := m.(type) {
+	case *ETS:
+		v.FitWindow = fitWindow
+	case AutoETS:
+		v.FitWindow = fitWindow
+		return v, nil
+	case Theta:
+		v.FitWindow = fitWindow
+		return v, nil
+	case Croston:
+		v.FitWindow = fitWindow
+		return v, nil
+	case TSB:
+		v.FitWindow = fitWindow
+		return v, nil
+	}
+	return m, nil
+}
+
+func freqGroups(hs []*History) map[Freq][]int {
+	g := map[Freq][]int{}
+	for i, h := range hs {
+		g[h.Series.Freq] = append(g[h.Series.Freq], i)
+	}
+	return g
+}
+
+// minTrain is the shortest history a backtest window may start from.
+func minTrain(n, season int) int { return max(4, min(2*season+2, n/2)) }
+
+// backtestCuts returns the origins (local cut indices) of the backtest
+// windows and their length. Short histories get fewer or shorter windows;
+// none at all when even one period cannot be held out.
+func backtestCuts(n, h, w, season int) ([]int, int) {
+	mt := minTrain(n, season)
+	hb := h
+	for w > 0 && n-w*hb < mt {
+		w--
+	}
+	if w == 0 {
+		hb = min(h, n-mt)
+		if hb < 1 {
+			return nil, 0
+		}
+		w = 1
+	}
+	cuts := make([]int, w)
+	for i := range cuts {
+		cuts[i] = n - (w-i)*hb
+	}
+	return cuts, hb
+}
+
+// runGlobal fits the global model twice per frequency: on targets before
+// each series' first backtest origin (for the backtest) and on everything
+// (for the forecast).
+func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick func()) error {
+	groups := freqGroups(hs)
+	freqs := make([]Freq, 0, len(groups))
+	for f := range groups {
+		freqs = append(freqs, f)
+	}
+	slices.Sort(freqs)
+	for _, f := range freqs {
+		idx := groups[f]
+		sub := make([]*History, len(idx))
+		bt := make([]globalSpec, len(idx))
+		fin := make([]globalSpec, len(idx))
+		for k, i := range idx {
+			h := hs[i]
+			sub[k] = h
+			cuts, _ := backtestCuts(h.N(), o.Horizon, o.Windows, h.Season)
+			if len(cuts) > 0 {
+				bt[k] = globalSpec{trainCut: cuts[0], predCuts: cuts}
+			}
+			fin[k] = globalSpec{trainCut: h.N(), predCuts: []int{h.N()}}
+		}
+		for pass, specs := range [][]globalSpec{bt, fin} {
+			preds, err := globalFit(ctx, sub, specs, cal, o.Horizon, o.GBT, o.Workers, o.Seed+uint64(pass), tick)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				// Too little data for the global model: the per-series
+				// models carry on without it.
+				continue
+			}
+			for k, i := range idx {
+				if hs[i].global == nil {
+					hs[i].global = map[int][]float64{}
+				}
+				for c, p := range preds[k] {
+					hs[i].global[c] = p
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// candidate is one model's backtest on a series.
+type candidate struct {
+	model  Model
+	fitted Fitted
+	err    error
+	means  [][]float64 // per window
+	dists  [][]Dist    // per window; nil entries until calibrated
+	own    bool        // the model gave its own distributions
+	score  Score
+	blend  []int // for the blend candidate: indices of its members
+}
+
+// forecastOne backtests, selects and forecasts one series.
+func forecastOne(h *History, models []Model, o Options) Result {
+	s := h.Series
+	H := o.Horizon
+	res := Result{SeriesID: s.ID, Freq: s.Freq, Levels: o.Quantiles}
+	res.Periods = make([]model.Date, H)
+	end := h.T0 + h.N()
+	for k := range res.Periods {
+		res.Periods[k] = s.Date(end + k)
+	}
+	count := isCount(h.Y)
+	inter := intermittent(h.Y)
+	useCount := count && (o.CountDist == "always" || (o.CountDist == "auto" && inter))
+
+	cuts, hb := backtestCuts(h.N(), H, o.Windows, h.Season)
+	res.Windows = len(cuts)
+	var cands []*candidate
+	if len(cuts) > 0 {
+		train := h.Cut(cuts[0])
+		train.cache = map[string]Fitted{}
+		sc := guardScale(NaiveScale(train.Y), train.Y)
+		actual := make([][]float64, len(cuts))
+		for w, c := range cuts {
+			actual[w] = h.Y[c : c+hb]
+		}
+		for _, m := range models {
+			cd := &candidate{model: m, score: Score{Model: m.Name()}}
+			cands = append(cands, cd)
+			f, err := m.Fit(train)
+			if err != nil {
+				cd.err = err
+				cd.score.Err = err.Error()
+				continue
+			}
+			cd.fitted = f
+			cd.score.Params = f.Params()
+			cd.own = true
+			for _, c := range cuts {
+				p := f.Predict(h.Cut(c), hb)
+				cd.means = append(cd.means, p.Mean)
+				cd.dists = append(cd.dists, p.Dists)
+				if p.Dists == nil {
+					cd.own = false
+				}
+			}
+			if !cd.own {
+				for w := range cuts {
+					rs := residualsExcept(cd.means, actual, w)
+					cd.dists[w] = calibrated(cd.means[w], rs, useCount)
+				}
+			}
+			cd.score = scoreWindows(cd.score, actual, cd.means, cd.dists, o.Quantiles, sc)
+		}
+		ok := make([]*candidate, 0, len(cands))
+		for _, cd := range cands {
+			if cd.err == nil {
+				ok = append(ok, cd)
+			}
+		}
+		slices.SortStableFunc(ok, func(a, b *candidate) int { return cmpScore(a.score, b.score) })
+		if o.Combine > 1 && len(ok) >= 2 {
+			k := min(o.Combine, len(ok))
+			bl := blendCandidate(ok[:k], actual, o.Quantiles, sc)
+			if cmpScore(bl.score, ok[0].score) < 0 {
+				ok = append([]*candidate{bl}, ok...)
+			}
+		}
+		for _, cd := range ok {
+			res.Scores = append(res.Scores, cd.score)
+		}
+		for _, cd := range cands {
+			if cd.err != nil {
+				res.Scores = append(res.Scores, cd.score)
+			}
+		}
+		if len(ok) > 0 {
+			finalForecast(&res, h, ok[0], ok, actual, useCount, o)
+			return res
+		}
+	}
+	// No backtest (or nothing fitted on the training part): fall back to
+	// a sensible default fitted on everything.
+	res.Note = "no backtest: history too short"
+	if len(cuts) > 0 {
+		res.Note = "no candidate could be fitted on the backtest's training part"
+	}
+	order := []string{"ets", "naive"}
+	if inter {
+		order = []string{"sba", "naive"}
+	}
+	for _, name := range order {
+		m, _ := newModel(name, o.FitWindow)
+		f, err := m.Fit(h)
+		if err != nil {
+			continue
+		}
+		p := f.Predict(h, H)
+		if p.Dists == nil {
+			p.Dists = calibrated(p.Mean, nil, count)
+			if !count {
+				p.Dists = normalFallback(p.Mean, h.Y)
+			}
+		}
+		res.Model, res.Members, res.Params = m.Name(), []string{m.Name()}, f.Params()
+		fillForecast(&res, p.Mean, p.Dists)
+		return res
+	}
+	res.Model, res.Members = "zero", []string{"zero"}
+	res.Note = "no observed demand"
+	z := make([]float64, H)
+	d := make([]Dist, H)
+	for i := range d {
+		d[i] = NegBin{}
+	}
+	fillForecast(&res, z, d)
+	return res
+}
+
+// blendCandidate scores the quantile average of the given candidates.
+func blendCandidate(parts []*candidate, actual [][]float64, ps []float64, sc Scale) *candidate {
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		names[i] = p.model.Name()
+	}
+	bl := &candidate{score: Score{Model: "blend(" + strings.Join(names, "+") + ")"}}
+	wt := make([]float64, len(parts))
+	for i := range wt {
+		wt[i] = 1 / float64(len(parts))
+	}
+	for w := range actual {
+		n := len(actual[w])
+		mean := make([]float64, n)
+		ds := make([]Dist, n)
+		for t := range n {
+			ms := make([]Dist, len(parts))
+			for i, p := range parts {
+				mean[t] += wt[i] * p.means[w][t]
+				ms[i] = p.dists[w][t]
+			}
+			ds[t] = Blend{Parts: ms, Weights: wt}
+		}
+		bl.means = append(bl.means, mean)
+		bl.dists = append(bl.dists, ds)
+	}
+	bl.score = scoreWindows(bl.score, actual, bl.means, bl.dists, ps, sc)
+	bl.blend = make([]int, len(parts))
+	for i := range parts {
+		bl.blend[i] = i
+	}
+	bl.own = true
+	// Keep the member candidates reachable for the final fit.
+	bl.fitted = blendMembers(parts)
+	return bl
+}
+
+// blendMembers carries a blend's members through to the final forecast.
+type blendMembers []*candidate
+
+func (blendMembers) Params() string                        { return "" }
+func (blendMembers) Predict(*History, int) (p Prediction) { return p }
+
+// finalForecast refits the chosen model(s) on the whole history and fills
+// the result.
+func finalForecast(res *Result, h *History, best *candidate, all []*candidate, actual [][]float64, useCount bool, o Options) {
+	H := o.Horizon
+	members := []*candidate{best}
+	if bm, ok := best.fitted.(blendMembers); ok {
+		members = bm
+	}
+	full := h.Cut(h.N())
+	full.cache = map[string]Fitted{}
+	refit := func(cd *candidate) (Prediction, string) {
+		f, err := cd.model.Fit(full)
+		if err != nil {
+			// Keep the parameters from the backtest fit rather than drop
+			// the model.
+			f = cd.fitted
+		}
+		p := f.Predict(full, H)
+		if p.Dists == nil {
+			p.Dists = calibrated(p.Mean, residualsExcept(cd.means, actual, -1), useCount)
+		}
+		return p, f.Params()
+	}
+	var means [][]float64
+	var dists [][]Dist
+	var params []string
+	var names []string
+	for _, cd := range members {
+		p, ps := refit(cd)
+		means = append(means, p.Mean)
+		dists = append(dists, p.Dists)
+		names = append(names, cd.model.Name())
+		if ps != "" {
+			params = append(params, cd.model.Name()+": "+ps)
+		}
+	}
+	if o.Candidates {
+		for _, cd := range all {
+			if cd.blend != nil {
+				continue
+			}
+			p, _ := refit(cd)
+			c := Candidate{Model: cd.model.Name(), Dists: p.Dists, Point: make([]float64, H), Quantiles: make([][]float64, H)}
+			for t := range H {
+				c.Point[t] = math.Max(0, p.Mean[t])
+				c.Quantiles[t] = Quantiles(p.Dists[t], o.Quantiles)
+			}
+			res.Candidates = append(res.Candidates, c)
+		}
+	}
+	res.Model = best.score.Model
+	res.Members = names
+	res.Params = strings.Join(params, "; ")
+	mean := means[0]
+	ds := dists[0]
+	if len(members) > 1 {
+		wt := make([]float64, len(members))
+		for i := range wt {
+			wt[i] = 1 / float64(len(members))
+		}
+		mean = make([]float64, H)
+		ds = make([]Dist, H)
+		for t := range H {
+			parts := make([]Dist, len(members))
+			for i := range members {
+				mean[t] += wt[i] * means[i][t]
+				parts[i] = dists[i][t]
+			}
+			ds[t] = Blend{Parts: parts, Weights: wt}
+		}
+	}
+	res.Rho = estimateRho(actual, best.means, best.dists)
+	fillForecast(res, mean, ds)
+}
+
+func fillForecast(res *Result, mean []float64, ds []Dist) {
+	res.Point = make([]float64, len(mean))
+	res.Dists = ds
+	res.Quantiles = make([][]float64, len(mean))
+	for t, m := range mean {
+		if !(m > 0) {
+			m = 0
+		}
+		res.Point[t] = m
+		res.Quantiles[t] = Quantiles(ds[t], res.Levels)
+	}
+}
+
+// cmpScore orders scores: lower SPL first, RMSSE breaks ties.
+func cmpScore(a, b Score) int {
+	if c := cmpTol(a.SPL, b.SPL); c != 0 {
+		return c
+	}
+	return cmpTol(a.RMSSE, b.RMSSE)
+}
+
+func cmpTol(a, b float64) int {
+	if math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) {
+		return 0
+	}
+	return cmp.Compare(a, b)
+}
+
+// guardScale replaces a zero scale (a constant training history) by the
+// mean level, so scaled errors stay finite and comparable.
+func guardScale(s Scale, y []float64) Scale {
+	m := recentMean(y, len(y))
+	if m <= 0 {
+		m = 1
+	}
+	if s.MAE <= 0 {
+		s.MAE = m
+	}
+	if s.MSE <= 0 {
+		s.MSE = m * m
+	}
+	return s
+}
+
+// scoreWindows computes a candidate's metrics over all windows together.
+func scoreWindows(sc Score, actual, means [][]float64, dists [][]Dist, ps []float64, scale Scale) Score {
+	var y, f []float64
+	var q [][]float64
+	for w := range actual {
+		for t, v := range actual[w] {
+			y = append(y, v)
+			f = append(f, means[w][t])
+			q = append(q, Quantiles(dists[w][t], ps))
+		}
+	}
+	for _, v := range y {
+		if !math.IsNaN(v) {
+			sc.N++
+			sc.Volume += math.Abs(v)
+		}
+	}
+	sc.SPL = SPL(y, q, ps, scale)
+	sc.RMSSE = RMSSE(y, f, scale)
+	sc.MASE = MASE(y, f, scale)
+	sc.MAE = MAE(y, f)
+	sc.RMSE = RMSE(y, f)
+	sc.WAPE = WAPE(y, f)
+	sc.Bias = Bias(y, f)
+	sc.WQL = WQL(y, q, ps)
+	sc.Coverage = Coverage(y, q, ps)
+	return sc
+}
+
+// resid is one backtest error: actual, forecast mean and step (1-based).
+type resid struct {
+	y, f float64
+	k    int
+}
+
+// residualsExcept collects the backtest errors of every window but skip
+// (−1 keeps all). With a single window there is nothing else to learn
+// from, so that window's own errors are used.
+func residualsExcept(means, actual [][]float64, skip int) []resid {
+	var out []resid
+	for w := range actual {
+		if w == skip && len(actual) > 1 {
+			continue
+		}
+		for t, v := range actual[w] {
+			if !math.IsNaN(v) {
+				out = append(out, resid{y: v, f: means[w][t], k: t + 1})
+			}
+		}
+	}
+	return out
+}
+
+// calibrated gives point forecasts a distribution from backtest errors: a
+// negative binomial whose dispersion matches the errors' variance (count
+// data), or the empirical errors scaled by horizon (anything else).
+func calibrated(mean []float64, res []resid, count bool) []Dist {
+	ds := make([]Dist, len(mean))
+	if count {
+		var st momStats
+		for _, r := range res {
+			st.add(r.y, r.f)
+		}
+		size := st.size()
+		for t, m := range mean {
+			ds[t] = NegBin{Mu: m, Size: size}
+		}
+		return ds
+	}
+	if len(res) < 2 {
+		for t, m := range mean {
+			ds[t] = NegBin{Mu: m}
+		}
+		return ds
+	}
+	// Error spread grows with the step as k^beta; beta is the slope of log
+	// mean squared error on log step (0 when the windows are too short).
+	var sx, sy, sxx, sxy, n float64
+	var all float64
+	for _, r := range res {
+		e2 := (r.y - r.f) * (r.y - r.f)
+		all += e2
+		x := math.Log(float64(r.k))
+		yv := math.Log(e2 + 1e-9)
+		sx += x
+		sy += yv
+		sxx += x * x
+		sxy += x * yv
+		n++
+	}
+	beta := 0.0
+	if d := n*sxx - sx*sx; d > 0 {
+		beta = (n*sxy - sx*sy) / d / 2
+	}
+	beta = math.Max(0, math.Min(0.5, beta))
+	var kbar float64
+	for _, r := range res {
+		kbar += math.Log(float64(r.k))
+	}
+	kbar = math.Exp(kbar / n)
+	s0 := math.Sqrt(all / n)
+	if s0 == 0 {
+		s0 = 1e-9
+	}
+	scale := func(k int) float64 { return s0 * math.Pow(float64(k)/kbar, beta) }
+	z := make([]float64, len(res))
+	for i, r := range res {
+		z[i] = (r.y - r.f) / scale(r.k)
+	}
+	slices.Sort(z)
+	for t, m := range mean {
+		ds[t] = Empirical{Loc: m, Scale: scale(t + 1), Z: z}
+	}
+	return ds
+}
+
+// normalFallback is the distribution of a model without one and without a
+// backtest: the spread of the history around the forecast.
+func normalFallback(mean, y []float64) []Dist {
+	var s, s2, n float64
+	for _, v := range y {
+		if !math.IsNaN(v) {
+			s += v
+			s2 += v * v
+			n++
+		}
+	}
+	sd := 0.0
+	if n > 1 {
+		sd = math.Sqrt(math.Max(0, (s2-s*s/n)/(n-1)))
+	}
+	ds := make([]Dist, len(mean))
+	for t, m := range mean {
+		ds[t] = Normal{Mu: m, Sigma: sd}
+	}
+	return ds
+}
+
+// estimateRho estimates the equicorrelation of errors across a window from
+// how much window sums vary beyond the per-step variances, shrunk toward
+// zero for the few windows there are.
+func estimateRho(actual, means [][]float64, dists [][]Dist) float64 {
+	if len(means) == 0 {
+		return 0
+	}
+	var num, den float64
+	for w := range actual {
+		if w >= len(dists) || dists[w] == nil {
+			continue
+		}
+		var S, V, sd float64
+		for t, v := range actual[w] {
+			if math.IsNaN(v) {
+				continue
+			}
+			S += v - means[w][t]
+			vt := dists[w][t].Var()
+			V += vt
+			sd += math.Sqrt(vt)
+		}
+		num += S*S - V
+		den += sd*sd - V
+	}
+	if den <= 0 {
+		return 0
+	}
+	r := math.Max(0, math.Min(0.95, num/den))
+	W := float64(len(actual))
+	return r * W / (W + 2)
+}
+
+// isCount reports whether all observed values are whole numbers.
+func isCount(y []float64) bool {
+	for _, v := range y {
+		if !math.IsNaN(v) && v != math.Trunc(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// intermittent reports whether demand occurs in fewer than 1/1.32 of the
+// observed periods of the last two years (Syntetos–Boylan's ADI cut-off).
+func intermittent(y []float64) bool {
+	var n, pos float64
+	for i := len(y) - 1; i >= 0 && n < 730; i-- {
+		if !math.IsNaN(y[i]) {
+			n++
+			if y[i] > 0 {
+				pos++
+			}
+		}
+	}
+	return n > 0 && pos/n < 1/1.32
+}
