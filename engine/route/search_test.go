@@ -69,11 +69,11 @@ func TestSearcher_AStarEqualsDijkstra(t *testing.T) {
 				if !d.Reachable {
 					continue
 				}
-				if !close(d.Cost, as.Cost) || !close(d.Cost, bi.Cost) {
+				if !approx(d.Cost, as.Cost) || !approx(d.Cost, bi.Cost) {
 					t.Fatalf("seed %d %d->%d %v: dijkstra %v astar %v bidir %v", seed, a, b, m, d.Cost, as.Cost, bi.Cost)
 				}
 				for _, res := range []Result{d, as, bi} {
-					if c := pathCost(g, res.Nodes, m); !close(c, d.Cost) || res.Nodes[0] != a || res.Nodes[len(res.Nodes)-1] != b {
+					if c := pathCost(g, res.Nodes, m); !approx(c, d.Cost) || res.Nodes[0] != a || res.Nodes[len(res.Nodes)-1] != b {
 						t.Fatalf("seed %d %d->%d %v: path %v costs %v, want %v", seed, a, b, m, res.Nodes, c, d.Cost)
 					}
 				}
@@ -85,7 +85,7 @@ func TestSearcher_AStarEqualsDijkstra(t *testing.T) {
 	}
 }
 
-func close(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(a)) }
+func approx(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(a)) }
 
 // pathCost re-adds the cheapest arc weight between consecutive nodes.
 func pathCost(g *Graph, p []int32, m Metric) float64 {
@@ -123,7 +123,7 @@ func TestGraph_SetFactor(t *testing.T) {
 	g.SetTraffic(NewTraffic([]float64{0, 7 * 60, 10 * 60}, g.NumEdges()))
 	s := NewSearcher(g)
 	want := 2100 / (50 / 3.6)
-	if r := s.AStar(0, 3, Time, g.Band(8*60), true); !close(r.Cost, want) || r.Nodes[1] != 1 {
+	if r := s.AStar(0, 3, Time, g.Band(8*60), true); !approx(r.Cost, want) || r.Nodes[1] != 1 {
 		t.Fatalf("free flow: got %v via %v, want %v via node 2", r.Cost, r.Nodes, want)
 	}
 	if err := g.SetFactor(0, g.Band(8*60), 3); err != nil {
@@ -131,12 +131,12 @@ func TestGraph_SetFactor(t *testing.T) {
 	}
 	want = 2200 / (50 / 3.6)
 	for _, r := range []Result{s.AStar(0, 3, Time, 1, true), s.Dijkstra(0, 3, Time, 1, true), s.Bidirectional(0, 3, Time, 1, true)} {
-		if !close(r.Cost, want) || r.Nodes[1] != 2 {
+		if !approx(r.Cost, want) || r.Nodes[1] != 2 {
 			t.Fatalf("rush hour: got %v via %v, want %v via node 3", r.Cost, r.Nodes, want)
 		}
 	}
 	// Other bands and the distance metric are untouched.
-	if r := s.AStar(0, 3, Time, 2, false); !close(r.Cost, 2100/(50/3.6)) {
+	if r := s.AStar(0, 3, Time, 2, false); !approx(r.Cost, 2100/(50/3.6)) {
 		t.Fatalf("band 2: got %v", r.Cost)
 	}
 	if r := s.Dijkstra(0, 3, Distance, 1, false); r.Cost != 2100 {
@@ -263,7 +263,7 @@ func TestParseMaxspeed(t *testing.T) {
 		in   string
 		want float64
 	}{{"50", 50}, {"50 km/h", 50}, {"30 mph", 30 * 1.609344}, {"none", 0}, {"FR:urban", 0}, {"90;70", 90}, {"", 0}, {"-5", 0}} {
-		if got := parseMaxspeed(c.in); !close(got, c.want) {
+		if got := parseMaxspeed(c.in); !approx(got, c.want) {
 			t.Errorf("parseMaxspeed(%q) = %v, want %v", c.in, got, c.want)
 		}
 	}

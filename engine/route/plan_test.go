@@ -1,0 +1,291 @@
+package route
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"stockroom/model"
+)
+
+// gridRoads is a w×h street grid 250 m apart around 42.5N 1.5E, two-way,
+// 30 km/h, with every fifth avenue a faster 50 km/h road.
+func gridRoads(w, h int) ([]model.RoadNode, []model.RoadEdge) {
+	var nodes []model.RoadNode
+	var edges []model.RoadEdge
+	const dLat, dLon = 0.00225, 0.00305 // ≈250 m each way at 42.5N
+	id := func(i, j int) int64 { return int64(i*h + j + 1) }
+	for i := 0; i < w; i++ {
+		for j := 0; j < h; j++ {
+			nodes = append(nodes, model.RoadNode{ID: id(i, j), Lat: 42.5 + float64(j)*dLat, Lon: 1.5 + float64(i)*dLon})
+		}
+	}
+	for i := 0; i < w; i++ {
+		for j := 0; j < h; j++ {
+			sp := 30.0
+			if i%5 == 0 {
+				sp = 50
+			}
+			if j+1 < h {
+				edges = append(edges, model.RoadEdge{From: id(i, j), To: id(i, j+1), LengthM: 250, SpeedKmh: sp})
+			}
+			if i+1 < w {
+				edges = append(edges, model.RoadEdge{From: id(i, j), To: id(i+1, j), LengthM: 250, SpeedKmh: 30})
+			}
+		}
+	}
+	return nodes, edges
+}
+
+func randomDeliveries(seed uint64, n int, depot Depot, spread float64, windows bool) []model.Delivery {
+	r := rand.New(rand.NewPCG(seed, 3))
+	ds := make([]model.Delivery, n)
+	for i := range ds {
+		ds[i] = model.Delivery{
+			ID: fmt.Sprintf("D%03d", i+1), Date: model.MustDate("2026-12-01"), Depot: depot.Code,
+			Customer: fmt.Sprintf("C%03d", i+1),
+			Lat:      depot.Lat + (r.Float64()-0.5)*spread, Lon: depot.Lon + (r.Float64()-0.5)*spread*1.36,
+			Demand: int64(1 + r.IntN(9)), ServiceMin: 3,
+		}
+		if windows && i%3 == 0 {
+			a := 8*60 + float64(r.IntN(6*60))
+			ds[i].ReadyMin, ds[i].DueMin = a, a+90
+		}
+	}
+	return ds
+}
+
+func vans(n int, capacity int64) []model.Vehicle {
+	vs := make([]model.Vehicle, n)
+	for i := range vs {
+		vs[i] = model.Vehicle{ID: fmt.Sprintf("V%d", i+1), Depot: "DEP", Capacity: capacity, ShiftStartMin: 7 * 60, ShiftEndMin: 19 * 60}
+	}
+	return vs
+}
+
+// checkPlan verifies a plan independently of the solver: every delivery
+// once (or reported unassigned), loads within capacity, windows and
+// shifts kept, times consistent with the legs.
+func checkPlan(t *testing.T, pl *Plan, ds []model.Delivery, vs []model.Vehicle) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, id := range pl.Unassigned {
+		seen[id]++
+	}
+	used := map[string]bool{}
+	for _, r := range pl.Runs {
+		if used[r.Vehicle] {
+			t.Fatalf("vehicle %s drives two runs", r.Vehicle)
+		}
+		used[r.Vehicle] = true
+		v := findVehicle(vs, r.Vehicle)
+		if v == nil {
+			t.Fatalf("unknown vehicle %s", r.Vehicle)
+		}
+		var load int64
+		tm := r.StartMin
+		if tm < v.ShiftStartMin-1e-9 {
+			t.Fatalf("%s leaves at %v before its shift %v", r.Vehicle, tm, v.ShiftStartMin)
+		}
+		for _, s := range r.Stops {
+			seen[s.Delivery]++
+			load += s.Demand
+			tm += s.LegMin
+			if math.Abs(tm-s.ArriveMin) > 1e-6 {
+				t.Fatalf("%s: arrival %v, legs say %v", s.Delivery, s.ArriveMin, tm)
+			}
+			var d model.Delivery
+			for _, x := range ds {
+				if x.ID == s.Delivery {
+					d = x
+				}
+			}
+			if d.HasWindow() && (s.StartMin < d.ReadyMin-1e-6 || s.StartMin > d.DueMin+1e-6) {
+				t.Fatalf("%s: starts %v outside %v..%v", s.Delivery, s.StartMin, d.ReadyMin, d.DueMin)
+			}
+			tm = s.DepartMin
+		}
+		if load != r.Load || load > v.Capacity {
+			t.Fatalf("%s: load %d (stated %d), capacity %d", r.Vehicle, load, r.Load, v.Capacity)
+		}
+		if v.ShiftEndMin > 0 && r.EndMin > v.ShiftEndMin+1e-6 {
+			t.Fatalf("%s: back at %v after shift end %v", r.Vehicle, r.EndMin, v.ShiftEndMin)
+		}
+	}
+	for _, d := range ds {
+		if seen[d.ID] != 1 {
+			t.Fatalf("delivery %s planned %d times", d.ID, seen[d.ID])
+		}
+	}
+	if !pl.Feasible {
+		t.Fatalf("plan not feasible")
+	}
+}
+
+func TestPlanDay_GreatCircle(t *testing.T) {
+	depot := Depot{Code: "DEP", Lat: 42.51, Lon: 1.53}
+	ds := randomDeliveries(1, 40, depot, 0.2, true)
+	vs := vans(6, 60)
+	pl, err := PlanDay(context.Background(), depot, model.MustDate("2026-12-01"), ds, vs, nil, nil, PlanOptions{TimeLimit: 500 * time.Millisecond, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlan(t, pl, ds, vs)
+	if pl.Roads {
+		t.Fatal("no roads given, plan says roads")
+	}
+	// Great circle × detour at 40 km/h: a leg's minutes follow its metres.
+	for _, r := range pl.Runs {
+		for _, s := range r.Stops {
+			if math.Abs(s.LegMin-s.LegM/1000/40*60) > 1e-9 {
+				t.Fatalf("leg %v m takes %v min", s.LegM, s.LegMin)
+			}
+		}
+	}
+}
+
+func TestPlanDay_Unassigned(t *testing.T) {
+	depot := Depot{Code: "DEP", Lat: 42.51, Lon: 1.53}
+	ds := randomDeliveries(2, 5, depot, 0.05, false)
+	ds[2].Demand = 500
+	vs := vans(2, 100)
+	pl, err := PlanDay(context.Background(), depot, model.MustDate("2026-12-01"), ds, vs, nil, nil, PlanOptions{TimeLimit: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Unassigned) != 1 || pl.Unassigned[0] != ds[2].ID || pl.Feasible {
+		t.Fatalf("unassigned %v, feasible %v", pl.Unassigned, pl.Feasible)
+	}
+}
+
+func TestPlanner_ReplanOnRoads(t *testing.T) {
+	nodes, edges := gridRoads(30, 30)
+	p, err := NewPlanner(nodes, edges, PlanOptions{TimeLimit: 400 * time.Millisecond, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	depot := Depot{Code: "DEP", Lat: 42.5 + 15*0.00225, Lon: 1.5 + 15*0.00305}
+	ds := randomDeliveries(3, 60, depot, 0.06, false)
+	vs := vans(8, 50)
+	ctx := context.Background()
+	pl, err := p.Plan(ctx, depot, model.MustDate("2026-12-01"), ds, vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlan(t, pl, ds, vs)
+	if !pl.Roads || len(pl.Runs[0].Path) < 3 {
+		t.Fatalf("roads %v, path %d points", pl.Roads, len(pl.Runs[0].Path))
+	}
+	// Snapped nodes sit on the 250 m grid: at most ~180 m from the address.
+	for _, r := range pl.Runs {
+		for _, s := range r.Stops {
+			if s.Node == 0 || s.SnapM > 180 {
+				t.Fatalf("%s snapped to %d at %v m", s.Delivery, s.Node, s.SnapM)
+			}
+		}
+	}
+
+	// The first run has left; a road on the way slows to a crawl; one
+	// delivery is cancelled and one added.
+	pl.Runs[0].Departed = true
+	now := pl.Runs[0].StartMin + 5
+	kept := append([]Stop(nil), pl.Runs[0].Stops...)
+	g := p.Graph()
+	a, _ := g.Node(nodes[15*30+15].ID)
+	b, _ := g.Node(nodes[16*30+15].ID)
+	if err := p.SetFactor(g.EdgeBetween(a, b), 0, 10); err != nil {
+		t.Fatal(err)
+	}
+	cancel := pl.Runs[1].Stops[0].Delivery
+	var ds2 []model.Delivery
+	for _, d := range ds {
+		if d.ID != cancel {
+			ds2 = append(ds2, d)
+		}
+	}
+	extra := randomDeliveries(99, 1, depot, 0.05, false)[0]
+	extra.ID = "NEW1"
+	ds2 = append(ds2, extra)
+	pl2, err := p.Replan(ctx, pl, ds2, vs, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlan(t, pl2, ds2, vs)
+	var run0 *Run
+	for i := range pl2.Runs {
+		if pl2.Runs[i].Vehicle == pl.Runs[0].Vehicle {
+			run0 = &pl2.Runs[i]
+		}
+	}
+	if run0 == nil || !run0.Departed || len(run0.Stops) != len(kept) {
+		t.Fatalf("departed run not kept: %+v", run0)
+	}
+	for i := range kept {
+		if run0.Stops[i].Delivery != kept[i].Delivery {
+			t.Fatalf("departed run reordered at stop %d", i)
+		}
+	}
+}
+
+func TestSnapper_Nearest(t *testing.T) {
+	g := randomGraph(t, 7, 2000)
+	s := NewSnapper(g, nil)
+	r := rand.New(rand.NewPCG(1, 1))
+	for q := 0; q < 500; q++ {
+		lat, lon := 42.49+r.Float64()*0.11, 1.49+r.Float64()*0.14
+		v, d := s.Nearest(lat, lon)
+		best, bd := int32(-1), math.Inf(1)
+		for u := int32(0); u < int32(g.NumNodes()); u++ {
+			la, lo := g.LatLon(u)
+			if x := model.HaversineM(lat, lon, la, lo); x < bd {
+				best, bd = u, x
+			}
+		}
+		if math.Abs(d-bd) > 1e-6 {
+			t.Fatalf("query %d: snapped to %d at %v m, nearest is %d at %v m", q, v, d, best, bd)
+		}
+	}
+}
+
+func TestLargestComponent(t *testing.T) {
+	// 1<->2<->3 is strongly connected; 3->4 is a one-way dead end; 5<->6 an island.
+	nodes := []model.RoadNode{{ID: 1, Lat: 42.5, Lon: 1.5}, {ID: 2, Lat: 42.5, Lon: 1.51}, {ID: 3, Lat: 42.5, Lon: 1.52}, {ID: 4, Lat: 42.5, Lon: 1.53}, {ID: 5, Lat: 42.6, Lon: 1.5}, {ID: 6, Lat: 42.6, Lon: 1.51}}
+	edges := []model.RoadEdge{{From: 1, To: 2, LengthM: 800, SpeedKmh: 50}, {From: 2, To: 3, LengthM: 800, SpeedKmh: 50}, {From: 3, To: 4, LengthM: 800, SpeedKmh: 50, OneWay: true}, {From: 5, To: 6, LengthM: 800, SpeedKmh: 50}}
+	g, err := NewGraph(nodes, edges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := LargestComponent(g)
+	want := []bool{true, true, true, false, false, false}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("node %d: got %v, want %v", i+1, got[i], want[i])
+		}
+	}
+}
+
+func TestGraph_Matrix(t *testing.T) {
+	g := randomGraph(t, 4, 600)
+	r := rand.New(rand.NewPCG(2, 2))
+	var src, dst []int32
+	for i := 0; i < 15; i++ {
+		src = append(src, int32(r.IntN(g.NumNodes())))
+		dst = append(dst, int32(r.IntN(g.NumNodes())))
+	}
+	m, err := g.Matrix(context.Background(), src, dst, Time, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSearcher(g)
+	for i, a := range src {
+		for j, b := range dst {
+			want := s.Dijkstra(a, b, Time, 0, false)
+			if m.Cost[i][j] != want.Cost || (want.Reachable && !approx(m.LengthM[i][j], want.LengthM)) {
+				t.Fatalf("%d->%d: matrix %v/%v, dijkstra %v/%v", a, b, m.Cost[i][j], m.LengthM[i][j], want.Cost, want.LengthM)
+			}
+		}
+	}
+}
