@@ -31,6 +31,7 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 	out := fs.String("out", "", "write the solution to this `file` (default: standard output)")
 	round := fs.Bool("round", true, "round EUC_2D distances to the nearest integer (TSPLIB); false for CMT-style unrounded")
 	workers := fs.Int("workers", 0, "parallel searches (default: all cores)")
+	vehicles := fs.Int("vehicles", 0, "fix the fleet size (default: the file's VEHICLES, else as many as needed)")
 	iters := fs.Int("iterations", 0, "also stop after this many iterations without improvement (0: time limit only)")
 	db := dbFlag(c, fs)
 	depot := fs.String("depot", "", "depot location code (with --db)")
@@ -68,6 +69,12 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("route: %w", err)
+	}
+	if *vehicles > 0 {
+		in.Vehicles = *vehicles
+		if err := in.Validate(); err != nil {
+			return usageErrorf("route: --vehicles %d: %v", *vehicles, err)
+		}
 	}
 	res, err := vrp.Solve(ctx, in, vrp.Options{TimeLimit: *limit, Seed: *seed, Workers: *workers, MaxIterations: *iters})
 	if err != nil {

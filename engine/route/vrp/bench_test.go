@@ -84,6 +84,7 @@ func TestCVRPLIB_Sweep(t *testing.T) {
 				continue
 			}
 			in := loadBench(t, row)
+			in.Vehicles = fleetFromName(row)
 			res, err := Solve(context.Background(), in, Options{TimeLimit: lim, Seed: 1})
 			if err != nil {
 				t.Fatal(err)
@@ -106,6 +107,21 @@ func TestCVRPLIB_Sweep(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fleetFromName returns k of the Augerat "-kN" names: their optimal values
+// are for exactly that many vehicles (with more, some cost less). CMT
+// values are for a free fleet.
+func fleetFromName(row bksRow) int {
+	if row.set == "CMT" {
+		return 0
+	}
+	i := strings.LastIndex(row.name, "-k")
+	k, err := strconv.Atoi(row.name[i+2:])
+	if i < 0 || err != nil {
+		return 0
+	}
+	return k
 }
 
 func envOr(k, d string) string {

@@ -773,10 +773,8 @@ func (ls *localSearch) updateRoute(r int32) {
 			break
 		}
 		if p.coords {
-			// Barycentre from instance coordinates is not kept; the polar
-			// angles already say where the route lies.
-			cx += math.Cos(float64(p.polar[c]) * math.Pi / 32768)
-			cy += math.Sin(float64(p.polar[c]) * math.Pi / 32768)
+			cx += p.relX[c]
+			cy += p.relY[c]
 			if first {
 				R.sec.init(int(p.polar[c]))
 			} else {

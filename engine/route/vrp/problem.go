@@ -26,6 +26,7 @@ type problem struct {
 	maxDemand  float64
 	coords     bool
 	polar      []int32
+	relX, relY []float64 // coordinates relative to the depot
 	neighbours [][]int32
 }
 
@@ -80,7 +81,9 @@ func newProblem(in *Instance, granular int) *problem {
 	if in.X != nil && len(in.X) == nn {
 		p.coords = true
 		p.polar = make([]int32, nn)
+		p.relX, p.relY = make([]float64, nn), make([]float64, nn)
 		for i := 1; i < nn; i++ {
+			p.relX[i], p.relY[i] = in.X[i]-in.X[0], in.Y[i]-in.Y[0]
 			a := math.Atan2(in.Y[i]-in.Y[0], in.X[i]-in.X[0])
 			p.polar[i] = int32(positiveMod(int(32768 * a / math.Pi)))
 		}
