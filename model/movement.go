@@ -192,3 +192,44 @@ func (c StockCount) Validate() error {
 	}
 	return nil
 }
+
+// Status is a one-word verdict on an item×location's stock.
+type Status string
+
+// The statuses, most urgent first.
+const (
+	StatusOut  Status = "out"  // nothing on hand
+	StatusLow  Status = "low"  // on hand covers less than LowCoverDays of demand
+	StatusOK   Status = "ok"   //
+	StatusOver Status = "over" // on hand covers more than OverCoverDays of demand
+	StatusDead Status = "dead" // stock, but no sale for DeadDays
+	StatusIdle Status = "idle" // no stock and no demand: nothing to do
+)
+
+// Status thresholds, in days.
+const (
+	LowCoverDays  = 7
+	OverCoverDays = 180
+	DeadDays      = 90
+)
+
+// NoCover is the days of cover of stock that nothing sells.
+const NoCover = 1e9
+
+// StockStatus classifies stock on hand against its recent daily demand.
+// lastSale is NoDate when the item never sold there.
+func StockStatus(onHand int64, coverDays float64, lastSale, asOf Date) Status {
+	switch {
+	case onHand <= 0 && coverDays >= NoCover && (lastSale == NoDate || int(asOf-lastSale) > DeadDays):
+		return StatusIdle
+	case onHand <= 0:
+		return StatusOut
+	case lastSale == NoDate || int(asOf-lastSale) > DeadDays:
+		return StatusDead
+	case coverDays < LowCoverDays:
+		return StatusLow
+	case coverDays > OverCoverDays:
+		return StatusOver
+	}
+	return StatusOK
+}

@@ -1,0 +1,415 @@
+package data
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"stockroom/model"
+)
+
+type ilKey struct{ item, loc int64 }
+
+type stockDelta struct {
+	onHand      int64
+	first, last model.Date
+	lastSale    model.Date
+	hasSale     bool
+}
+
+type monthAgg struct {
+	m   month
+	row monthRow
+}
+
+// ilAgg is everything an import changes for one item×location. Imports
+// mostly touch one or two months per series, so the month list is short
+// and scanned linearly: one map lookup per row.
+type ilAgg struct {
+	stock  stockDelta
+	months []monthAgg
+}
+
+func (g *ilAgg) month(m month, rows *int) *monthRow {
+	for i := len(g.months) - 1; i >= 0; i-- {
+		if g.months[i].m == m {
+			return &g.months[i].row
+		}
+	}
+	g.months = append(g.months, monthAgg{m: m})
+	*rows++
+	return &g.months[len(g.months)-1].row
+}
+
+// aggregates collects what an import changes in stock and series_month,
+// and writes it in one upsert per row touched.
+type aggregates struct {
+	ils     map[ilKey]*ilAgg
+	rows    int // month rows held, for the flush budget
+	touched map[ilKey]struct{}
+	maxDate model.Date
+
+	lastDate model.Date // monthOf cache: rows come in runs of one date
+	lastM    month
+	lastDay  int
+}
+
+func newAggregates() *aggregates {
+	return &aggregates{ils: map[ilKey]*ilAgg{}, touched: map[ilKey]struct{}{}, maxDate: model.NoDate, lastDate: model.NoDate}
+}
+
+func (a *aggregates) size() int { return a.rows }
+
+func (a *aggregates) monthOf(d model.Date) (month, int) {
+	if d != a.lastDate {
+		a.lastM, a.lastDay = monthOf(d)
+		a.lastDate = d
+	}
+	return a.lastM, a.lastDay
+}
+
+func (a *aggregates) get(item, loc int64, d model.Date) *ilAgg {
+	k := ilKey{item, loc}
+	g := a.ils[k]
+	if g == nil {
+		g = &ilAgg{stock: stockDelta{first: d, last: d}}
+		a.ils[k] = g
+		a.touched[k] = struct{}{}
+	}
+	return g
+}
+
+// move records a stock change; sale marks it as a sale for last_sale.
+func (a *aggregates) move(item, loc int64, d model.Date, qty int64, sale bool) {
+	a.moveIn(a.get(item, loc, d), d, qty, sale)
+}
+
+// moveIn is move on an item×location already looked up with get; the
+// pointer stays valid until the next flush.
+func (a *aggregates) moveIn(g *ilAgg, d model.Date, qty int64, sale bool) {
+	s := &g.stock
+	s.onHand += qty
+	s.first, s.last = min(s.first, d), max(s.last, d)
+	if sale && (!s.hasSale || d > s.lastSale) {
+		s.lastSale, s.hasSale = d, true
+	}
+	m, day := a.monthOf(d)
+	g.month(m, &a.rows).net[day] += qty
+	if a.maxDate == model.NoDate || d > a.maxDate {
+		a.maxDate = d
+	}
+}
+
+// sell records units sold on a channel (demand), besides the stock move.
+func (a *aggregates) sell(item, loc, ch int64, d model.Date, units int64, revenue float64) {
+	a.sellIn(a.get(item, loc, d), ch, d, units, revenue)
+}
+
+// sellIn is sell on an item×location already looked up with get.
+func (a *aggregates) sellIn(g *ilAgg, ch int64, d model.Date, units int64, revenue float64) {
+	m, day := a.monthOf(d)
+	c := g.month(m, &a.rows).channel(ch)
+	c.units[day] += units
+	c.revenue += revenue
+}
+
+const (
+	stockUpsertHead = "INSERT INTO stock(item_id, loc_id, on_hand, first_date, last_date, last_sale) VALUES "
+	stockUpsertTail = ` ON CONFLICT(item_id, loc_id) DO UPDATE SET
+		on_hand = on_hand + excluded.on_hand,
+		first_date = min(first_date, excluded.first_date),
+		last_date = max(last_date, excluded.last_date),
+		last_sale = coalesce(max(last_sale, excluded.last_sale), last_sale, excluded.last_sale)`
+	monthUpsertHead = "INSERT INTO series_month(item_id, loc_id, month, net, units, revenue, data) VALUES "
+	monthUpsertTail = ` ON CONFLICT(item_id, loc_id, month) DO UPDATE SET net = net + excluded.net,
+		units = units + excluded.units, revenue = revenue + excluded.revenue, data = sr_month_add(data, excluded.data)`
+)
+
+// flush writes what is held so far (stock deltas and months) so that
+// memory stays flat or a count can read the balance; finish does the rest.
+func (a *aggregates) flush(ctx context.Context, tx *sql.Tx) error {
+	if len(a.ils) == 0 {
+		return nil
+	}
+	st := newBatcher(tx, stockUpsertHead, stockUpsertTail, 6, 64)
+	defer st.close()
+	// Upserts in key order fill B-tree pages left to right, not at random.
+	for _, k := range sortedKeys(a.ils) {
+		s := &a.ils[k].stock
+		var ls any
+		if s.hasSale {
+			ls = int64(s.lastSale)
+		}
+		if err := st.add(ctx, k.item, k.loc, s.onHand, int64(s.first), int64(s.last), ls); err != nil {
+			return fmt.Errorf("update stock: %w", err)
+		}
+	}
+	if err := st.flush(ctx); err != nil {
+		return fmt.Errorf("update stock: %w", err)
+	}
+	return a.flushMonths(ctx, tx)
+}
+
+func (a *aggregates) flushMonths(ctx context.Context, tx *sql.Tx) error {
+	mb := newBatcher(tx, monthUpsertHead, monthUpsertTail, 7, 64)
+	defer mb.close()
+	for _, k := range sortedKeys(a.ils) {
+		g := a.ils[k]
+		for i := range g.months {
+			ma := &g.months[i]
+			units, revenue := ma.row.totals()
+			if err := mb.add(ctx, k.item, k.loc, int64(ma.m), ma.row.net.sum(), units, revenue, ma.row.encode(nil)); err != nil {
+				return fmt.Errorf("update daily series: %w", err)
+			}
+		}
+	}
+	if err := mb.flush(ctx); err != nil {
+		return fmt.Errorf("update daily series: %w", err)
+	}
+	a.ils = map[ilKey]*ilAgg{}
+	a.rows = 0
+	return nil
+}
+
+// balanceAsOf is the stock of an item×location at the end of day d, as the
+// ledger stands in tx: on hand now, less every change dated after d.
+func balanceAsOf(ctx context.Context, tx *sql.Tx, item, loc int64, d model.Date) (int64, error) {
+	var onHand int64
+	err := tx.QueryRowContext(ctx, "SELECT on_hand FROM stock WHERE item_id = ? AND loc_id = ?", item, loc).Scan(&onHand)
+	if err != nil && err != sql.ErrNoRows {
+		return 0, err
+	}
+	m, day := monthOf(d)
+	var later int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(net), 0) FROM series_month WHERE item_id = ? AND loc_id = ? AND month > ?",
+		item, loc, int64(m)).Scan(&later); err != nil {
+		return 0, err
+	}
+	var blob []byte
+	err = tx.QueryRowContext(ctx, "SELECT data FROM series_month WHERE item_id = ? AND loc_id = ? AND month = ?", item, loc, int64(m)).Scan(&blob)
+	if err != nil && err != sql.ErrNoRows {
+		return 0, err
+	}
+	var r monthRow
+	if err := r.decode(blob); err != nil {
+		return 0, err
+	}
+	for _, v := range r.net[day+1:] {
+		later += v
+	}
+	return onHand - later, nil
+}
+
+// coverWindow is how many days of recent sales set an item's daily rate.
+const coverWindow = 28
+
+// window accumulates one item×location's recent days for refreshCover.
+type window struct {
+	onHand int64
+	after  int64 // net change dated after the window
+	net    []int64
+	units  []int64
+}
+
+// add folds a month row into the window that starts on day from.
+func (w *window) add(m month, r *monthRow, from model.Date) {
+	first := m.firstDay()
+	for i := range r.net {
+		idx := int(first) + i - int(from)
+		switch {
+		case idx >= len(w.net):
+			w.after += r.net[i]
+		case idx >= 0:
+			w.net[idx] += r.net[i]
+			w.units[idx] += r.units(i)
+		}
+	}
+}
+
+// rate is units sold per day over the window's days in stock. A day counts
+// when the item was on the shelf at some point: it ended in stock, or it
+// sold something before running out. Days out of stock say nothing about
+// demand.
+func (w *window) rate() float64 {
+	closing := w.onHand - w.after
+	var sold, inStock int64
+	for i := len(w.net) - 1; i >= 0; i-- {
+		if closing > 0 || w.units[i] > 0 {
+			inStock++
+			sold += w.units[i]
+		}
+		closing -= w.net[i]
+	}
+	if inStock == 0 {
+		return 0
+	}
+	return float64(sold) / float64(inStock)
+}
+
+// finish writes everything the import changed and brings avg_daily and
+// cover_days of every item×location it touched up to date as of asOf. It
+// reads the stored state of those item×locations in one query (through a
+// temporary table), computes the new rows in Go, and writes each stock row
+// once, complete.
+func (a *aggregates) finish(ctx context.Context, tx *sql.Tx, asOf model.Date) error {
+	if len(a.touched) == 0 {
+		return nil
+	}
+	if asOf == model.NoDate {
+		asOf = a.maxDate
+	}
+	for _, q := range []string{
+		"CREATE TEMP TABLE IF NOT EXISTS touched(item_id INTEGER, loc_id INTEGER, PRIMARY KEY(item_id, loc_id)) WITHOUT ROWID",
+		"DELETE FROM touched",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("update stock: %w", err)
+		}
+	}
+	keys := sortedKeys(a.touched)
+	in := newBatcher(tx, "INSERT INTO touched(item_id, loc_id) VALUES ", "", 2, 256)
+	defer in.close()
+	for _, k := range keys {
+		if err := in.add(ctx, k.item, k.loc); err != nil {
+			return fmt.Errorf("update stock: %w", err)
+		}
+	}
+	if err := in.flush(ctx); err != nil {
+		return fmt.Errorf("update stock: %w", err)
+	}
+	from := asOf.AddDays(-(coverWindow - 1))
+	fromM, _ := monthOf(from)
+	rows, err := tx.QueryContext(ctx, `SELECT t.item_id, t.loc_id, s.on_hand, s.first_date, s.last_date, s.last_sale, m.month, m.data
+		FROM touched t LEFT JOIN stock s ON s.item_id = t.item_id AND s.loc_id = t.loc_id
+		LEFT JOIN series_month m ON m.item_id = t.item_id AND m.loc_id = t.loc_id AND m.month >= ?
+		ORDER BY t.item_id, t.loc_id`, int64(fromM))
+	if err != nil {
+		return fmt.Errorf("update stock: %w", err)
+	}
+	st := newBatcher(tx, "INSERT INTO stock(item_id, loc_id, on_hand, first_date, last_date, last_sale, avg_daily, cover_days) VALUES ",
+		` ON CONFLICT(item_id, loc_id) DO UPDATE SET on_hand = excluded.on_hand, first_date = excluded.first_date,
+			last_date = excluded.last_date, last_sale = excluded.last_sale, avg_daily = excluded.avg_daily,
+			cover_days = excluded.cover_days`, 8, 64)
+	defer st.close()
+	type stockRow struct {
+		k                     ilKey
+		onHand                int64
+		first, last, lastSale model.Date
+		hasStock, hasSale     bool
+	}
+	w := window{net: make([]int64, coverWindow), units: make([]int64, coverWindow)}
+	var cur stockRow
+	have := false
+	var r monthRow
+	type out struct {
+		k           ilKey
+		onHand      int64
+		first, last model.Date
+		lastSale    any
+		avg, cover  float64
+	}
+	// Written after the scan: never write a table a live query reads.
+	var outs []out
+	finishOne := func() error {
+		if g := a.ils[cur.k]; g != nil {
+			s := &g.stock
+			cur.onHand += s.onHand
+			if !cur.hasStock {
+				cur.first, cur.last = s.first, s.last
+			} else {
+				cur.first, cur.last = min(cur.first, s.first), max(cur.last, s.last)
+			}
+			if s.hasSale && (!cur.hasSale || s.lastSale > cur.lastSale) {
+				cur.lastSale, cur.hasSale = s.lastSale, true
+			}
+			for i := range g.months {
+				w.add(g.months[i].m, &g.months[i].row, from)
+			}
+		}
+		w.onHand = cur.onHand
+		avg := w.rate()
+		cover := model.NoCover
+		if avg > 0 {
+			cover = max(0, float64(cur.onHand)/avg)
+		}
+		var ls any
+		if cur.hasSale {
+			ls = int64(cur.lastSale)
+		}
+		outs = append(outs, out{cur.k, cur.onHand, cur.first, cur.last, ls, avg, cover})
+		return nil
+	}
+	for rows.Next() {
+		var k ilKey
+		var onHand, first, last, lastSale, m sql.NullInt64
+		var blob []byte
+		if err := rows.Scan(&k.item, &k.loc, &onHand, &first, &last, &lastSale, &m, &blob); err != nil {
+			rows.Close()
+			return err
+		}
+		if !have || k != cur.k {
+			if have {
+				if err := finishOne(); err != nil {
+					rows.Close()
+					return fmt.Errorf("update stock: %w", err)
+				}
+			}
+			have = true
+			cur = stockRow{k: k, onHand: onHand.Int64, first: model.Date(first.Int64), last: model.Date(last.Int64),
+				lastSale: model.Date(lastSale.Int64), hasStock: onHand.Valid, hasSale: lastSale.Valid}
+			w.after = 0
+			clear(w.net)
+			clear(w.units)
+		}
+		if m.Valid {
+			if err := r.decode(blob); err != nil {
+				rows.Close()
+				return err
+			}
+			w.add(month(m.Int64), &r, from)
+		}
+	}
+	if have {
+		if err := finishOne(); err != nil {
+			rows.Close()
+			return fmt.Errorf("update stock: %w", err)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("update stock: %w", err)
+	}
+	for _, o := range outs {
+		if err := st.add(ctx, o.k.item, o.k.loc, o.onHand, int64(o.first), int64(o.last), o.lastSale, o.avg, o.cover); err != nil {
+			return fmt.Errorf("update stock: %w", err)
+		}
+	}
+	if err := st.flush(ctx); err != nil {
+		return fmt.Errorf("update stock: %w", err)
+	}
+	// The stock rows are written; write the months without touching stock.
+	for _, g := range a.ils {
+		g.stock = stockDelta{}
+	}
+	if err := a.flushMonths(ctx, tx); err != nil {
+		return err
+	}
+	a.touched = map[ilKey]struct{}{}
+	return nil
+}
+
+func sortedKeys[V any](m map[ilKey]V) []ilKey {
+	keys := make([]ilKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y ilKey) int {
+		if x.item != y.item {
+			return cmp.Compare(x.item, y.item)
+		}
+		return cmp.Compare(x.loc, y.loc)
+	})
+	return keys
+}

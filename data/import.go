@@ -1,0 +1,807 @@
+package data
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"stockroom/model"
+)
+
+// ImportOptions tune one import.
+type ImportOptions struct {
+	Kind        Kind   // the file's kind; empty to tell it from the header and name
+	CreateItems bool   // create unknown SKUs in movements, sales and counts instead of rejecting the rows
+	User        string // who imported, for the file log
+	// Progress, when set, is called now and then with bytes read and the
+	// file's size, from the importing goroutine.
+	Progress func(done, total int64)
+}
+
+// RowError is a rejected row: the line as an editor shows it (the header is
+// line 1), the column as the file names it, and why.
+type RowError struct {
+	Line   int    `json:"line"`
+	Column string `json:"column"`
+	Reason string `json:"reason"`
+}
+
+// FileResult is what importing one file did.
+type FileResult struct {
+	Path          string     `json:"path"`
+	Kind          Kind       `json:"kind"`
+	Format        Format     `json:"format,omitempty"`
+	RowsOK        int        `json:"rows_ok"`        // new rows committed
+	RowsDuplicate int        `json:"rows_duplicate"` // rows whose natural key was already in the ledger
+	RowsRejected  int        `json:"rows_rejected"`  // rows sent to the quarantine
+	Duplicate     bool       `json:"duplicate"`      // the same content was imported before: nothing done
+	DuplicateOf   string     `json:"duplicate_of,omitempty"`
+	Errors        []RowError `json:"errors"`
+	ErrorsOmitted int        `json:"errors_omitted,omitempty"` // rejected rows beyond the first maxErrors listed here (all are in the quarantine)
+	Error         string     `json:"error,omitempty"`          // why the file could not be read or parsed at all
+	FileID        int64      `json:"file_id"`
+	Seconds       float64    `json:"seconds"`
+}
+
+// Failed reports whether the file could not be read or parsed at all.
+func (r FileResult) Failed() bool { return r.Error != "" }
+
+// maxErrors bounds the errors a FileResult lists; the quarantine has all.
+const maxErrors = 10000
+
+// Import budgets: past these an import writes what it holds and carries on,
+// so memory stays flat whatever the file's size.
+const (
+	budgetBlockBytes = 32 << 20
+	budgetKeys       = 2 << 20
+	budgetAggRows    = 400_000
+	batchRows        = 2048
+)
+
+// ImportFile imports one file in one transaction: all of its good rows or
+// none. Bad rows go to the quarantine with line, column and reason. Content
+// already imported cleanly (same hash) is a no-op. The error is for failures
+// of the store itself; a file that cannot be read or parsed is reported in
+// the result (Error) and logged in the store.
+func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) (FileResult, error) {
+	start := time.Now()
+	res := FileResult{Path: path, Errors: []RowError{}}
+	hash, size, head, err := hashFile(path)
+	if err == nil {
+		err = checkText(head)
+	}
+	if err != nil {
+		res.Error = err.Error()
+		return res, s.logFailure(ctx, &res, hash, size, start, opt.User)
+	}
+	res.Format = sniffFormat(head, path)
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if dup, err := findDuplicate(ctx, tx, hash); err != nil {
+			return err
+		} else if dup != nil {
+			res.Duplicate, res.DuplicateOf = true, dup.path
+			res.Kind = Kind(dup.kind)
+			return insertFileRow(ctx, tx, &res, hash, size, start, opt.User, dup.id)
+		}
+		imp := &importer{s: s, tx: tx, res: &res, opt: opt, size: size, hash: hash}
+		if err := imp.run(ctx, path); err != nil {
+			return err
+		}
+		return nil
+	})
+	if errors.Is(err, errFileFailed) {
+		// The transaction was rolled back; log the failure on its own.
+		return res, s.logFailure(ctx, &res, hash, size, start, opt.User)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		return res, fmt.Errorf("import %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// errFileFailed rolls back an import whose file turned out to be unreadable
+// part-way (its reason is in the result).
+var errFileFailed = errors.New("file failed")
+
+type dupFile struct {
+	id         int64
+	path, kind string
+}
+
+// findDuplicate finds an earlier clean import of the same content. A file
+// that had rejected rows may be dropped again after its master data was
+// fixed; natural keys keep its good rows from counting twice.
+func findDuplicate(ctx context.Context, tx *sql.Tx, hash string) (*dupFile, error) {
+	var d dupFile
+	err := tx.QueryRowContext(ctx, `SELECT id, path, kind FROM file WHERE hash = ? AND error = '' AND duplicate_of IS NULL
+		AND rows_rejected = 0 ORDER BY id LIMIT 1`, hash).Scan(&d.id, &d.path, &d.kind)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func insertFileRow(ctx context.Context, tx *sql.Tx, res *FileResult, hash string, size int64, start time.Time, user string, dupOf int64) error {
+	var dup any
+	if dupOf != 0 {
+		dup = dupOf
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO file(path, kind, format, hash, size, rows_ok, rows_duplicate, rows_rejected,
+		duplicate_of, error, user, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res.Path, string(res.Kind), string(res.Format), hash, size, res.RowsOK, res.RowsDuplicate, res.RowsRejected,
+		dup, res.Error, user, start.UnixMilli(), time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("log import: %w", err)
+	}
+	res.FileID, err = r.LastInsertId()
+	return err
+}
+
+// logFailure records a file that could not be imported at all.
+func (s *Store) logFailure(ctx context.Context, res *FileResult, hash string, size int64, start time.Time, user string) error {
+	res.RowsOK, res.RowsDuplicate = 0, 0
+	res.Seconds = time.Since(start).Seconds()
+	if hash == "" {
+		hash = "-"
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return insertFileRow(ctx, tx, res, hash, size, start, user, 0)
+	})
+}
+
+// hashFile reads the whole file once for its SHA-256 and keeps its first
+// 64 KiB for sniffing.
+func hashFile(path string) (hash string, size int64, head []byte, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	head = make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	head = head[:n]
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return "", 0, nil, err
+	}
+	h.Write(head)
+	m, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if n == 0 {
+		return hex.EncodeToString(h.Sum(nil)), 0, head, errors.New("file is empty")
+	}
+	return hex.EncodeToString(h.Sum(nil)), int64(n) + m, head, nil
+}
+
+// countingReader counts bytes for progress.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// parsed is a record converted on the reading goroutine.
+type parsed struct {
+	line int
+	raw  string
+	v    any
+	err  *rowError
+}
+
+type batch struct {
+	rows []parsed
+	err  error // a file-level error: stop
+}
+
+// importer is one file's import inside its write transaction.
+type importer struct {
+	s    *Store
+	tx   *sql.Tx
+	res  *FileResult
+	opt  ImportOptions
+	size int64
+	hash string
+
+	kind   Kind
+	fileID int64
+	now    int64
+
+	keys       *keyIndex
+	agg        *aggregates
+	blocks     map[int64]*blockBuf
+	blockBytes int
+	fullBlocks []*blockBuf           // blocks that reached blockMax lines, to write
+	items      map[string]*itemState // by sku
+	locSlot    map[string]int        // location code → index in locIDs
+	locIDs     []int64
+	chanIDs    map[string]int64
+
+	quarantine *sql.Stmt
+	insBlock   *batcher
+	upsert     *sql.Stmt
+	countRes   *sql.Stmt
+}
+
+func (im *importer) fail(msg string) error {
+	im.res.Error = msg
+	return errFileFailed
+}
+
+func (im *importer) run(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return im.fail(err.Error())
+	}
+	defer f.Close()
+	cr := &countingReader{r: f}
+	br := bufio.NewReaderSize(cr, 256<<10)
+	// Skip a UTF-8 byte-order mark.
+	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+		br.Discard(3)
+	}
+	var rr recordReader
+	switch im.res.Format {
+	case FormatJSON, FormatNDJSON:
+		rr, err = newJSONReader(br, im.res.Format == FormatNDJSON)
+	default:
+		head, _ := br.Peek(64 << 10)
+		rr, err = newCSVReader(br, sniffDelimiter(head))
+	}
+	if err != nil {
+		return im.fail(err.Error())
+	}
+	b, err := detectKind(rr.header(), path, im.opt.Kind)
+	if err != nil {
+		return im.fail(err.Error())
+	}
+	rr.bind(b)
+	im.kind = b.spec.kind
+	im.res.Kind = im.kind
+	if err := insertFileRow(ctx, im.tx, im.res, im.hash, im.size, time.Now(), im.opt.User, 0); err != nil {
+		return err
+	}
+	im.fileID = im.res.FileID
+	im.now = time.Now().UnixMilli()
+	if err := im.prepare(ctx); err != nil {
+		return err
+	}
+	defer im.closeStmts()
+
+	// Read and convert on one goroutine, apply on this one: parsing and
+	// SQLite then each keep a core busy.
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan batch, 8)
+	go readBatches(ctx, rr, &b, im.kind, ch)
+	for bt := range ch {
+		if bt.err != nil {
+			cancel()
+			for range ch {
+			}
+			if err := parent.Err(); err != nil {
+				return err
+			}
+			return im.fail(bt.err.Error())
+		}
+		for i := range bt.rows {
+			if err := im.apply(ctx, &bt.rows[i]); err != nil {
+				cancel()
+				for range ch {
+				}
+				return err
+			}
+		}
+		if im.opt.Progress != nil {
+			im.opt.Progress(cr.n.Load(), im.size)
+		}
+		if err := im.maybeFlush(ctx); err != nil {
+			cancel()
+			for range ch {
+			}
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return im.finish(ctx)
+}
+
+func readBatches(ctx context.Context, rr recordReader, b *binding, kind Kind, out chan<- batch) {
+	defer close(out)
+	rows := make([]parsed, 0, batchRows)
+	for {
+		rec, err := rr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			select {
+			case out <- batch{err: err}:
+			case <-ctx.Done():
+			}
+			return
+		}
+		p := parsed{line: rec.line, err: rec.err}
+		if p.err == nil {
+			p.v, p.err = convert(kind, &rec, b)
+		}
+		if p.err != nil {
+			p.raw = rec.rawText()
+		}
+		rows = append(rows, p)
+		if len(rows) == batchRows {
+			select {
+			case out <- batch{rows: rows}:
+			case <-ctx.Done():
+				return
+			}
+			rows = make([]parsed, 0, batchRows)
+		}
+	}
+	if len(rows) > 0 {
+		select {
+		case out <- batch{rows: rows}:
+		case <-ctx.Done():
+		}
+	}
+}
+
+func (im *importer) prepare(ctx context.Context) error {
+	var err error
+	if im.quarantine, err = im.tx.PrepareContext(ctx, "INSERT INTO quarantine(file_id, line, col, reason, raw) VALUES (?, ?, ?, ?, ?)"); err != nil {
+		return err
+	}
+	switch im.kind {
+	case KindMovements, KindSales, KindCounts:
+		im.keys = newKeyIndex(im.tx)
+		im.agg = newAggregates()
+		im.blocks = map[int64]*blockBuf{}
+		im.items, im.locSlot, im.chanIDs = map[string]*itemState{}, map[string]int{}, map[string]int64{}
+		im.insBlock = newBatcher(im.tx, "INSERT INTO ledger_block(item_id, file_id, user, min_date, max_date, n, net, created_at, data) VALUES ", "", 9, 32)
+		if im.size > 1<<20 {
+			// A big file touches most of the catalogue: read the ids and key
+			// bounds in one scan each instead of one query per item.
+			if err := im.keys.preload(ctx, keyClassOf[im.kind]); err != nil {
+				return err
+			}
+			if err := im.preloadIDs(ctx); err != nil {
+				return err
+			}
+		}
+		if im.kind == KindCounts {
+			if im.countRes, err = im.tx.PrepareContext(ctx, `INSERT INTO count_result(date, item_id, loc_id, counted, ledger,
+				file_id, line) VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
+				return err
+			}
+		}
+	default:
+		if im.upsert, err = im.tx.PrepareContext(ctx, upsertSQL[im.kind]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (im *importer) closeStmts() {
+	if im.insBlock != nil {
+		im.insBlock.close()
+	}
+	for _, st := range []*sql.Stmt{im.quarantine, im.upsert, im.countRes} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (im *importer) reject(ctx context.Context, p *parsed, e *rowError) error {
+	im.res.RowsRejected++
+	if len(im.res.Errors) < maxErrors {
+		im.res.Errors = append(im.res.Errors, RowError{Line: e.Line, Column: e.Column, Reason: e.Reason})
+	} else {
+		im.res.ErrorsOmitted++
+	}
+	_, err := im.quarantine.ExecContext(ctx, im.fileID, e.Line, e.Column, e.Reason, p.raw)
+	return err
+}
+
+func (im *importer) rowErr(p *parsed, col, reason string) *rowError {
+	return &rowError{Line: p.line, Column: col, Reason: reason}
+}
+
+func (im *importer) apply(ctx context.Context, p *parsed) error {
+	if p.err != nil {
+		return im.reject(ctx, p, p.err)
+	}
+	var e *rowError
+	var err error
+	switch v := p.v.(type) {
+	case model.SaleLine:
+		e, err = im.applySale(ctx, p, v)
+	case model.Movement:
+		e, err = im.applyMovement(ctx, p, v)
+	case model.StockCount:
+		e, err = im.applyCount(ctx, p, v)
+	default:
+		e, err = im.applyUpsert(ctx, p, v)
+	}
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		return im.reject(ctx, p, e)
+	}
+	return nil
+}
+
+// itemState is what one import holds about one item: its id and price and
+// the pointers into the key index, the ledger block and the aggregates, so
+// that a row costs one map lookup rather than one per structure. The
+// pointers are dropped whenever the structure they point into is flushed.
+type itemState struct {
+	id     int64
+	price  float64
+	priced bool
+	keys   *keyGroup
+	block  *blockBuf
+	ils    []*ilAgg // by location slot
+}
+
+// state finds the item and location of a ledger row.
+func (im *importer) state(ctx context.Context, p *parsed, sku, loc string) (*itemState, int, *rowError, error) {
+	st := im.items[sku]
+	slot, ok := im.locSlot[loc]
+	if st != nil && ok {
+		return st, slot, nil, nil
+	}
+	item, locID, e, err := im.resolveSlow(ctx, p, sku, loc)
+	if e != nil || err != nil {
+		return nil, 0, e, err
+	}
+	if st == nil {
+		st = &itemState{id: item}
+		im.items[sku] = st
+	}
+	if !ok {
+		slot = len(im.locIDs)
+		im.locIDs = append(im.locIDs, locID)
+		im.locSlot[loc] = slot
+	}
+	return st, slot, nil, nil
+}
+
+// il returns the aggregates of the item at a location slot.
+func (im *importer) il(st *itemState, slot int, d model.Date) *ilAgg {
+	for len(st.ils) <= slot {
+		st.ils = append(st.ils, nil)
+	}
+	g := st.ils[slot]
+	if g == nil {
+		g = im.agg.get(st.id, im.locIDs[slot], d)
+		st.ils[slot] = g
+	}
+	return g
+}
+
+// addKey records a row's natural key; dup when it was seen before.
+func (im *importer) addKey(ctx context.Context, st *itemState, class int, key string) (bool, error) {
+	if st.keys == nil {
+		g, err := im.keys.group(ctx, class, st.id)
+		if err != nil {
+			return false, err
+		}
+		st.keys = g
+	}
+	return im.keys.addTo(ctx, st.keys, key)
+}
+
+// dropPointers forgets what flushed structures held.
+func (im *importer) dropPointers(keys, blocks, aggs bool) {
+	for _, st := range im.items {
+		if keys {
+			st.keys = nil
+		}
+		if blocks {
+			st.block = nil
+		}
+		if aggs {
+			clear(st.ils)
+		}
+	}
+}
+
+func (im *importer) channel(ctx context.Context, code string) (int64, error) {
+	if id, ok := im.chanIDs[code]; ok {
+		return id, nil
+	}
+	id, err := im.s.ids.channel(ctx, im.tx, code)
+	if err == nil {
+		im.chanIDs[code] = id
+	}
+	return id, err
+}
+
+func (im *importer) resolveSlow(ctx context.Context, p *parsed, sku, loc string) (item, locID int64, e *rowError, err error) {
+	ids := im.s.ids
+	if item, err = ids.item(ctx, im.tx, sku); err != nil {
+		return 0, 0, nil, err
+	}
+	if item == 0 {
+		if !im.opt.CreateItems {
+			return 0, 0, im.rowErr(p, "sku", fmt.Sprintf("unknown sku %q (import the items first, or pass --create-items)", sku)), nil
+		}
+		if _, err = im.tx.ExecContext(ctx, "INSERT INTO item(sku, name, placeholder) VALUES (?, ?, 1)", sku, sku); err != nil {
+			return 0, 0, nil, err
+		}
+		if item, err = ids.item(ctx, im.tx, sku); err != nil {
+			return 0, 0, nil, err
+		}
+	}
+	if locID, err = ids.location(ctx, im.tx, loc); err != nil {
+		return 0, 0, nil, err
+	}
+	if locID == 0 {
+		return 0, 0, im.rowErr(p, "location", fmt.Sprintf("unknown location %q (import the locations first)", loc)), nil
+	}
+	return item, locID, nil, nil
+}
+
+func (im *importer) applySale(ctx context.Context, p *parsed, s model.SaleLine) (*rowError, error) {
+	st, slot, e, err := im.state(ctx, p, s.SKU, s.Location)
+	if e != nil || err != nil {
+		return e, err
+	}
+	ch, err := im.channel(ctx, s.Channel)
+	if err != nil {
+		return nil, err
+	}
+	if dup, err := im.addKey(ctx, st, keySale, saleKey(s.OrderID)); err != nil || dup {
+		if dup {
+			im.res.RowsDuplicate++
+		}
+		return nil, err
+	}
+	price := s.Price
+	if math.IsNaN(price) {
+		if price, err = im.itemPrice(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	im.addLine(st, slot, ledgerLine{date: s.Date, qty: -s.Qty, kind: model.Sale, channel: ch, line: p.line, ref: s.OrderID})
+	g := im.il(st, slot, s.Date)
+	im.agg.moveIn(g, s.Date, -s.Qty, true)
+	im.agg.sellIn(g, ch, s.Date, s.Qty, float64(s.Qty)*price)
+	im.res.RowsOK++
+	return nil, nil
+}
+
+func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Movement) (*rowError, error) {
+	st, slot, e, err := im.state(ctx, p, m.SKU, m.Location)
+	if e != nil || err != nil {
+		return e, err
+	}
+	if dup, err := im.addKey(ctx, st, keyMovement, movementKey(m.Ref, im.locIDs[slot])); err != nil || dup {
+		if dup {
+			im.res.RowsDuplicate++
+		}
+		return nil, err
+	}
+	g := im.il(st, slot, m.Date)
+	var ch int64
+	if m.Kind == model.Sale {
+		// A sale in a movements file is demand too, on the default channel.
+		if ch, err = im.channel(ctx, model.DefaultChannel); err != nil {
+			return nil, err
+		}
+		price, err := im.itemPrice(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		im.agg.sellIn(g, ch, m.Date, -m.Qty, float64(-m.Qty)*price)
+	}
+	im.addLine(st, slot, ledgerLine{date: m.Date, qty: m.Qty, kind: m.Kind, channel: ch, line: p.line, ref: m.Ref})
+	im.agg.moveIn(g, m.Date, m.Qty, m.Kind == model.Sale)
+	im.res.RowsOK++
+	return nil, nil
+}
+
+// applyCount books the difference between a count and the ledger's
+// balance at the end of that day as a count movement (shrinkage when
+// negative), and keeps both numbers for the anomaly rules.
+func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCount) (*rowError, error) {
+	st, slot, e, err := im.state(ctx, p, c.SKU, c.Location)
+	if e != nil || err != nil {
+		return e, err
+	}
+	loc := im.locIDs[slot]
+	if dup, err := im.addKey(ctx, st, keyCount, countKey(int32(c.Date), loc)); err != nil || dup {
+		if dup {
+			im.res.RowsDuplicate++
+		}
+		return nil, err
+	}
+	// The balance must include everything this import has booked so far.
+	if err := im.agg.flush(ctx, im.tx); err != nil {
+		return nil, err
+	}
+	im.dropPointers(false, false, true)
+	bal, err := balanceAsOf(ctx, im.tx, st.id, loc, c.Date)
+	if err != nil {
+		return nil, err
+	}
+	if diff := c.CountedQty - bal; diff != 0 {
+		im.addLine(st, slot, ledgerLine{date: c.Date, qty: diff, kind: model.Count, line: p.line, ref: "count " + c.Date.String()})
+		im.agg.moveIn(im.il(st, slot, c.Date), c.Date, diff, false)
+	}
+	if _, err := im.countRes.ExecContext(ctx, int64(c.Date), st.id, loc, c.CountedQty, bal, im.fileID, p.line); err != nil {
+		return nil, err
+	}
+	im.res.RowsOK++
+	return nil, nil
+}
+
+func (im *importer) itemPrice(ctx context.Context, st *itemState) (float64, error) {
+	if !st.priced {
+		if err := im.tx.QueryRowContext(ctx, "SELECT price FROM item WHERE id = ?", st.id).Scan(&st.price); err != nil {
+			return 0, err
+		}
+		st.priced = true
+	}
+	return st.price, nil
+}
+
+func (im *importer) addLine(st *itemState, slot int, l ledgerLine) {
+	l.loc = im.locIDs[slot]
+	b := st.block
+	if b == nil {
+		if b = im.blocks[st.id]; b == nil {
+			b = newBlockBuf(st.id)
+			im.blocks[st.id] = b
+		}
+		st.block = b
+	}
+	before := len(b.buf)
+	b.add(l)
+	im.blockBytes += len(b.buf) - before
+	if b.n == blockMax {
+		// A block is full: set it aside and start the item's next one.
+		im.fullBlocks = append(im.fullBlocks, b)
+		delete(im.blocks, st.id)
+		st.block = nil
+	}
+}
+
+func (im *importer) flushBlocks(ctx context.Context, all bool) error {
+	blocks := im.fullBlocks
+	if all {
+		for _, k := range slices.Sorted(maps.Keys(im.blocks)) {
+			blocks = append(blocks, im.blocks[k])
+		}
+		clear(im.blocks)
+		im.dropPointers(false, true, false)
+	}
+	for _, b := range blocks {
+		if err := im.insBlock.add(ctx, b.itemID, im.fileID, im.opt.User, int64(b.minDate),
+			int64(b.maxDate), b.n, b.net, im.now, b.buf); err != nil {
+			return fmt.Errorf("write ledger: %w", err)
+		}
+		im.blockBytes -= len(b.buf)
+	}
+	im.fullBlocks = im.fullBlocks[:0]
+	if err := im.insBlock.flush(ctx); err != nil {
+		return fmt.Errorf("write ledger: %w", err)
+	}
+	return nil
+}
+
+func (im *importer) maybeFlush(ctx context.Context) error {
+	if im.blocks == nil {
+		return nil
+	}
+	if err := im.flushBlocks(ctx, im.blockBytes > budgetBlockBytes); err != nil {
+		return err
+	}
+	if im.keys.loaded > budgetKeys {
+		if err := im.keys.flush(ctx); err != nil {
+			return err
+		}
+		im.dropPointers(true, false, false)
+	}
+	if im.agg.size() > budgetAggRows {
+		if err := im.agg.flush(ctx, im.tx); err != nil {
+			return err
+		}
+		im.dropPointers(false, false, true)
+	}
+	return nil
+}
+
+func (im *importer) finish(ctx context.Context) error {
+	if im.blocks != nil {
+		if err := im.flushBlocks(ctx, true); err != nil {
+			return err
+		}
+		if err := im.keys.flush(ctx); err != nil {
+			return err
+		}
+		asOf, err := advanceAsOf(ctx, im.tx, im.agg.maxDate)
+		if err != nil {
+			return err
+		}
+		if err := im.agg.finish(ctx, im.tx, asOf); err != nil {
+			return err
+		}
+	}
+	res := im.res
+	_, err := im.tx.ExecContext(ctx, `UPDATE file SET kind = ?, rows_ok = ?, rows_duplicate = ?, rows_rejected = ?,
+		finished_at = ? WHERE id = ?`, string(res.Kind), res.RowsOK, res.RowsDuplicate, res.RowsRejected, time.Now().UnixMilli(), im.fileID)
+	return err
+}
+
+// advanceAsOf moves the store's "as of" day (the latest day with ledger
+// data) forward to d if d is later, and returns it.
+func advanceAsOf(ctx context.Context, tx *sql.Tx, d model.Date) (model.Date, error) {
+	cur, err := getAsOf(ctx, tx)
+	if err != nil {
+		return model.NoDate, err
+	}
+	if d == model.NoDate || (cur != model.NoDate && cur >= d) {
+		return cur, nil
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('as_of', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", d.String())
+	return d, err
+}
+
+func getAsOf(ctx context.Context, q querier) (model.Date, error) {
+	var s string
+	err := q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'as_of'").Scan(&s)
+	if err == sql.ErrNoRows {
+		return model.NoDate, nil
+	}
+	if err != nil {
+		return model.NoDate, err
+	}
+	return model.ParseDate(s)
+}
+
+// preloadIDs reads every item's id and price in one scan, for files big
+// enough to touch most of the catalogue.
+func (im *importer) preloadIDs(ctx context.Context) error {
+	rows, err := im.tx.QueryContext(ctx, "SELECT sku, id, price FROM item")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		st := &itemState{priced: true}
+		var sku string
+		if err := rows.Scan(&sku, &st.id, &st.price); err != nil {
+			return err
+		}
+		im.items[sku] = st
+	}
+	return rows.Err()
+}

@@ -1,0 +1,475 @@
+package data_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"stockroom/data"
+	"stockroom/model"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var allKinds = []string{"locations", "suppliers", "items", "events", "promotions", "nodes", "roads", "vehicles",
+	"movements", "sales", "counts", "deliveries"}
+
+// snapshot is everything a store holds that imports write, read back
+// through the store's own queries.
+type snapshot struct {
+	Items      []model.Item
+	Locations  []model.Location
+	Suppliers  []model.Supplier
+	Events     []model.Event
+	Promotions []model.Promotion
+	Nodes      []model.RoadNode
+	Edges      []model.RoadEdge
+	Vehicles   []model.Vehicle
+	Deliveries []model.Delivery
+	Stock      map[stockKey]int64
+	Ledger     map[string][]string
+}
+
+func takeSnapshot(t *testing.T, st *data.Store) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	var s snapshot
+	var err error
+	must := func(e error) {
+		t.Helper()
+		if e != nil {
+			t.Fatal(e)
+		}
+	}
+	s.Items, err = st.Items(ctx)
+	must(err)
+	s.Locations, err = st.Locations(ctx)
+	must(err)
+	for i := range s.Locations { // NaN != NaN: compare missing coordinates as zero
+		if math.IsNaN(s.Locations[i].Lat) {
+			s.Locations[i].Lat, s.Locations[i].Lon = 0, 0
+		}
+	}
+	s.Suppliers, err = st.Suppliers(ctx)
+	must(err)
+	s.Events, err = st.Events(ctx)
+	must(err)
+	s.Promotions, err = st.Promotions(ctx)
+	must(err)
+	s.Nodes, err = st.RoadNodes(ctx)
+	must(err)
+	s.Edges, err = st.RoadEdges(ctx)
+	must(err)
+	s.Vehicles, err = st.Vehicles(ctx, "")
+	must(err)
+	s.Deliveries, err = st.Deliveries(ctx, "", model.NoDate)
+	must(err)
+	s.Stock = stockMap(t, st)
+	s.Ledger = map[string][]string{}
+	for _, it := range s.Items {
+		ms, err := st.Movements(ctx, it.SKU, "", 0)
+		must(err)
+		for _, m := range ms {
+			s.Ledger[it.SKU] = append(s.Ledger[it.SKU], fmt.Sprintf("%s %s %+d %s %s %s line %d", m.Date, m.Location, m.Qty, m.Kind, m.Ref, m.Channel, m.Source.Line))
+		}
+	}
+	return s
+}
+
+// TestImport_Known checks the canonical CSV fixtures against values worked
+// out by hand.
+func TestImport_Known(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, allKinds...)
+	s := takeSnapshot(t, st)
+
+	wantStock := map[stockKey]int64{
+		// +40 receipt −2 sale −10 transfer out −28 sale
+		{"DRL-18V", "DC1"}: 0,
+		// +10 transfer in −1 sale
+		{"DRL-18V", "ST1"}: 9,
+		// +120 −1 −3 −2 +1 = 115; counted 113 on the 6th: −2 shrinkage
+		{"HMR-16", "DC1"}: 113,
+		// +200 −5 = 195, counted 195: no adjustment
+		{"SEED-TOM", "ST1"}: 195,
+	}
+	if !reflect.DeepEqual(s.Stock, wantStock) {
+		t.Errorf("stock:\n got %v\nwant %v", s.Stock, wantStock)
+	}
+	wantItem := model.Item{SKU: "DRL-18V", Name: `Cordless drill 18V, with "two" batteries`, Category: "tools", UOM: "ea",
+		UnitCost: 41.5, Price: 89.99, Supplier: "SUP1", PackSize: 4, MOQ: 8, Version: 1}
+	if len(s.Items) != 3 || s.Items[0] != wantItem {
+		t.Errorf("items[0] = %+v, want %+v", s.Items[0], wantItem)
+	}
+	if l := s.Locations[2]; l.Code != "ST2" || l.Name != "Retail park store, unit 4" || l.Kind != model.Store || l.Lat != 0 {
+		t.Errorf("location ST2 = %+v", l)
+	}
+	if v := s.Suppliers[1]; v != (model.Supplier{Code: "SUP2", Name: "Global Garden", LeadTimeDays: 14.5, LeadTimeSDays: 3.5}) {
+		t.Errorf("supplier SUP2 = %+v", v)
+	}
+	if e := s.Events[0]; e.Name != "Spring garden week" || e.AppliesTo != "SEED-*" || !e.Applies("SEED-TOM") || e.Applies("HMR-16") {
+		t.Errorf("first event = %+v", e)
+	}
+	if len(s.Edges) != 3 || !s.Edges[1].OneWay || s.Edges[0].SpeedKmh != 48 {
+		t.Errorf("edges = %+v", s.Edges)
+	}
+	if d := s.Deliveries[0]; d.ID != "D-1001" || d.ReadyMin != 540 || d.DueMin != 660 || d.Demand != 12 {
+		t.Errorf("delivery = %+v", d)
+	}
+	wantLedger := []string{
+		"2026-11-06 DC1 -2 count count 2026-11-06  line 2",
+		"2026-11-05 DC1 +1 return RMA-9  line 8",
+		"2026-11-04 DC1 -2 adjustment ADJ-3  line 7",
+		"2026-11-03 DC1 -3 sale SO-2 store line 4",
+		"2026-11-02 DC1 -1 sale SO-1 web line 3",
+		"2026-11-01 DC1 +120 receipt PO-7001  line 3",
+	}
+	if got := s.Ledger["HMR-16"]; !reflect.DeepEqual(got, wantLedger) {
+		t.Errorf("ledger of HMR-16:\n got %q\nwant %q", got, wantLedger)
+	}
+}
+
+// formats rewrites a canonical CSV into the other encodings the importer
+// must read identically.
+var formats = map[string]func(t *testing.T, rows [][]string) (string, []byte){
+	"csv": func(t *testing.T, rows [][]string) (string, []byte) {
+		return ".csv", csvBytes(rows, ',', false, false, false)
+	},
+	"tsv": func(t *testing.T, rows [][]string) (string, []byte) {
+		return ".tsv", csvBytes(rows, '\t', false, false, false)
+	},
+	"semicolon-quoted-bom-crlf": func(t *testing.T, rows [][]string) (string, []byte) {
+		return ".csv", csvBytes(rows, ';', true, true, true)
+	},
+	"pipe": func(t *testing.T, rows [][]string) (string, []byte) {
+		return ".txt", csvBytes(rows, '|', false, false, false)
+	},
+	"json-array": func(t *testing.T, rows [][]string) (string, []byte) {
+		b, err := json.MarshalIndent(objects(rows), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ".json", b
+	},
+	"ndjson": func(t *testing.T, rows [][]string) (string, []byte) {
+		var buf bytes.Buffer
+		for _, o := range objects(rows) {
+			b, _ := json.Marshal(o)
+			buf.Write(b)
+			buf.WriteString("\r\n")
+		}
+		return ".ndjson", buf.Bytes()
+	},
+}
+
+func csvBytes(rows [][]string, comma rune, quoteAll, bom, crlf bool) []byte {
+	var buf bytes.Buffer
+	if bom {
+		buf.WriteString("\ufeff")
+	}
+	if !quoteAll {
+		w := csv.NewWriter(&buf)
+		w.Comma, w.UseCRLF = comma, crlf
+		w.WriteAll(rows)
+		return buf.Bytes()
+	}
+	for _, r := range rows {
+		for i, f := range r {
+			if i > 0 {
+				buf.WriteRune(comma)
+			}
+			buf.WriteString(`"` + strings.ReplaceAll(f, `"`, `""`) + `"`)
+		}
+		if crlf {
+			buf.WriteString("\r\n")
+		} else {
+			buf.WriteString("\n")
+		}
+	}
+	return buf.Bytes()
+}
+
+// objects turns rows into JSON objects; numbers stay numbers where they
+// parse, as exports write them.
+func objects(rows [][]string) []map[string]any {
+	var out []map[string]any
+	for _, r := range rows[1:] {
+		o := map[string]any{}
+		for i, h := range rows[0] {
+			var n json.Number = json.Number(r[i])
+			if _, err := n.Float64(); err == nil && r[i] != "" {
+				o[h] = n
+			} else if r[i] != "" {
+				o[h] = r[i]
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// TestImport_RoundTrip imports every kind in every format into its own
+// store and requires the same store contents as the canonical CSV gives.
+func TestImport_RoundTrip(t *testing.T) {
+	ref := mustOpenStore(t)
+	mustImportGood(t, ref, allKinds...)
+	want := takeSnapshot(t, ref)
+	for name, conv := range formats {
+		t.Run(name, func(t *testing.T) {
+			st := mustOpenStore(t)
+			dir := t.TempDir()
+			for _, k := range allKinds {
+				f, err := os.Open(filepath.Join(goodDir, k+".csv"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows, err := csv.NewReader(f).ReadAll()
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ext, b := conv(t, rows)
+				p := filepath.Join(dir, k+ext)
+				if err := os.WriteFile(p, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				res := mustImport(t, st, p, data.ImportOptions{})
+				if res.RowsRejected > 0 || res.Kind != data.Kind(k) || res.RowsOK != len(rows)-1 {
+					t.Fatalf("%s: kind %s, %d ok, %d rejected: %+v", p, res.Kind, res.RowsOK, res.RowsRejected, res.Errors)
+				}
+			}
+			got := takeSnapshot(t, st)
+			// JSON records sit on other lines than the CSV's (there is
+			// no header line), so their ledger lines cite other numbers.
+			want := want
+			if strings.Contains(name, "json") {
+				got.Ledger, want.Ledger = nil, nil
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("store differs from the CSV import:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestImport_Aliases reads headers in other words and cases.
+func TestImport_Aliases(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers", "items")
+	dir := t.TempDir()
+	p := mustWriteFile(t, dir, "export.csv", "Order Date;Order-No;Product;Warehouse;Sales Channel;Quantity;Unit Price\n"+
+		"2026-11-02;A1;HMR-16;DC1;web;4;12.5\n")
+	res := mustImport(t, st, p, data.ImportOptions{})
+	if res.Kind != data.KindSales || res.RowsOK != 1 {
+		t.Fatalf("got %+v", res)
+	}
+	if got := stockMap(t, st)[stockKey{"HMR-16", "DC1"}]; got != -4 {
+		t.Errorf("on hand = %d, want -4", got)
+	}
+}
+
+// TestImport_BadInput runs the bad-input corpus; each file's result is
+// compared with its golden JSON (go test ./data -run BadInput -update).
+func TestImport_BadInput(t *testing.T) {
+	dir := "../testdata/imports/bad"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".golden") {
+			cases[e.Name()] = filepath.Join(dir, e.Name())
+		}
+	}
+	// Generated cases, too big or too random to commit.
+	gen := t.TempDir()
+	long := make([]byte, 0, 10<<20+200)
+	long = append(long, "date,order_id,sku,location,channel,qty,price\n2026-11-02,SO-1,"...)
+	long = append(long, bytes.Repeat([]byte("X"), 10<<20)...)
+	long = append(long, ",DC1,web,1,12.5\n2026-11-02,SO-2,HMR-16,DC1,web,1,12.5\n"...)
+	cases["generated-10mb-line.csv"] = mustWriteFile(t, gen, "sales-long.csv", string(long))
+	r := rand.New(rand.NewPCG(1, 2))
+	junk := make([]byte, 4096)
+	for i := range junk {
+		junk[i] = byte(r.UintN(256))
+	}
+	cases["generated-random-bytes.csv"] = mustWriteFile(t, gen, "random.csv", string(junk))
+
+	for name, path := range cases {
+		t.Run(name, func(t *testing.T) {
+			st := mustOpenStore(t)
+			mustImportGood(t, st, "locations", "suppliers", "items")
+			before := stockMap(t, st)
+			res, err := st.ImportFile(context.Background(), path, data.ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			type golden struct {
+				Kind          data.Kind        `json:"kind"`
+				RowsOK        int              `json:"rows_ok"`
+				RowsDuplicate int              `json:"rows_duplicate"`
+				RowsRejected  int              `json:"rows_rejected"`
+				Errors        []data.RowError  `json:"errors"`
+				Error         string           `json:"error,omitempty"`
+				Stock         map[string]int64 `json:"stock_after"`
+			}
+			g := golden{Kind: res.Kind, RowsOK: res.RowsOK, RowsDuplicate: res.RowsDuplicate, RowsRejected: res.RowsRejected,
+				Errors: res.Errors, Error: res.Error, Stock: map[string]int64{}}
+			for k, v := range stockMap(t, st) {
+				g.Stock[k.sku+"@"+k.loc] = v
+			}
+			if res.Failed() && !reflect.DeepEqual(stockMap(t, st), before) {
+				t.Errorf("a failed file changed stock")
+			}
+			if len(res.Errors) != res.RowsRejected {
+				t.Errorf("%d errors listed for %d rejected rows", len(res.Errors), res.RowsRejected)
+			}
+			got, _ := json.MarshalIndent(g, "", "  ")
+			got = append(got, '\n')
+			gp := filepath.Join(dir, strings.TrimSuffix(name, filepath.Ext(name))+".golden")
+			if *update {
+				if err := os.WriteFile(gp, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(gp)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("result differs from %s:\n got %s\nwant %s", gp, got, want)
+			}
+		})
+	}
+}
+
+// TestImport_Idempotent: the same file twice, under the same or another
+// name, and two overlapping exports give the stock of one clean import.
+func TestImport_Idempotent(t *testing.T) {
+	header := "date,order_id,sku,location,channel,qty,price\n"
+	var lines []string
+	for i := range 150 {
+		sku := []string{"DRL-18V", "HMR-16", "SEED-TOM"}[i%3]
+		lines = append(lines, fmt.Sprintf("2026-11-%02d,SO-%d,%s,DC1,web,%d,9.5\n", 1+i/10, 1000+i, sku, 1+i%4))
+	}
+	dir := t.TempDir()
+	all := mustWriteFile(t, dir, "sales-all.csv", header+strings.Join(lines, ""))
+	a := mustWriteFile(t, dir, "sales-a.csv", header+strings.Join(lines[:100], ""))
+	b := mustWriteFile(t, dir, "sales-b.csv", header+strings.Join(lines[50:], ""))
+	copyA := mustWriteFile(t, dir, "sales-a-resent.csv", header+strings.Join(lines[:100], ""))
+
+	ref := mustOpenStore(t)
+	mustImportGood(t, ref, "locations", "suppliers", "items")
+	mustImport(t, ref, all, data.ImportOptions{})
+	want := stockMap(t, ref)
+
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers", "items")
+	if r := mustImport(t, st, a, data.ImportOptions{}); r.RowsOK != 100 {
+		t.Fatalf("first export: %+v", r)
+	}
+	if r := mustImport(t, st, a, data.ImportOptions{}); !r.Duplicate || r.RowsOK != 0 {
+		t.Errorf("same file again: %+v", r)
+	}
+	if r := mustImport(t, st, copyA, data.ImportOptions{}); !r.Duplicate || r.DuplicateOf != a {
+		t.Errorf("same content, other name: %+v", r)
+	}
+	if r := mustImport(t, st, b, data.ImportOptions{}); r.RowsOK != 50 || r.RowsDuplicate != 50 {
+		t.Errorf("overlapping export: %d new, %d already in the ledger; want 50 and 50", r.RowsOK, r.RowsDuplicate)
+	}
+	if got := stockMap(t, st); !reflect.DeepEqual(got, want) {
+		t.Errorf("stock after overlapping imports %v, want %v", got, want)
+	}
+	// The demand aggregates must agree too.
+	for _, sku := range []string{"DRL-18V", "HMR-16", "SEED-TOM"} {
+		h1, err := ref.History(context.Background(), sku, "DC1", model.NoDate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h2, err := st.History(context.Background(), sku, "DC1", model.NoDate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(h1.Units, h2.Units) {
+			t.Errorf("%s demand %v, want %v", sku, h2.Units, h1.Units)
+		}
+	}
+}
+
+// TestImport_RejectedThenFixed: a file with rejected rows may be dropped
+// again once its master data exists; the rows imported the first time are
+// not counted twice.
+func TestImport_RejectedThenFixed(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers")
+	dir := t.TempDir()
+	p := mustWriteFile(t, dir, "sales.csv", "date,order_id,sku,location,channel,qty,price\n"+
+		"2026-11-02,SO-1,NEW-1,DC1,web,2,5\n2026-11-02,SO-1,NEW-2,DC1,web,3,5\n")
+	items := mustWriteFile(t, dir, "items.csv", "sku,name\nNEW-1,New one\n")
+	mustImport(t, st, items, data.ImportOptions{})
+	if r := mustImport(t, st, p, data.ImportOptions{}); r.RowsOK != 1 || r.RowsRejected != 1 {
+		t.Fatalf("first: %+v", r)
+	}
+	items2 := mustWriteFile(t, dir, "items2.csv", "sku,name\nNEW-2,New two\n")
+	mustImport(t, st, items2, data.ImportOptions{})
+	r := mustImport(t, st, p, data.ImportOptions{})
+	if r.Duplicate || r.RowsOK != 1 || r.RowsDuplicate != 1 {
+		t.Fatalf("again: %+v", r)
+	}
+	want := map[stockKey]int64{{"NEW-1", "DC1"}: -2, {"NEW-2", "DC1"}: -3}
+	if got := stockMap(t, st); !reflect.DeepEqual(got, want) {
+		t.Errorf("stock %v, want %v", got, want)
+	}
+}
+
+// TestImport_CreateItems creates unknown SKUs only when asked.
+func TestImport_CreateItems(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations")
+	p := mustWriteFile(t, t.TempDir(), "movements.csv", "date,sku,location,qty,kind,ref\n2026-11-02,X-1,DC1,5,receipt,PO-1\n")
+	if r := mustImport(t, st, p, data.ImportOptions{}); r.RowsRejected != 1 || r.Errors[0].Column != "sku" {
+		t.Fatalf("without --create-items: %+v", r)
+	}
+	if r := mustImport(t, st, p, data.ImportOptions{CreateItems: true}); r.RowsOK != 1 {
+		t.Fatalf("with --create-items: %+v", r)
+	}
+	it, err := st.Item(context.Background(), "X-1")
+	if err != nil || it.Name != "X-1" {
+		t.Errorf("created item = %+v, %v", it, err)
+	}
+}
+
+// TestHistory_Stockout: days that end with nothing on hand are marked, and
+// the closing balance runs through days without movements.
+func TestHistory_Stockout(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers", "items", "movements", "sales")
+	h, err := st.History(context.Background(), "DRL-18V", "DC1", model.MustDate("2026-11-08"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Start != model.MustDate("2026-11-01") {
+		t.Errorf("start %s", h.Start)
+	}
+	wantClosing := []int64{40, 38, 28, 28, 28, 0, 0, 0}
+	wantUnits := []float64{0, 2, 0, 0, 0, 28, 0, 0}
+	wantOut := []bool{false, false, false, false, false, true, true, true}
+	if !reflect.DeepEqual(h.Closing, wantClosing) || !reflect.DeepEqual(h.Units, wantUnits) || !reflect.DeepEqual(h.Stockout, wantOut) {
+		t.Errorf("closing %v units %v stockout %v\nwant    %v units %v stockout %v", h.Closing, h.Units, h.Stockout, wantClosing, wantUnits, wantOut)
+	}
+	if web := h.ByChannel["web"]; web[5] != 28 {
+		t.Errorf("web channel %v", web)
+	}
+}

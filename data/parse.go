@@ -1,0 +1,469 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Format is how a file is encoded.
+type Format string
+
+// The formats the importer reads.
+const (
+	FormatCSV    Format = "csv" // any single-byte delimiter, RFC 4180 quoting
+	FormatJSON   Format = "json"
+	FormatNDJSON Format = "ndjson"
+)
+
+// record is one row of a file, with its values bound to the canonical
+// columns of the file's kind.
+type record struct {
+	line int      // as an editor shows it: the header is line 1
+	vals []string // canonical column → value ("" when absent)
+	err  *rowError
+
+	// What the row was, kept only until the next read, for the quarantine.
+	fields []string
+	delim  rune
+	obj    map[string]json.RawMessage
+}
+
+// rawText is the row as read (shortened), for the quarantine. Only
+// rejected rows need it, so it is built on demand.
+func (r *record) rawText() string {
+	var b strings.Builder
+	if r.obj != nil {
+		keys := make([]string, 0, len(r.obj))
+		for k := range r.obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if b.Len() > 512 {
+				break
+			}
+			fmt.Fprintf(&b, "%s=%s ", k, bytes.TrimSpace(r.obj[k]))
+		}
+		return truncate(strings.TrimSpace(b.String()), 512)
+	}
+	for i, f := range r.fields {
+		if i > 0 {
+			b.WriteRune(r.delim)
+		}
+		if b.Len() > 512 {
+			break
+		}
+		b.WriteString(f)
+	}
+	return truncate(b.String(), 512)
+}
+
+// rowError is a rejected row: where and why.
+type rowError struct {
+	Line   int
+	Column string
+	Reason string
+}
+
+func (e *rowError) Error() string {
+	if e.Column != "" {
+		return fmt.Sprintf("line %d, column %s: %s", e.Line, e.Column, e.Reason)
+	}
+	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+}
+
+// recordReader yields a file's rows one at a time, so memory stays flat
+// whatever the file's size.
+type recordReader interface {
+	header() []string
+	bind(b binding)
+	// next returns the next record, io.EOF at the end, or a file-level error
+	// that stops the import.
+	next() (record, error)
+}
+
+// ErrBinary is returned for files that are not text.
+var ErrBinary = errors.New("file is not text")
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// sniffFormat decides the format from the first bytes of the file (after a
+// BOM) and its name.
+func sniffFormat(head []byte, name string) Format {
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasSuffix(lower, ".ndjson"), strings.HasSuffix(lower, ".jsonl"):
+		return FormatNDJSON
+	}
+	t := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
+	if len(t) > 0 && t[0] == '[' {
+		return FormatJSON
+	}
+	if len(t) > 0 && t[0] == '{' {
+		return FormatNDJSON
+	}
+	if strings.HasSuffix(lower, ".json") {
+		return FormatJSON
+	}
+	return FormatCSV
+}
+
+// checkText rejects binary content: NUL bytes or invalid UTF-8 in the first
+// block of the file.
+func checkText(head []byte) error {
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		return fmt.Errorf("%w (NUL byte at offset %d)", ErrBinary, i)
+	}
+	b := head
+	// A multi-byte rune cut at the end of the block is not an error.
+	for i := 0; i < utf8.UTFMax && len(b) > 0 && !utf8.Valid(b); i++ {
+		b = b[:len(b)-1]
+	}
+	if !utf8.Valid(b) {
+		for i := 0; i < len(head); {
+			r, n := utf8.DecodeRune(head[i:])
+			if r == utf8.RuneError && n == 1 {
+				return fmt.Errorf("%w (invalid UTF-8 at offset %d)", ErrBinary, i)
+			}
+			i += n
+		}
+	}
+	return nil
+}
+
+// sniffDelimiter picks the delimiter that splits the header line into the
+// most fields, counting only outside quotes.
+func sniffDelimiter(head []byte) rune {
+	line := head
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	best, bestN := ',', 0
+	for _, d := range []byte{',', '\t', ';', '|'} {
+		n, inQ := 0, false
+		for _, c := range line {
+			switch {
+			case c == '"':
+				inQ = !inQ
+			case c == d && !inQ:
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = rune(d), n
+		}
+	}
+	return best
+}
+
+// csvReader reads delimited text.
+type csvReader struct {
+	r     *csv.Reader
+	delim rune
+	hdr   []string
+	b     binding
+	width int
+}
+
+func newCSVReader(r io.Reader, delim rune) (*csvReader, error) {
+	cr := csv.NewReader(r)
+	cr.Comma = delim
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	hdr, err := cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("file is empty")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("line 1: header: %w", cleanCSVErr(err))
+	}
+	h := make([]string, len(hdr))
+	for i, s := range hdr {
+		h[i] = strings.TrimSpace(s)
+	}
+	if len(h) == 1 && h[0] == "" {
+		return nil, errors.New("header line is empty")
+	}
+	return &csvReader{r: cr, delim: delim, hdr: h, width: len(h)}, nil
+}
+
+func (c *csvReader) header() []string { return c.hdr }
+func (c *csvReader) bind(b binding)   { c.b = b }
+
+func (c *csvReader) next() (record, error) {
+	for {
+		fields, err := c.r.Read()
+		line, _ := c.r.FieldPos(0)
+		if err == io.EOF {
+			return record{}, io.EOF
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			reason := cleanCSVErr(pe.Err).Error()
+			if pe.Column > 0 {
+				reason = fmt.Sprintf("%s (line %d, character %d)", reason, pe.Line, pe.Column)
+			}
+			return record{line: pe.StartLine, err: &rowError{Line: pe.StartLine, Reason: reason}}, nil
+		}
+		if err != nil {
+			return record{}, err
+		}
+		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
+			continue // blank line
+		}
+		rec := record{line: line, fields: fields, delim: c.delim}
+		if len(fields) != c.width {
+			rec.err = &rowError{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(fields), c.width)}
+			return rec, nil
+		}
+		rec.vals = make([]string, len(c.b.pos))
+		for ci, p := range c.b.pos {
+			if p >= 0 {
+				rec.vals[ci] = strings.TrimSpace(fields[p])
+			}
+		}
+		return rec, nil
+	}
+}
+
+func cleanCSVErr(err error) error {
+	switch {
+	case errors.Is(err, csv.ErrQuote):
+		return errors.New(`malformed quoting: a quoted field is not closed, or a " follows a quoted field`)
+	case errors.Is(err, csv.ErrBareQuote):
+		return errors.New(`malformed quoting: a " inside an unquoted field (quote the field and double the ")`)
+	}
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// jsonReader reads a JSON array of objects, or NDJSON (one object a line).
+type jsonReader struct {
+	ndjson bool
+	br     *bufio.Reader
+	dec    *json.Decoder
+	lines  *lineCounter
+	first  map[string]json.RawMessage
+	fline  int
+	hdr    []string
+	b      binding
+	keyPos map[string]int
+	line   int // NDJSON: lines read
+	done   bool
+}
+
+// lineCounter turns decoder offsets into line numbers. It remembers the
+// offsets of newlines it has passed but not yet been asked about, so memory
+// stays small.
+type lineCounter struct {
+	r       io.Reader
+	off     int64
+	nl      []int64 // offsets of newlines not yet consumed by lineAt
+	base    int     // lines before nl[0]
+	pending []int64
+}
+
+func (lc *lineCounter) Read(p []byte) (int, error) {
+	n, err := lc.r.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] == '\n' {
+			lc.nl = append(lc.nl, lc.off+int64(i))
+		}
+	}
+	lc.off += int64(n)
+	return n, err
+}
+
+// lineAt returns the 1-based line of a byte offset; offsets must not
+// decrease between calls.
+func (lc *lineCounter) lineAt(off int64) int {
+	i := 0
+	for i < len(lc.nl) && lc.nl[i] < off {
+		i++
+	}
+	lc.base += i
+	lc.nl = lc.nl[i:]
+	return lc.base + 1
+}
+
+func newJSONReader(r io.Reader, ndjson bool) (*jsonReader, error) {
+	j := &jsonReader{ndjson: ndjson}
+	if ndjson {
+		j.br = bufio.NewReaderSize(r, 64<<10)
+	} else {
+		j.lines = &lineCounter{r: r}
+		j.dec = json.NewDecoder(j.lines)
+		j.dec.UseNumber()
+		tok, err := j.dec.Token()
+		if err == io.EOF {
+			return nil, errors.New("file is empty")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %v", j.lines.lineAt(j.dec.InputOffset()), err)
+		}
+		if d, ok := tok.(json.Delim); !ok || d != '[' {
+			return nil, errors.New("line 1: a JSON file must be an array of objects (or NDJSON, one object a line)")
+		}
+	}
+	// The header is the keys of the first object.
+	obj, line, err := j.readObject()
+	if err == io.EOF {
+		return nil, errors.New("file holds no records")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		return nil, fmt.Errorf("line %d: first record is not a JSON object", line)
+	}
+	j.first, j.fline = obj, line
+	for k := range obj {
+		j.hdr = append(j.hdr, k)
+	}
+	sort.Strings(j.hdr)
+	return j, nil
+}
+
+// readObject returns the next object and its line; nil obj with a nil
+// error means a record that is not an object (reported by next).
+func (j *jsonReader) readObject() (map[string]json.RawMessage, int, error) {
+	if j.ndjson {
+		for {
+			b, err := j.br.ReadBytes('\n')
+			if len(b) == 0 && err != nil {
+				return nil, 0, err
+			}
+			j.line++
+			t := bytes.TrimSpace(bytes.TrimPrefix(b, utf8BOM))
+			if len(t) == 0 {
+				if err != nil {
+					return nil, 0, err
+				}
+				continue
+			}
+			var obj map[string]json.RawMessage
+			if e := json.Unmarshal(t, &obj); e != nil {
+				return nil, j.line, &rowError{Line: j.line, Reason: "not a JSON object: " + e.Error()}
+			}
+			return obj, j.line, nil
+		}
+	}
+	if !j.dec.More() {
+		return nil, 0, io.EOF
+	}
+	start := j.dec.InputOffset()
+	var raw json.RawMessage
+	if err := j.dec.Decode(&raw); err != nil {
+		off := start + 1
+		var se *json.SyntaxError
+		if errors.As(err, &se) && se.Offset > off {
+			off = se.Offset
+		}
+		line := j.lines.lineAt(off)
+		return nil, line, fmt.Errorf("line %d: %v", line, err)
+	}
+	// The record starts after the separator and blanks that follow start.
+	line := j.lines.lineAt(start + 1 + int64(leadingSpace(raw)))
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, line, &rowError{Line: line, Reason: "not a JSON object"}
+	}
+	return obj, line, nil
+}
+
+func leadingSpace(b []byte) int {
+	return len(b) - len(bytes.TrimLeft(b, " \t\r\n,"))
+}
+
+func (j *jsonReader) header() []string { return j.hdr }
+
+func (j *jsonReader) bind(b binding) {
+	j.b = b
+	j.keyPos = map[string]int{}
+	for ci := range b.spec.cols {
+		if p := b.pos[ci]; p >= 0 {
+			j.keyPos[j.hdr[p]] = ci
+		}
+	}
+}
+
+func (j *jsonReader) next() (record, error) {
+	if j.done {
+		return record{}, io.EOF
+	}
+	obj, line := j.first, j.fline
+	if obj != nil {
+		j.first = nil
+	} else {
+		var err error
+		obj, line, err = j.readObject()
+		var re *rowError
+		if errors.As(err, &re) {
+			return record{line: re.Line, err: re}, nil
+		}
+		if err == io.EOF {
+			j.done = true
+			return record{}, io.EOF
+		}
+		if err != nil {
+			return record{}, err
+		}
+	}
+	rec := record{line: line, vals: make([]string, len(j.b.pos)), obj: obj}
+	for k, v := range obj {
+		ci, ok := j.keyPos[k]
+		if !ok {
+			// A key that differs from the first record's may still name a column.
+			if ci = j.b.spec.resolve(normName(k)); ci < 0 {
+				continue
+			}
+		}
+		s, err := jsonScalar(v)
+		if err != nil {
+			rec.err = &rowError{Line: line, Column: k, Reason: err.Error()}
+			return rec, nil
+		}
+		rec.vals[ci] = strings.TrimSpace(s)
+	}
+	return rec, nil
+}
+
+// jsonScalar turns a JSON value into the text a CSV cell would hold.
+func jsonScalar(v json.RawMessage) (string, error) {
+	t := bytes.TrimSpace(v)
+	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return "", nil
+	}
+	switch t[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(t, &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	case '{', '[':
+		return "", errors.New("is an object or array, want a single value")
+	case 't':
+		return "true", nil
+	case 'f':
+		return "false", nil
+	}
+	return string(t), nil
+}

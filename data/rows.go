@@ -1,0 +1,244 @@
+package data
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+
+	"stockroom/model"
+)
+
+// fields reads typed values out of a record, keeping the first error with
+// the name of the column it came from.
+type fields struct {
+	rec *record
+	b   *binding
+	err *rowError
+}
+
+func (f *fields) fail(ci int, reason string) {
+	if f.err == nil {
+		f.err = &rowError{Line: f.rec.line, Column: f.b.colName(ci), Reason: reason}
+	}
+}
+
+func (f *fields) failErr(err error) {
+	if f.err != nil || err == nil {
+		return
+	}
+	var fe *model.FieldError
+	if errors.As(err, &fe) {
+		col := fe.Field
+		if ci := f.b.spec.resolve(fe.Field); ci >= 0 {
+			col = f.b.colName(ci)
+		}
+		f.err = &rowError{Line: f.rec.line, Column: col, Reason: fe.Reason}
+		return
+	}
+	f.err = &rowError{Line: f.rec.line, Reason: err.Error()}
+}
+
+func (f *fields) str(ci int) string { return f.rec.vals[ci] }
+
+func (f *fields) has(ci int) bool { return f.rec.vals[ci] != "" }
+
+// int reads a whole number; "12.0" is accepted, "12.5" is not. def is used
+// when the cell is empty and the column optional.
+func (f *fields) int(ci int, def int64) int64 {
+	s := f.rec.vals[ci]
+	if s == "" {
+		if f.b.spec.cols[ci].required {
+			f.fail(ci, "is empty")
+		}
+		return def
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		f.fail(ci, "not a number: "+quoteShort(s))
+		return def
+	}
+	if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+		f.fail(ci, "not a whole number: "+quoteShort(s))
+		return def
+	}
+	return int64(v)
+}
+
+func (f *fields) float(ci int, def float64) float64 {
+	s := f.rec.vals[ci]
+	if s == "" {
+		if f.b.spec.cols[ci].required {
+			f.fail(ci, "is empty")
+		}
+		return def
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		f.fail(ci, "not a number: "+quoteShort(s))
+		return def
+	}
+	return v
+}
+
+func (f *fields) date(ci int) model.Date {
+	s := f.rec.vals[ci]
+	if s == "" {
+		if f.b.spec.cols[ci].required {
+			f.fail(ci, "is empty")
+		}
+		return model.NoDate
+	}
+	d, err := model.ParseDate(s)
+	if err != nil {
+		f.fail(ci, "not a date (want YYYY-MM-DD): "+quoteShort(s))
+		return model.NoDate
+	}
+	return d
+}
+
+func (f *fields) bool(ci int) bool {
+	switch strings.ToLower(f.rec.vals[ci]) {
+	case "", "0", "false", "no", "n", "f":
+		return false
+	case "1", "true", "yes", "y", "t":
+		return true
+	}
+	f.fail(ci, "not a yes/no value: "+quoteShort(f.rec.vals[ci]))
+	return false
+}
+
+func quoteShort(s string) string { return strconv.Quote(truncate(s, 40)) }
+
+// Column positions per kind, in the order of kindSpecs.
+const (
+	locCode, locName, locKind, locLat, locLon = 0, 1, 2, 3, 4
+)
+const (
+	supCode, supName, supLead, supLeadSD, supMOQ = 0, 1, 2, 3, 4
+)
+const (
+	itSKU, itName, itCategory, itUOM, itCost, itPrice, itSupplier, itPack, itMOQ = 0, 1, 2, 3, 4, 5, 6, 7, 8
+)
+const (
+	evDate, evName, evKind, evApplies = 0, 1, 2, 3
+)
+const (
+	prSKU, prLoc, prChannel, prStart, prEnd, prDiscount = 0, 1, 2, 3, 4, 5
+)
+const (
+	ndID, ndLat, ndLon = 0, 1, 2
+)
+const (
+	rdFrom, rdTo, rdLength, rdSpeed, rdOneway = 0, 1, 2, 3, 4
+)
+const (
+	vhID, vhDepot, vhCapacity, vhStart, vhEnd, vhMaxDur = 0, 1, 2, 3, 4, 5
+)
+const (
+	mvDate, mvSKU, mvLoc, mvQty, mvKind, mvRef = 0, 1, 2, 3, 4, 5
+)
+const (
+	slDate, slOrder, slSKU, slLoc, slChannel, slQty, slPrice = 0, 1, 2, 3, 4, 5, 6
+)
+const (
+	ctDate, ctSKU, ctLoc, ctCounted = 0, 1, 2, 3
+)
+const (
+	dlID, dlDate, dlDepot, dlCustomer, dlLat, dlLon, dlDemand, dlService, dlReady, dlDue = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
+)
+
+// convert turns a record into the model value for its kind, validated. It
+// touches no store, so it runs on the reading goroutine.
+func convert(k Kind, rec *record, b *binding) (any, *rowError) {
+	f := &fields{rec: rec, b: b}
+	var v any
+	var verr error
+	switch k {
+	case KindLocations:
+		l := model.Location{Code: f.str(locCode), Name: f.str(locName), Lat: math.NaN(), Lon: math.NaN()}
+		l.Kind = model.Warehouse
+		if f.has(locKind) {
+			kind, ok := model.ParseLocationKind(f.str(locKind))
+			if !ok {
+				f.fail(locKind, "must be warehouse, store or depot: "+quoteShort(f.str(locKind)))
+			}
+			l.Kind = kind
+		}
+		if f.has(locLat) || f.has(locLon) {
+			l.Lat, l.Lon = f.float(locLat, math.NaN()), f.float(locLon, math.NaN())
+		}
+		v, verr = l, l.Validate()
+	case KindSuppliers:
+		s := model.Supplier{Code: f.str(supCode), Name: f.str(supName), LeadTimeDays: f.float(supLead, 0),
+			LeadTimeSDays: f.float(supLeadSD, 0), MOQ: f.int(supMOQ, 0)}
+		v, verr = s, s.Validate()
+	case KindItems:
+		it := model.Item{SKU: f.str(itSKU), Name: f.str(itName), Category: f.str(itCategory), UOM: f.str(itUOM),
+			UnitCost: f.float(itCost, 0), Price: f.float(itPrice, 0), Supplier: f.str(itSupplier),
+			PackSize: f.int(itPack, 1), MOQ: f.int(itMOQ, 0)}
+		if it.UOM == "" {
+			it.UOM = "ea"
+		}
+		v, verr = it, it.Validate()
+	case KindEvents:
+		e := model.Event{Date: f.date(evDate), Name: f.str(evName), Kind: strings.ToLower(f.str(evKind)), AppliesTo: f.str(evApplies)}
+		v, verr = e, e.Validate()
+	case KindPromotions:
+		p := model.Promotion{SKU: f.str(prSKU), Location: f.str(prLoc), Channel: f.str(prChannel),
+			Start: f.date(prStart), End: f.date(prEnd), DiscountPct: f.float(prDiscount, 0)}
+		v, verr = p, p.Validate()
+	case KindNodes:
+		n := model.RoadNode{ID: f.int(ndID, 0), Lat: f.float(ndLat, 0), Lon: f.float(ndLon, 0)}
+		v, verr = n, n.Validate()
+	case KindRoads:
+		e := model.RoadEdge{From: f.int(rdFrom, 0), To: f.int(rdTo, 0), LengthM: f.float(rdLength, 0),
+			SpeedKmh: f.float(rdSpeed, 50), OneWay: f.bool(rdOneway)}
+		v, verr = e, e.Validate()
+	case KindVehicles:
+		vh := model.Vehicle{ID: f.str(vhID), Depot: f.str(vhDepot), Capacity: f.int(vhCapacity, 0),
+			ShiftStartMin: f.float(vhStart, 0), ShiftEndMin: f.float(vhEnd, 0), MaxDurationMin: f.float(vhMaxDur, 0)}
+		v, verr = vh, vh.Validate()
+	case KindMovements:
+		m := model.Movement{Date: f.date(mvDate), SKU: f.str(mvSKU), Location: f.str(mvLoc), Qty: f.int(mvQty, 0), Ref: f.str(mvRef)}
+		kind, ok := model.ParseMovementKind(f.str(mvKind))
+		if !ok {
+			f.fail(mvKind, "unknown movement kind "+quoteShort(f.str(mvKind))+" (want receipt, sale, return, adjustment, count, transfer_out or transfer_in)")
+		}
+		m.Kind = kind
+		if f.err == nil {
+			if err := model.ValidCode("ref", m.Ref); err != nil {
+				verr = err
+			} else {
+				verr = m.Validate()
+			}
+		}
+		v = m
+	case KindSales:
+		s := model.SaleLine{Date: f.date(slDate), OrderID: f.str(slOrder), SKU: f.str(slSKU), Location: f.str(slLoc),
+			Channel: f.str(slChannel), Qty: f.int(slQty, 0), Price: f.float(slPrice, math.NaN())}
+		if s.Channel == "" {
+			s.Channel = model.DefaultChannel
+		}
+		v, verr = s, s.Validate()
+	case KindCounts:
+		c := model.StockCount{Date: f.date(ctDate), SKU: f.str(ctSKU), Location: f.str(ctLoc), CountedQty: f.int(ctCounted, 0)}
+		v, verr = c, c.Validate()
+	case KindDeliveries:
+		d := model.Delivery{ID: f.str(dlID), Date: f.date(dlDate), Depot: f.str(dlDepot), Customer: f.str(dlCustomer),
+			Lat: f.float(dlLat, 0), Lon: f.float(dlLon, 0), Demand: f.int(dlDemand, 0), ServiceMin: f.float(dlService, 0),
+			ReadyMin: f.float(dlReady, 0), DueMin: f.float(dlDue, 0)}
+		v, verr = d, d.Validate()
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	if verr != nil {
+		f.failErr(verr)
+		return nil, f.err
+	}
+	return v, nil
+}

@@ -1,0 +1,257 @@
+package data
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order, each once, recorded in PRAGMA
+// user_version. Never edit a migration that has shipped; add a new one.
+var migrations = []string{
+	// 1: catalogue, imports, the ledger and its aggregates.
+	`
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE supplier(
+	id INTEGER PRIMARY KEY,
+	code TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL DEFAULT '',
+	lead_time_days REAL NOT NULL DEFAULT 0,
+	lead_time_sd_days REAL NOT NULL DEFAULT 0,
+	moq INTEGER NOT NULL DEFAULT 0,
+	version INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE item(
+	id INTEGER PRIMARY KEY,
+	sku TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL DEFAULT '',
+	category TEXT NOT NULL DEFAULT '',
+	uom TEXT NOT NULL DEFAULT 'ea',
+	unit_cost REAL NOT NULL DEFAULT 0,
+	price REAL NOT NULL DEFAULT 0,
+	supplier TEXT NOT NULL DEFAULT '',
+	pack_size INTEGER NOT NULL DEFAULT 1,
+	moq INTEGER NOT NULL DEFAULT 0,
+	placeholder INTEGER NOT NULL DEFAULT 0, -- created by --create-items, not by the catalogue
+	version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX item_name ON item(name);
+CREATE INDEX item_category ON item(category, sku);
+
+CREATE TABLE location(
+	id INTEGER PRIMARY KEY,
+	code TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL DEFAULT '',
+	kind TEXT NOT NULL DEFAULT 'warehouse',
+	lat REAL,
+	lon REAL
+);
+
+CREATE TABLE channel(id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
+
+-- One row per import attempt of a file, committed in the file's transaction.
+CREATE TABLE file(
+	id INTEGER PRIMARY KEY,
+	path TEXT NOT NULL,
+	kind TEXT NOT NULL DEFAULT '',
+	format TEXT NOT NULL DEFAULT '',
+	hash TEXT NOT NULL,
+	size INTEGER NOT NULL DEFAULT 0,
+	rows_ok INTEGER NOT NULL DEFAULT 0,
+	rows_duplicate INTEGER NOT NULL DEFAULT 0,
+	rows_rejected INTEGER NOT NULL DEFAULT 0,
+	duplicate_of INTEGER REFERENCES file(id),
+	error TEXT NOT NULL DEFAULT '',
+	user TEXT NOT NULL DEFAULT '',
+	started_at INTEGER NOT NULL,
+	finished_at INTEGER NOT NULL
+);
+CREATE INDEX file_hash ON file(hash);
+CREATE INDEX file_finished ON file(finished_at);
+
+CREATE TABLE quarantine(
+	id INTEGER PRIMARY KEY,
+	file_id INTEGER NOT NULL REFERENCES file(id),
+	line INTEGER NOT NULL,
+	col TEXT NOT NULL DEFAULT '',
+	reason TEXT NOT NULL,
+	raw TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX quarantine_file ON quarantine(file_id, line);
+
+-- The ledger. Movements are packed into blocks: one block holds the
+-- movements of one item from one import (or one user action), see
+-- ledger.go. Blocks are only ever inserted.
+CREATE TABLE ledger_block(
+	id INTEGER PRIMARY KEY,
+	item_id INTEGER NOT NULL REFERENCES item(id),
+	file_id INTEGER REFERENCES file(id),
+	user TEXT NOT NULL DEFAULT '',
+	min_date INTEGER NOT NULL,
+	max_date INTEGER NOT NULL,
+	n INTEGER NOT NULL,
+	net INTEGER NOT NULL,
+	created_at INTEGER NOT NULL,
+	data BLOB NOT NULL
+);
+CREATE INDEX ledger_block_item ON ledger_block(item_id, max_date);
+CREATE INDEX ledger_block_file ON ledger_block(file_id);
+
+-- Natural keys of every ledger line, in sorted chunks per (class, item); see keys.go.
+CREATE TABLE ledger_key(
+	class INTEGER NOT NULL,
+	item_id INTEGER NOT NULL,
+	max_key BLOB NOT NULL,
+	n INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY(class, item_id, max_key)
+) WITHOUT ROWID;
+
+-- Stock on hand per item×location, maintained with every ledger write.
+CREATE TABLE stock(
+	item_id INTEGER NOT NULL REFERENCES item(id),
+	loc_id INTEGER NOT NULL REFERENCES location(id),
+	on_hand INTEGER NOT NULL DEFAULT 0,
+	on_order INTEGER NOT NULL DEFAULT 0,
+	first_date INTEGER NOT NULL,
+	last_date INTEGER NOT NULL,
+	last_sale INTEGER,
+	avg_daily REAL NOT NULL DEFAULT 0, -- units a day over the last 28 days in stock
+	cover_days REAL NOT NULL DEFAULT 1e9, -- on_hand / avg_daily; 1e9 (model.NoCover) when nothing sells
+	PRIMARY KEY(item_id, loc_id)
+) WITHOUT ROWID;
+-- Indexes for the console's sort orders; every one costs each import a
+-- B-tree write per item×location, so only the orders people page through.
+CREATE INDEX stock_on_hand ON stock(on_hand, item_id, loc_id);
+CREATE INDEX stock_cover ON stock(cover_days, item_id, loc_id);
+
+-- One row per item×location per month: the net stock change of each day
+-- (with the ledger it gives the balance on any day, and so the days out of
+-- stock) and, per channel, units sold each day and revenue. See month.go.
+CREATE TABLE series_month(
+	item_id INTEGER NOT NULL,
+	loc_id INTEGER NOT NULL,
+	month INTEGER NOT NULL, -- months since 1970-01
+	net INTEGER NOT NULL,   -- stock change over the month
+	units INTEGER NOT NULL, -- units sold over the month, all channels
+	revenue REAL NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY(item_id, loc_id, month)
+) WITHOUT ROWID;
+
+-- Every stock count with what the ledger said, for shrinkage.
+CREATE TABLE count_result(
+	id INTEGER PRIMARY KEY,
+	date INTEGER NOT NULL,
+	item_id INTEGER NOT NULL,
+	loc_id INTEGER NOT NULL,
+	counted INTEGER NOT NULL,
+	ledger INTEGER NOT NULL,
+	file_id INTEGER REFERENCES file(id),
+	line INTEGER NOT NULL
+);
+CREATE INDEX count_result_item ON count_result(item_id, loc_id, date);
+
+CREATE TABLE event(
+	date INTEGER NOT NULL,
+	name TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	applies_to TEXT NOT NULL,
+	PRIMARY KEY(date, name, applies_to)
+) WITHOUT ROWID;
+
+CREATE TABLE promotion(
+	sku TEXT NOT NULL,
+	location TEXT NOT NULL,
+	channel TEXT NOT NULL,
+	start INTEGER NOT NULL,
+	end INTEGER NOT NULL,
+	discount_pct REAL NOT NULL,
+	PRIMARY KEY(sku, location, channel, start)
+) WITHOUT ROWID;
+
+CREATE TABLE road_node(id INTEGER PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL);
+CREATE TABLE road_edge(
+	from_id INTEGER NOT NULL,
+	to_id INTEGER NOT NULL,
+	length_m REAL NOT NULL,
+	speed_kmh REAL NOT NULL,
+	oneway INTEGER NOT NULL,
+	PRIMARY KEY(from_id, to_id)
+) WITHOUT ROWID;
+CREATE TABLE vehicle(
+	id TEXT PRIMARY KEY,
+	depot TEXT NOT NULL,
+	capacity INTEGER NOT NULL,
+	shift_start_min REAL NOT NULL,
+	shift_end_min REAL NOT NULL,
+	max_duration_min REAL NOT NULL
+);
+CREATE TABLE delivery(
+	id TEXT PRIMARY KEY,
+	date INTEGER NOT NULL,
+	depot TEXT NOT NULL,
+	customer TEXT NOT NULL,
+	lat REAL NOT NULL,
+	lon REAL NOT NULL,
+	demand INTEGER NOT NULL,
+	service_min REAL NOT NULL,
+	ready_min REAL NOT NULL,
+	due_min REAL NOT NULL
+);
+CREATE INDEX delivery_depot ON delivery(depot, date);
+
+-- Who did what, append-only.
+CREATE TABLE audit(
+	id INTEGER PRIMARY KEY,
+	at INTEGER NOT NULL,
+	user TEXT NOT NULL,
+	action TEXT NOT NULL,
+	object TEXT NOT NULL,
+	object_id TEXT NOT NULL,
+	version INTEGER,
+	detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_object ON audit(object, object_id);
+`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	// The first statement on a new file sets WAL; the DSN repeats it per
+	// connection, which is harmless.
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this stockroom (%d); upgrade stockroom", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if err := applyMigration(ctx, conn, i+1, migrations[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, conn *sql.Conn, n int, ddl string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("migration %d: %w", n, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+		return fmt.Errorf("migration %d: %w", n, err)
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,255 @@
+package data
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"stockroom/model"
+)
+
+// StockSort is a column the stock table can be ordered by. Each has an
+// index, so a page costs the same at row 10 and at row 299,990.
+type StockSort int
+
+// The stock sort orders.
+const (
+	SortSKU StockSort = iota
+	SortName
+	SortLocation
+	SortOnHand
+	SortCover
+	SortAvgDaily
+)
+
+// StockSorts names the sort orders, in the order the console cycles them.
+var StockSorts = []struct {
+	Sort StockSort
+	Name string
+}{{SortSKU, "sku"}, {SortName, "name"}, {SortLocation, "location"}, {SortOnHand, "on hand"}, {SortCover, "cover"}, {SortAvgDaily, "avg/day"}}
+
+// sortKeys are the ORDER BY columns of each sort; the last ones make the
+// order total so keyset pagination never skips or repeats a row.
+var sortKeys = map[StockSort][]string{
+	SortSKU:      {"i.sku", "s.loc_id"},
+	SortName:     {"i.name", "s.item_id", "s.loc_id"},
+	SortLocation: {"l.code", "s.item_id"},
+	SortOnHand:   {"s.on_hand", "s.item_id", "s.loc_id"},
+	SortCover:    {"s.cover_days", "s.item_id", "s.loc_id"},
+	SortAvgDaily: {"s.avg_daily", "s.item_id", "s.loc_id"},
+}
+
+// StockQuery selects a page of stock rows.
+type StockQuery struct {
+	SKU      string // exact sku, or empty
+	Location string // exact location code, or empty
+	Filter   Filter // text and numeric conditions
+	Sort     StockSort
+	Desc     bool
+	After    Cursor // continue after this row; nil for the first page
+	Before   Cursor // or the page that ends before this row
+	Limit    int
+}
+
+// Cursor marks a row's position in a sort order.
+type Cursor []any
+
+// StockRow is one item×location in the stock table.
+type StockRow struct {
+	ItemID, LocID int64
+	SKU           string
+	Name          string
+	Category      string
+	Location      string
+	OnHand        int64
+	OnOrder       int64
+	AvgDaily      float64
+	CoverDays     float64 // model.NoCover when nothing sells
+	LastSale      model.Date
+	Cursor        Cursor
+}
+
+// Status is the row's verdict as of the store's as-of day.
+func (r StockRow) Status(asOf model.Date) model.Status {
+	return model.StockStatus(r.OnHand, r.CoverDays, r.LastSale, asOf)
+}
+
+const stockSelect = `SELECT s.item_id, s.loc_id, i.sku, i.name, i.category, l.code, s.on_hand, s.on_order, s.avg_daily,
+	s.cover_days, s.last_sale`
+
+// StockPage returns up to q.Limit rows in q's order after (or before)
+// q's cursor. It reads only the rows it returns (plus the ones a filter
+// skips), whatever the size of the table.
+func (s *Store) StockPage(ctx context.Context, q StockQuery) ([]StockRow, error) {
+	keys := sortKeys[q.Sort]
+	where, args, err := q.where()
+	if err != nil {
+		return nil, err
+	}
+	desc := q.Desc
+	cur := q.After
+	if q.Before != nil {
+		desc, cur = !desc, q.Before
+	}
+	if cur != nil {
+		op := ">"
+		if desc {
+			op = "<"
+		}
+		where = append(where, fmt.Sprintf("(%s) %s (%s)", strings.Join(keys, ", "), op, strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")))
+		args = append(args, cur...)
+	}
+	order := make([]string, len(keys))
+	for i, k := range keys {
+		order[i] = k
+		if desc {
+			order[i] += " DESC"
+		}
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	qs := stockSelect + " FROM stock s JOIN item i ON i.id = s.item_id JOIN location l ON l.id = s.loc_id"
+	if len(where) > 0 {
+		qs += " WHERE " + strings.Join(where, " AND ")
+	}
+	qs += " ORDER BY " + strings.Join(order, ", ") + " LIMIT " + strconv.Itoa(limit)
+	rows, err := s.r.QueryContext(ctx, qs, args...)
+	if err != nil {
+		return nil, fmt.Errorf("stock page: %w", err)
+	}
+	defer rows.Close()
+	var out []StockRow
+	for rows.Next() {
+		var r StockRow
+		var lastSale sql.NullInt64
+		if err := rows.Scan(&r.ItemID, &r.LocID, &r.SKU, &r.Name, &r.Category, &r.Location, &r.OnHand, &r.OnOrder,
+			&r.AvgDaily, &r.CoverDays, &lastSale); err != nil {
+			return nil, err
+		}
+		r.LastSale = model.NoDate
+		if lastSale.Valid {
+			r.LastSale = model.Date(lastSale.Int64)
+		}
+		r.Cursor = r.cursor(q.Sort)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if q.Before != nil {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, nil
+}
+
+func (r StockRow) cursor(s StockSort) Cursor {
+	switch s {
+	case SortName:
+		return Cursor{r.Name, r.ItemID, r.LocID}
+	case SortLocation:
+		return Cursor{r.Location, r.ItemID}
+	case SortOnHand:
+		return Cursor{r.OnHand, r.ItemID, r.LocID}
+	case SortCover:
+		return Cursor{r.CoverDays, r.ItemID, r.LocID}
+	case SortAvgDaily:
+		return Cursor{r.AvgDaily, r.ItemID, r.LocID}
+	}
+	return Cursor{r.SKU, r.LocID}
+}
+
+func (q StockQuery) where() ([]string, []any, error) {
+	var where []string
+	var args []any
+	if q.SKU != "" {
+		where = append(where, "i.sku = ?")
+		args = append(args, q.SKU)
+	}
+	if q.Location != "" {
+		where = append(where, "l.code = ?")
+		args = append(args, q.Location)
+	}
+	w, a := q.Filter.sql()
+	return append(where, w...), append(args, a...), nil
+}
+
+// StockCount counts the rows a query's filters select.
+func (s *Store) StockCount(ctx context.Context, q StockQuery) (int, error) {
+	where, args, err := q.where()
+	if err != nil {
+		return 0, err
+	}
+	qs := "SELECT count(*) FROM stock s JOIN item i ON i.id = s.item_id JOIN location l ON l.id = s.loc_id"
+	if len(where) > 0 {
+		qs += " WHERE " + strings.Join(where, " AND ")
+	}
+	var n int
+	err = s.r.QueryRowContext(ctx, qs, args...).Scan(&n)
+	return n, err
+}
+
+// AsOf is the latest day with ledger data: "today" for the data set.
+func (s *Store) AsOf(ctx context.Context) (model.Date, error) {
+	return getAsOf(ctx, s.r)
+}
+
+// RecentDemand returns, for each item×location, units sold per day (all
+// channels) over the n days ending at asOf, oldest first.
+func (s *Store) RecentDemand(ctx context.Context, ils [][2]int64, n int, asOf model.Date) (map[[2]int64][]float64, error) {
+	out := make(map[[2]int64][]float64, len(ils))
+	if len(ils) == 0 || asOf == model.NoDate {
+		return out, nil
+	}
+	from := asOf.AddDays(-(n - 1))
+	fromM, _ := monthOf(from)
+	toM, _ := monthOf(asOf)
+	conn, err := s.r.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	st, err := conn.PrepareContext(ctx, "SELECT month, data FROM series_month WHERE item_id = ? AND loc_id = ? AND month BETWEEN ? AND ?")
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	w := window{net: make([]int64, n), units: make([]int64, n)}
+	var r monthRow
+	for _, il := range ils {
+		clear(w.net)
+		clear(w.units)
+		rows, err := st.QueryContext(ctx, il[0], il[1], int64(fromM), int64(toM))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var m int64
+			var blob []byte
+			if err := rows.Scan(&m, &blob); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if err := r.decode(blob); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			w.add(month(m), &r, from)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		v := make([]float64, n)
+		for i, u := range w.units {
+			v[i] = float64(u)
+		}
+		out[il] = v
+	}
+	return out, nil
+}

@@ -1,0 +1,142 @@
+// Package data is stockroom's store: a SQLite database (modernc.org/sqlite,
+// no cgo) holding the append-only stock ledger and the aggregates derived from
+// it, plus the file importers, the folder watcher and the queries the console
+// pages through.
+//
+// One writer connection serialises every write (SQLite allows one writer at
+// a time; queueing in Go is cheaper than SQLITE_BUSY retries) and a pool of
+// query-only readers serves the consoles.
+package data
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is an open stockroom database.
+type Store struct {
+	path string
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // query-only readers
+
+	// writeMu serialises write transactions so that a long import and a
+	// keypress approval queue in Go instead of in SQLite's busy handler.
+	writeMu sync.Mutex
+
+	ids *idCache
+}
+
+// ErrNotFound is returned when a row asked for by key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Open opens (creating if needed) the store at path and brings its schema up
+// to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	registerFuncs()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	base := dsn(abs)
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{path: abs, w: w, ids: newIDCache()}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	s.r = r
+	return s, nil
+}
+
+func dsn(abs string) string {
+	u := url.URL{Scheme: "file", Path: abs}
+	q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=temp_store(MEMORY)"
+	return u.String() + "?" + q
+}
+
+// Path is the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	return errors.Join(errs...)
+}
+
+// write runs fn in the one write transaction. fn must not start another.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		// Cached ids may name rows the rollback just removed.
+		s.ids.reset()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		s.ids.reset()
+		return err
+	}
+	return nil
+}
+
+// DataVersion returns a number that changes whenever another connection
+// (this process's writer or any other process) commits to the database.
+// Consoles poll it to refresh live. It holds a reader connection of its own
+// because PRAGMA data_version is per connection.
+type DataVersion struct {
+	conn *sql.Conn
+}
+
+// NewDataVersion takes a reader connection for polling.
+func (s *Store) NewDataVersion(ctx context.Context) (*DataVersion, error) {
+	c, err := s.r.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &DataVersion{conn: c}, nil
+}
+
+// Get returns the current data version.
+func (d *DataVersion) Get(ctx context.Context) (int64, error) {
+	var v int64
+	err := d.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+	return v, err
+}
+
+// Close returns the connection to the pool.
+func (d *DataVersion) Close() error { return d.conn.Close() }

@@ -1,0 +1,78 @@
+// Package engine is stockroom's application layer: it runs imports, the
+// folder watchers and the pipeline that reacts to new data against the
+// store, and publishes what changed to a hub that every console session
+// subscribes to. The algorithms live in its subpackages (forecast,
+// replenish, anomaly, route) and work on plain values.
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"stockroom/data"
+	"stockroom/model"
+)
+
+// Engine ties the store to the pipeline and the hub.
+type Engine struct {
+	store *data.Store
+	hub   *Hub
+}
+
+// New returns an engine on an open store.
+func New(store *data.Store) *Engine {
+	return &Engine{store: store, hub: NewHub()}
+}
+
+// Store is the engine's store.
+func (e *Engine) Store() *data.Store { return e.store }
+
+// Hub is where changes are published.
+func (e *Engine) Hub() *Hub { return e.hub }
+
+// Subscribe listens to changes; call the returned function to stop.
+func (e *Engine) Subscribe() (<-chan model.Change, func()) { return e.hub.Subscribe() }
+
+// ImportProgress reports a file's progress: bytes done of total.
+type ImportProgress func(path string, done, total int64)
+
+// Import imports files and folders (folders in kind order) one file per
+// transaction, and publishes each result. It stops at the first store
+// failure; a file that cannot be read is reported in its result and the
+// rest still import.
+func (e *Engine) Import(ctx context.Context, paths []string, opt data.ImportOptions, progress ImportProgress) ([]data.FileResult, error) {
+	files, err := data.ExpandPaths(paths)
+	if err != nil {
+		return nil, err
+	}
+	var results []data.FileResult
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return results, err
+		}
+		o := opt
+		if progress != nil {
+			o.Progress = func(done, total int64) { progress(f, done, total) }
+		}
+		res, err := e.store.ImportFile(ctx, f, o)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, res)
+		e.hub.Publish(model.Change{Kind: model.ChangeImport, Text: summary(res)})
+		if res.RowsOK > 0 {
+			e.hub.Publish(model.Change{Kind: model.ChangeStock})
+		}
+	}
+	return results, nil
+}
+
+func summary(r data.FileResult) string {
+	switch {
+	case r.Failed():
+		return fmt.Sprintf("%s: not imported: %s", r.Path, r.Error)
+	case r.Duplicate:
+		return fmt.Sprintf("%s: already imported as %s", r.Path, r.DuplicateOf)
+	}
+	return fmt.Sprintf("%s: %s, %d rows imported, %d duplicate, %d rejected", r.Path, r.Kind, r.RowsOK, r.RowsDuplicate, r.RowsRejected)
+}
