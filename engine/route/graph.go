@@ -51,6 +51,9 @@ type Graph struct {
 	rtail  []int32
 	nEdges int
 
+	xyzOnce sync.Once
+	xyz     [][3]float64
+
 	mu      sync.RWMutex
 	traffic *Traffic
 	cache   map[weightKey]*weights
@@ -322,6 +325,17 @@ func (g *Graph) weightsFor(m Metric, band int) *weights {
 	}
 	g.mu.Unlock()
 	return w
+}
+
+// unitVectors returns each node's position on the unit sphere.
+func (g *Graph) unitVectors() [][3]float64 {
+	g.xyzOnce.Do(func() {
+		g.xyz = make([][3]float64, len(g.ids))
+		for v := range g.xyz {
+			g.xyz[v] = unit(g.lat[v], g.lon[v])
+		}
+	})
+	return g.xyz
 }
 
 // heuristicScale is the largest s with s·greatCircle(u,v) ≤ w(u,v) on every

@@ -63,7 +63,8 @@ type Plan struct {
 	DurationMin float64
 	Feasible    bool // every constraint met
 	Roads       bool // distances come from the road graph, not great circles
-	SolveTime   time.Duration
+	MatrixTime  time.Duration // travel-time matrix (reused or repaired on re-plans)
+	SolveTime   time.Duration // the whole planning call
 }
 
 // PlanOptions tune planning.
@@ -76,6 +77,10 @@ type PlanOptions struct {
 	DetourFactor float64
 	// SpeedKmh is the driving speed without a road graph (default 40).
 	SpeedKmh float64
+	// RoadPaths fills Run.Path with the roads driven (one A* search per
+	// leg); otherwise Path joins the stops with straight segments, which
+	// is all a terminal map can show anyway. RunPath computes one later.
+	RoadPaths bool
 }
 
 func (o PlanOptions) withDefaults() PlanOptions {
@@ -138,11 +143,108 @@ func (p *Planner) SetFactor(edge, band int, f float64) error {
 	if p.g == nil {
 		return fmt.Errorf("route: no road graph to set a factor on")
 	}
+	valid := p.mgen == p.gen && p.band == band && p.cost != nil
+	var before *weights
+	if valid {
+		before = p.g.weightsFor(Time, band)
+	}
 	if err := p.g.SetFactor(edge, band, f); err != nil {
 		return err
 	}
 	p.gen++
+	if valid {
+		p.updateMatrix(edge, band, before)
+	}
 	return nil
+}
+
+// updateMatrix repairs the cached matrix after one edge's factor changed,
+// instead of recomputing it. For each arc u→v of the edge, one search back
+// from u and one forward from v (with the old weights) give d(i,u) and
+// d(v,j) for every cached point. If the arc got faster, the new d(i,j) is
+// min(old, d(i,u) + w' + d(v,j)): a shortest path uses the arc at most once
+// and neither half needs it. If it got slower, only pairs whose shortest
+// path used the arc (d(i,u) + w + d(v,j) = d(i,j)) can change; their rows
+// are searched again. Pairs of other rows keep their values exactly.
+func (p *Planner) updateMatrix(edge, band int, before *weights) {
+	after := p.g.weightsFor(Time, band)
+	nodes := p.key
+	n := len(nodes)
+	s := NewSearcher(p.g)
+	redo := map[[2]int]bool{}
+	for u := int32(0); u < int32(p.g.NumNodes()); u++ {
+		for a := p.g.first[u]; a < p.g.first[u+1]; a++ {
+			if int(p.g.edge[a]) != edge {
+				continue
+			}
+			v := p.g.head[a]
+			toU, toUL := make([]float64, n), make([]float64, n)
+			fromV, fromVL := make([]float64, n), make([]float64, n)
+			s.treeDir(u, nodes, before, true, toU, toUL)
+			s.treeDir(v, nodes, before, false, fromV, fromVL)
+			wOld, wNew := before.w[a]/60, after.w[a]/60
+			for i := 0; i < n; i++ {
+				if math.IsInf(toU[i], 1) {
+					continue
+				}
+				for j := 0; j < n; j++ {
+					via := toU[i]/60 + fromV[j]/60
+					if wNew < wOld {
+						if c := via + wNew; c < p.cost[i][j] {
+							p.cost[i][j] = c
+							p.meter[i][j] = toUL[i] + p.g.lenM[a] + fromVL[j]
+						}
+					} else if via+wOld <= p.cost[i][j]*(1+1e-9)+1e-9 {
+						redo[[2]int{i, j}] = true
+					}
+				}
+			}
+		}
+	}
+	// Cover the changed pairs with as few searches as possible: greedily a
+	// forward search for a row or a backward one for a column, whichever
+	// covers most pairs still open. An edge next to a stop touches that
+	// stop's whole row and column: two searches, not two hundred.
+	for len(redo) > 0 {
+		rowCnt, colCnt := make([]int, n), make([]int, n)
+		for k := range redo {
+			rowCnt[k[0]]++
+			colCnt[k[1]]++
+		}
+		bi, bc, byRow := 0, -1, true
+		for i := 0; i < n; i++ {
+			if rowCnt[i] > bc {
+				bi, bc, byRow = i, rowCnt[i], true
+			}
+			if colCnt[i] > bc {
+				bi, bc, byRow = i, colCnt[i], false
+			}
+		}
+		var others []int
+		for k := range redo {
+			if byRow && k[0] == bi {
+				others = append(others, k[1])
+			} else if !byRow && k[1] == bi {
+				others = append(others, k[0])
+			}
+		}
+		sort.Ints(others)
+		tg := make([]int32, len(others))
+		for x, o := range others {
+			tg[x] = nodes[o]
+		}
+		c, l := make([]float64, len(tg)), make([]float64, len(tg))
+		s.treeDir(nodes[bi], tg, after, !byRow, c, l)
+		for x, o := range others {
+			i, j := bi, o
+			if !byRow {
+				i, j = o, bi
+			}
+			p.cost[i][j], p.meter[i][j] = c[x]/60, l[x]
+			delete(redo, [2]int{i, j})
+		}
+	}
+	p.mgen = p.gen
 }
 
 // PlanDay plans from scratch: the convenience entry for the store. nodes
@@ -325,10 +427,12 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 		band = p.g.Band(shiftStart)
 	}
 	pts := p.points(depot, deliveries)
+	t0 := time.Now()
 	cost, meter, err := p.matrix(ctx, pts, band)
 	if err != nil {
 		return nil, err
 	}
+	plan.MatrixTime = time.Since(t0)
 
 	// Departed runs are kept as they are, less cancelled stops.
 	vehicleBusy := map[string]bool{}
@@ -433,8 +537,8 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 				plan.Feasible = false
 			}
 		}
-		if p.g != nil {
-			r.Path = p.path(r, pts, byID, band)
+		if p.g != nil && p.opt.RoadPaths {
+			r.Path = p.RunPath(depot, r, band)
 		} else {
 			r.Path = append(r.Path, LatLon{depot.Lat, depot.Lon})
 			for _, s := range r.Stops {
@@ -615,14 +719,20 @@ func (p *Planner) buildRun(v model.Vehicle, idx []int, ds []model.Delivery, pts 
 	return r
 }
 
-// path follows the roads of a run for drawing.
-func (p *Planner) path(r *Run, pts []point, byID map[string]int, band int) []LatLon {
-	s := NewSearcher(p.g)
-	seq := []int32{pts[0].node}
-	for _, st := range r.Stops {
-		seq = append(seq, pts[byID[st.Delivery]+1].node)
+// RunPath follows the roads a run drives, depot to depot, in a traffic
+// band (nil without a road graph).
+func (p *Planner) RunPath(depot Depot, r *Run, band int) []LatLon {
+	if p.g == nil {
+		return nil
 	}
-	seq = append(seq, pts[0].node)
+	s := NewSearcher(p.g)
+	d, _ := p.snap.Nearest(depot.Lat, depot.Lon)
+	seq := []int32{d}
+	for _, st := range r.Stops {
+		v, _ := p.snap.Nearest(st.Lat, st.Lon)
+		seq = append(seq, v)
+	}
+	seq = append(seq, d)
 	var out []LatLon
 	for k := 0; k+1 < len(seq); k++ {
 		res := s.AStar(seq[k], seq[k+1], Time, band, true)

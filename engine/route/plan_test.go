@@ -163,7 +163,7 @@ func TestPlanDay_Unassigned(t *testing.T) {
 
 func TestPlanner_ReplanOnRoads(t *testing.T) {
 	nodes, edges := gridRoads(30, 30)
-	p, err := NewPlanner(nodes, edges, PlanOptions{TimeLimit: 400 * time.Millisecond, Seed: 1})
+	p, err := NewPlanner(nodes, edges, PlanOptions{TimeLimit: 400 * time.Millisecond, Seed: 1, RoadPaths: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +285,47 @@ func TestGraph_Matrix(t *testing.T) {
 			want := s.Dijkstra(a, b, Time, 0, false)
 			if m.Cost[i][j] != want.Cost || (want.Reachable && !approx(m.LengthM[i][j], want.LengthM)) {
 				t.Fatalf("%d->%d: matrix %v/%v, dijkstra %v/%v", a, b, m.Cost[i][j], m.LengthM[i][j], want.Cost, want.LengthM)
+			}
+		}
+	}
+}
+
+// TestPlanner_SetFactorRepairsMatrix: after each factor change, the
+// repaired cached matrix equals one computed from scratch.
+func TestPlanner_SetFactorRepairsMatrix(t *testing.T) {
+	nodes, edges := gridRoads(25, 25)
+	p, err := NewPlanner(nodes, edges, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	depot := Depot{Code: "DEP", Lat: 42.5 + 12*0.00225, Lon: 1.5 + 12*0.00305}
+	ds := randomDeliveries(5, 40, depot, 0.05, false)
+	pts := p.points(depot, ds)
+	ctx := context.Background()
+	if _, _, err := p.matrix(ctx, pts, 0); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(8, 8))
+	for step := 0; step < 30; step++ {
+		e := r.IntN(p.g.NumEdges())
+		f := []float64{0.5, 2, 5, 1, math.Inf(1)}[step%5]
+		if err := p.SetFactor(e, 0, f); err != nil {
+			t.Fatal(err)
+		}
+		if p.mgen != p.gen {
+			t.Fatalf("step %d: cache dropped instead of repaired", step)
+		}
+		got := p.cost
+		fresh := NewPlannerGraph(p.g, PlanOptions{})
+		want, _, err := fresh.matrix(ctx, pts, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			for j := range want[i] {
+				if !approx(got[i][j], want[i][j]) && !(math.IsInf(got[i][j], 1) && math.IsInf(want[i][j], 1)) {
+					t.Fatalf("step %d (edge %d ×%v): [%d][%d] repaired %v, fresh %v", step, e, f, i, j, got[i][j], want[i][j])
+				}
 			}
 		}
 	}

@@ -28,6 +28,7 @@ type Searcher struct {
 	done    []bool
 	touched []int32
 	heap    minHeap
+	want    []bool // targets of a tree search
 	// backward side for bidirectional search
 	bdist    []float64
 	blength  []float64
@@ -80,12 +81,23 @@ func (s *Searcher) AStar(src, dst int32, m Metric, band int, path bool) Result {
 func (s *Searcher) astar(src, dst int32, w *weights, hs float64, path bool) Result {
 	s.reset()
 	g := s.g
-	tlat, tlon := g.lat[dst], g.lon[dst]
+	// The straight chord through the earth is never longer than the arc
+	// over it, and obeys the triangle inequality, so hs·chord is as
+	// admissible and consistent as hs·haversine at a fraction of the cost.
+	var xyz [][3]float64
+	var t [3]float64
+	if hs != 0 {
+		xyz = g.unitVectors()
+		t = xyz[dst]
+		hs *= model.EarthRadiusM
+	}
 	h := func(v int32) float64 {
 		if hs == 0 {
 			return 0
 		}
-		return hs * model.HaversineM(g.lat[v], g.lon[v], tlat, tlon)
+		p := &xyz[v]
+		dx, dy, dz := p[0]-t[0], p[1]-t[1], p[2]-t[2]
+		return hs * math.Sqrt(dx*dx+dy*dy+dz*dz)
 	}
 	s.dist[src], s.length[src], s.parent[src] = 0, 0, -1
 	s.touched = append(s.touched, src)
@@ -269,17 +281,33 @@ func (s *Searcher) Tree(src int32, targets []int32, m Metric, band int, cost, le
 }
 
 func (s *Searcher) tree(src int32, targets []int32, w *weights, cost, length []float64) {
+	s.treeDir(src, targets, w, false, cost, length)
+}
+
+// treeDir is tree on the forward graph, or with reverse on the reversed
+// one: then cost[i] is the cost from targets[i] to src.
+func (s *Searcher) treeDir(src int32, targets []int32, w *weights, reverse bool, cost, length []float64) {
 	s.reset()
 	g := s.g
+	first, head, ww := g.first, g.head, w.w
+	if reverse {
+		first, head, ww = g.rfirst, g.rtail, w.rw
+	}
+	if s.want == nil {
+		s.want = make([]bool, g.NumNodes())
+	}
 	left := 0
-	// done[] doubles as "already counted" for targets through want[].
-	want := make(map[int32]bool, len(targets))
 	for _, t := range targets {
-		if !want[t] {
-			want[t] = true
+		if !s.want[t] {
+			s.want[t] = true
 			left++
 		}
 	}
+	defer func() {
+		for _, t := range targets {
+			s.want[t] = false
+		}
+	}()
 	s.dist[src], s.length[src] = 0, 0
 	s.touched = append(s.touched, src)
 	s.heap.push(0, src)
@@ -289,18 +317,22 @@ func (s *Searcher) tree(src int32, targets []int32, w *weights, cost, length []f
 			continue
 		}
 		s.done[u] = true
-		if want[u] {
+		if s.want[u] {
 			left--
 		}
 		du := s.dist[u]
-		for i := g.first[u]; i < g.first[u+1]; i++ {
-			v := g.head[i]
-			nd := du + w.w[i]
+		for i := first[u]; i < first[u+1]; i++ {
+			v := head[i]
+			nd := du + ww[i]
 			if nd < s.dist[v] {
 				if math.IsInf(s.dist[v], 1) {
 					s.touched = append(s.touched, v)
 				}
-				s.dist[v], s.length[v] = nd, s.length[u]+g.lenM[i]
+				a := i
+				if reverse {
+					a = g.rarc[i]
+				}
+				s.dist[v], s.length[v] = nd, s.length[u]+g.lenM[a]
 				s.heap.push(nd, v)
 			}
 		}
