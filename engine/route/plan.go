@@ -61,8 +61,8 @@ type Plan struct {
 	Unassigned  []string // deliveries no vehicle can take (heavier than any vehicle, unreachable)
 	DistanceM   float64
 	DurationMin float64
-	Feasible    bool // every constraint met
-	Roads       bool // distances come from the road graph, not great circles
+	Feasible    bool          // every constraint met
+	Roads       bool          // distances come from the road graph, not great circles
 	MatrixTime  time.Duration // travel-time matrix (reused or repaired on re-plans)
 	SolveTime   time.Duration // the whole planning call
 }
