@@ -1,98 +1,10 @@
 package data
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 
 	"stockroom/model"
 )
-
-// Filter narrows the stock table: fuzzy text terms matched against sku,
-// name and category (the letters of a term in order, not necessarily
-// together: "rdrl" finds "Red drill"), and conditions on columns such as
-// cover<7, on_hand>=100, status=out, loc=DC1.
-type Filter struct {
-	Terms []string
-	Conds []Cond
-	AsOf  model.Date // for status=dead; the store's as-of day
-}
-
-// Cond is one column condition.
-type Cond struct {
-	Col string // canonical column name
-	Op  string // < <= > >= = !=
-	Num float64
-	Str string
-}
-
-// filterCols are the columns a condition may name, with their SQL.
-var filterCols = map[string]string{
-	"on_hand": "s.on_hand", "onhand": "s.on_hand", "oh": "s.on_hand", "stock": "s.on_hand",
-	"cover": "s.cover_days", "cover_days": "s.cover_days", "days": "s.cover_days",
-	"avg": "s.avg_daily", "avg_daily": "s.avg_daily", "rate": "s.avg_daily",
-	"on_order": "s.on_order", "onorder": "s.on_order",
-	"status": "status", "loc": "l.code", "location": "l.code", "category": "i.category", "cat": "i.category",
-	"sku": "i.sku",
-}
-
-var ops = []string{"<=", ">=", "!=", "<", ">", "=", ":"}
-
-// ParseFilter reads filter text as typed in the console.
-func ParseFilter(s string) (Filter, error) {
-	var f Filter
-	for _, tok := range strings.Fields(s) {
-		c, ok, err := parseCond(tok)
-		if err != nil {
-			return Filter{}, err
-		}
-		if ok {
-			f.Conds = append(f.Conds, c)
-		} else {
-			f.Terms = append(f.Terms, tok)
-		}
-	}
-	return f, nil
-}
-
-func parseCond(tok string) (Cond, bool, error) {
-	for i := 1; i < len(tok); i++ {
-		for _, op := range ops {
-			if !strings.HasPrefix(tok[i:], op) {
-				continue
-			}
-			col := strings.ToLower(tok[:i])
-			expr, ok := filterCols[col]
-			if !ok {
-				return Cond{}, false, nil // not a condition: a text term with a symbol in it
-			}
-			val := tok[i+len(op):]
-			if op == ":" {
-				op = "="
-			}
-			c := Cond{Col: expr, Op: op, Str: val}
-			switch expr {
-			case "status", "l.code", "i.category", "i.sku":
-				if op != "=" && op != "!=" {
-					return Cond{}, false, fmt.Errorf("%s takes = or !=, not %s", col, op)
-				}
-				if expr == "status" {
-					if _, ok := statusSQL[model.Status(strings.ToLower(val))]; !ok {
-						return Cond{}, false, fmt.Errorf("unknown status %q (want out, low, ok, over, dead or idle)", val)
-					}
-				}
-			default:
-				n, err := strconv.ParseFloat(val, 64)
-				if err != nil {
-					return Cond{}, false, fmt.Errorf("%s%s needs a number, got %q", col, op, val)
-				}
-				c.Num = n
-			}
-			return c, true, nil
-		}
-	}
-	return Cond{}, false, nil
-}
 
 // statusSQL mirrors model.StockStatus; ?1 is the dead-stock cut-off day.
 var statusSQL = map[model.Status]string{
@@ -104,7 +16,11 @@ var statusSQL = map[model.Status]string{
 	model.StatusOK:   "(s.on_hand > 0 AND s.last_sale >= ? AND s.cover_days BETWEEN 7 AND 180)",
 }
 
-func (f Filter) sql() ([]string, []any) {
+// filterCols is the SQL of each canonical filter column.
+var filterCols = map[string]string{"on_hand": "s.on_hand", "cover": "s.cover_days", "avg": "s.avg_daily",
+	"on_order": "s.on_order", "location": "l.code", "category": "i.category", "sku": "i.sku"}
+
+func filterSQL(f model.Filter) ([]string, []any) {
 	var where []string
 	var args []any
 	for _, t := range f.Terms {
@@ -113,7 +29,7 @@ func (f Filter) sql() ([]string, []any) {
 		args = append(args, p, p, p)
 	}
 	for _, c := range f.Conds {
-		switch c.Col {
+		switch col := filterCols[c.Col]; c.Col {
 		case "status":
 			e := statusSQL[model.Status(strings.ToLower(c.Str))]
 			if c.Op == "!=" {
@@ -121,11 +37,11 @@ func (f Filter) sql() ([]string, []any) {
 			}
 			where = append(where, e)
 			args = append(args, int64(f.AsOf)-model.DeadDays)
-		case "l.code", "i.category", "i.sku":
-			where = append(where, c.Col+" "+c.Op+" ? COLLATE NOCASE")
+		case "location", "category", "sku":
+			where = append(where, col+" "+c.Op+" ? COLLATE NOCASE")
 			args = append(args, c.Str)
 		default:
-			where = append(where, c.Col+" "+c.Op+" ?")
+			where = append(where, col+" "+c.Op+" ?")
 			args = append(args, c.Num)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"stockroom/data"
+	"stockroom/model"
 )
 
 // goodDir holds one valid file of every kind.
@@ -62,7 +63,7 @@ type stockKey struct{ sku, loc string }
 func stockMap(tb testing.TB, st *data.Store) map[stockKey]int64 {
 	tb.Helper()
 	m := map[stockKey]int64{}
-	q := data.StockQuery{Limit: 2}
+	q := model.StockQuery{Limit: 2}
 	for {
 		rows, err := st.StockPage(context.Background(), q)
 		if err != nil {

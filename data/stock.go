@@ -10,70 +10,15 @@ import (
 	"stockroom/model"
 )
 
-// StockSort is a column the stock table can be ordered by. Each has an
-// index, so a page costs the same at row 10 and at row 299,990.
-type StockSort int
-
-// The stock sort orders.
-const (
-	SortSKU StockSort = iota
-	SortName
-	SortLocation
-	SortOnHand
-	SortCover
-	SortAvgDaily
-)
-
-// StockSorts names the sort orders, in the order the console cycles them.
-var StockSorts = []struct {
-	Sort StockSort
-	Name string
-}{{SortSKU, "sku"}, {SortName, "name"}, {SortLocation, "location"}, {SortOnHand, "on hand"}, {SortCover, "cover"}, {SortAvgDaily, "avg/day"}}
-
 // sortKeys are the ORDER BY columns of each sort; the last ones make the
 // order total so keyset pagination never skips or repeats a row.
-var sortKeys = map[StockSort][]string{
-	SortSKU:      {"i.sku", "s.loc_id"},
-	SortName:     {"i.name", "s.item_id", "s.loc_id"},
-	SortLocation: {"l.code", "s.item_id"},
-	SortOnHand:   {"s.on_hand", "s.item_id", "s.loc_id"},
-	SortCover:    {"s.cover_days", "s.item_id", "s.loc_id"},
-	SortAvgDaily: {"s.avg_daily", "s.item_id", "s.loc_id"},
-}
-
-// StockQuery selects a page of stock rows.
-type StockQuery struct {
-	SKU      string // exact sku, or empty
-	Location string // exact location code, or empty
-	Filter   Filter // text and numeric conditions
-	Sort     StockSort
-	Desc     bool
-	After    Cursor // continue after this row; nil for the first page
-	Before   Cursor // or the page that ends before this row
-	Limit    int
-}
-
-// Cursor marks a row's position in a sort order.
-type Cursor []any
-
-// StockRow is one item×location in the stock table.
-type StockRow struct {
-	ItemID, LocID int64
-	SKU           string
-	Name          string
-	Category      string
-	Location      string
-	OnHand        int64
-	OnOrder       int64
-	AvgDaily      float64
-	CoverDays     float64 // model.NoCover when nothing sells
-	LastSale      model.Date
-	Cursor        Cursor
-}
-
-// Status is the row's verdict as of the store's as-of day.
-func (r StockRow) Status(asOf model.Date) model.Status {
-	return model.StockStatus(r.OnHand, r.CoverDays, r.LastSale, asOf)
+var sortKeys = map[model.StockSort][]string{
+	model.SortSKU:      {"i.sku", "s.loc_id"},
+	model.SortName:     {"i.name", "s.item_id", "s.loc_id"},
+	model.SortLocation: {"l.code", "s.item_id"},
+	model.SortOnHand:   {"s.on_hand", "s.item_id", "s.loc_id"},
+	model.SortCover:    {"s.cover_days", "s.item_id", "s.loc_id"},
+	model.SortAvgDaily: {"s.avg_daily", "s.item_id", "s.loc_id"},
 }
 
 const stockSelect = `SELECT s.item_id, s.loc_id, i.sku, i.name, i.category, l.code, s.on_hand, s.on_order, s.avg_daily,
@@ -82,15 +27,16 @@ const stockSelect = `SELECT s.item_id, s.loc_id, i.sku, i.name, i.category, l.co
 // StockPage returns up to q.Limit rows in q's order after (or before)
 // q's cursor. It reads only the rows it returns (plus the ones a filter
 // skips), whatever the size of the table.
-func (s *Store) StockPage(ctx context.Context, q StockQuery) ([]StockRow, error) {
+func (s *Store) StockPage(ctx context.Context, q model.StockQuery) ([]model.StockRow, error) {
 	keys := sortKeys[q.Sort]
-	where, args, err := q.where()
+	where, args, err := stockWhere(q)
 	if err != nil {
 		return nil, err
 	}
 	desc := q.Desc
 	cur := q.After
-	if q.Before != nil {
+	reverse := q.Before != nil || q.Last
+	if reverse {
 		desc, cur = !desc, q.Before
 	}
 	if cur != nil {
@@ -122,9 +68,9 @@ func (s *Store) StockPage(ctx context.Context, q StockQuery) ([]StockRow, error)
 		return nil, fmt.Errorf("stock page: %w", err)
 	}
 	defer rows.Close()
-	var out []StockRow
+	var out []model.StockRow
 	for rows.Next() {
-		var r StockRow
+		var r model.StockRow
 		var lastSale sql.NullInt64
 		if err := rows.Scan(&r.ItemID, &r.LocID, &r.SKU, &r.Name, &r.Category, &r.Location, &r.OnHand, &r.OnOrder,
 			&r.AvgDaily, &r.CoverDays, &lastSale); err != nil {
@@ -134,13 +80,13 @@ func (s *Store) StockPage(ctx context.Context, q StockQuery) ([]StockRow, error)
 		if lastSale.Valid {
 			r.LastSale = model.Date(lastSale.Int64)
 		}
-		r.Cursor = r.cursor(q.Sort)
+		r.Cursor = cursorOf(&r, q.Sort)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if q.Before != nil {
+	if reverse {
 		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 			out[i], out[j] = out[j], out[i]
 		}
@@ -148,23 +94,23 @@ func (s *Store) StockPage(ctx context.Context, q StockQuery) ([]StockRow, error)
 	return out, nil
 }
 
-func (r StockRow) cursor(s StockSort) Cursor {
+func cursorOf(r *model.StockRow, s model.StockSort) model.Cursor {
 	switch s {
-	case SortName:
-		return Cursor{r.Name, r.ItemID, r.LocID}
-	case SortLocation:
-		return Cursor{r.Location, r.ItemID}
-	case SortOnHand:
-		return Cursor{r.OnHand, r.ItemID, r.LocID}
-	case SortCover:
-		return Cursor{r.CoverDays, r.ItemID, r.LocID}
-	case SortAvgDaily:
-		return Cursor{r.AvgDaily, r.ItemID, r.LocID}
+	case model.SortName:
+		return model.Cursor{r.Name, r.ItemID, r.LocID}
+	case model.SortLocation:
+		return model.Cursor{r.Location, r.ItemID}
+	case model.SortOnHand:
+		return model.Cursor{r.OnHand, r.ItemID, r.LocID}
+	case model.SortCover:
+		return model.Cursor{r.CoverDays, r.ItemID, r.LocID}
+	case model.SortAvgDaily:
+		return model.Cursor{r.AvgDaily, r.ItemID, r.LocID}
 	}
-	return Cursor{r.SKU, r.LocID}
+	return model.Cursor{r.SKU, r.LocID}
 }
 
-func (q StockQuery) where() ([]string, []any, error) {
+func stockWhere(q model.StockQuery) ([]string, []any, error) {
 	var where []string
 	var args []any
 	if q.SKU != "" {
@@ -175,13 +121,13 @@ func (q StockQuery) where() ([]string, []any, error) {
 		where = append(where, "l.code = ?")
 		args = append(args, q.Location)
 	}
-	w, a := q.Filter.sql()
+	w, a := filterSQL(q.Filter)
 	return append(where, w...), append(args, a...), nil
 }
 
 // StockCount counts the rows a query's filters select.
-func (s *Store) StockCount(ctx context.Context, q StockQuery) (int, error) {
-	where, args, err := q.where()
+func (s *Store) StockCount(ctx context.Context, q model.StockQuery) (int, error) {
+	where, args, err := stockWhere(q)
 	if err != nil {
 		return 0, err
 	}

@@ -17,6 +17,7 @@ import (
 type Engine struct {
 	store *data.Store
 	hub   *Hub
+	vp    versionPoller
 }
 
 // New returns an engine on an open store.

@@ -155,12 +155,11 @@ sales over the last 28 days in stock, days of cover and status.`)
 	if len(pos) > 0 {
 		return usageErrorf("stock: unexpected argument %q", pos[0])
 	}
-	sortOrder, ok := map[string]data.StockSort{"sku": data.SortSKU, "name": data.SortName, "location": data.SortLocation,
-		"on_hand": data.SortOnHand, "cover": data.SortCover, "avg": data.SortAvgDaily}[*sortBy]
+	sortOrder, ok := model.ParseStockSort(*sortBy)
 	if !ok {
 		return usageErrorf("stock: --sort must be sku, name, location, on_hand, cover or avg")
 	}
-	f, err := data.ParseFilter(*filter)
+	f, err := model.ParseFilter(*filter)
 	if err != nil {
 		return usageErrorf("stock: --filter: %v", err)
 	}
@@ -174,7 +173,7 @@ sales over the last 28 days in stock, days of cover and status.`)
 		return err
 	}
 	f.AsOf = asOf
-	q := data.StockQuery{SKU: *sku, Location: *loc, Filter: f, Sort: sortOrder, Desc: *desc, Limit: 1000}
+	q := model.StockQuery{SKU: *sku, Location: *loc, Filter: f, Sort: sortOrder, Desc: *desc, Limit: 1000}
 	var tw *tabwriter.Writer
 	enc := json.NewEncoder(c.stdout)
 	if *asJSON {
@@ -273,6 +272,4 @@ func truncateLeft(s string, n int) string {
 
 var errNotBuilt = errors.New("not built yet")
 
-func runConsole(ctx context.Context, c *cli, args []string) error { return errNotBuilt }
-func runDemo(ctx context.Context, c *cli, args []string) error    { return errNotBuilt }
-func runWatch(ctx context.Context, c *cli, args []string) error   { return errNotBuilt }
+func runDemo(ctx context.Context, c *cli, args []string) error { return errNotBuilt }

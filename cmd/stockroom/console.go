@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
+
+	"stockroom/data"
+	"stockroom/engine"
+	"stockroom/model"
+	"stockroom/tui"
+)
+
+// dirList is a repeatable flag of folders.
+type dirList []string
+
+func (d *dirList) String() string     { return strings.Join(*d, ",") }
+func (d *dirList) Set(s string) error { *d = append(*d, s); return nil }
+
+func runConsole(ctx context.Context, c *cli, args []string) error {
+	fs := newFlags(c, "console", "[--db DB] [--watch DIR]...", `
+Open the live console on a store. Keys: / filter, s sort, ? help, q quit.
+With --watch, files dropped into the folders are imported while it runs.
+Changes committed by any process show within a second.`)
+	db := dbFlag(c, fs)
+	var watch dirList
+	fs.Var(&watch, "watch", "import files dropped into this folder (repeatable)")
+	poll := fs.Duration("poll", 500*time.Millisecond, "how often to look for commits by other processes")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("console: unexpected argument %q", pos[0])
+	}
+	eng, closeFn, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	defer eng.Close()
+	return openConsole(ctx, c, eng, watch, *poll)
+}
+
+// openConsole runs the console until the user quits, with folder watchers
+// in the background when given.
+func openConsole(ctx context.Context, c *cli, eng *engine.Engine, watch []string, poll time.Duration) error {
+	if !isTerminal(c.stdout) {
+		return fmt.Errorf("the console needs a terminal; for scripts use 'stockroom stock' or 'stockroom import'")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if len(watch) > 0 {
+		go eng.Watch(ctx, watch, engine.WatchOptions{
+			Import: data.ImportOptions{User: userName(c, "")},
+			Logf: func(format string, args ...any) {
+				eng.Hub().Publish(model.Change{Kind: model.ChangeImport, Text: fmt.Sprintf(format, args...)})
+			},
+		})
+	}
+	m := tui.New(tui.Options{Backend: eng, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(lipgloss.DefaultRenderer()), Poll: poll})
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(c.stdin), tea.WithOutput(c.stdout))
+	_, err := p.Run()
+	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+func runWatch(ctx context.Context, c *cli, args []string) error {
+	fs := newFlags(c, "watch", "--db DB [--create-items] DIR...", `
+Watch folders and import every file dropped into them, printing one line
+per file. A file is imported once it has stopped changing; hidden and
+temporary files (.tmp, .part, ~…) are ignored; a folder that is deleted
+and created again is picked up again. Files already in the folders are
+imported at start (a no-op when they were imported before). Runs until
+interrupted.`)
+	db := dbFlag(c, fs)
+	create := fs.Bool("create-items", false, "create unknown SKUs instead of rejecting their rows")
+	quiet := fs.Duration("quiet", 250*time.Millisecond, "how long a file must stay unchanged before it is imported")
+	rescan := fs.Duration("rescan", 2*time.Second, "how often to list the folders again for files fsnotify missed")
+	dirs, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(dirs) == 0 {
+		return usageErrorf("watch: name at least one DIR (see 'stockroom watch --help')")
+	}
+	eng, closeFn, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	fmt.Fprintf(c.stderr, "watching %s (store %s); Ctrl-C to stop\n", strings.Join(dirs, ", "), eng.Name())
+	return eng.Watch(ctx, dirs, engine.WatchOptions{
+		Import: data.ImportOptions{CreateItems: *create, User: userName(c, "")},
+		Quiet:  *quiet, Rescan: *rescan,
+		OnResult: func(r data.FileResult) { printImportSummary(c.stdout, []data.FileResult{r}) },
+		Logf:     func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) },
+	})
+}
+

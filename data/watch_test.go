@@ -1,0 +1,143 @@
+package data_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"stockroom/data"
+)
+
+// readyLog collects what a watcher reports.
+type readyLog struct {
+	mu    sync.Mutex
+	paths []string
+	ch    chan string
+}
+
+func newReadyLog() *readyLog { return &readyLog{ch: make(chan string, 100)} }
+
+func (l *readyLog) ready(_ context.Context, paths []string) {
+	l.mu.Lock()
+	l.paths = append(l.paths, paths...)
+	l.mu.Unlock()
+	for _, p := range paths {
+		l.ch <- filepath.Base(p)
+	}
+}
+
+func (l *readyLog) want(t *testing.T, name string) {
+	t.Helper()
+	select {
+	case got := <-l.ch:
+		if got != name {
+			t.Fatalf("watcher reported %s, want %s", got, name)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("watcher did not report %s", name)
+	}
+}
+
+func (l *readyLog) none(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case got := <-l.ch:
+		t.Fatalf("watcher reported %s, want nothing", got)
+	case <-time.After(d):
+	}
+}
+
+func startWatcher(t *testing.T, dirs ...string) *readyLog {
+	t.Helper()
+	log := newReadyLog()
+	w := data.NewWatcher(dirs, log.ready)
+	w.Quiet, w.Rescan, w.Grace = 50*time.Millisecond, 200*time.Millisecond, 600*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return log
+}
+
+func TestWatcher_Files(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFile(t, dir, "before.csv", "sku,name\nA,a\n")
+	log := startWatcher(t, dir)
+	log.want(t, "before.csv") // files already there count
+
+	mustWriteFile(t, dir, "sales.csv", "a,b\n1,2\n")
+	log.want(t, "sales.csv")
+
+	// Hidden and temporary files are never reported; a rename into place is.
+	mustWriteFile(t, dir, ".hidden.csv", "a\n")
+	tmp := mustWriteFile(t, dir, "upload.csv.tmp", "a,b\n1,2\n")
+	log.none(t, 300*time.Millisecond)
+	if err := os.Rename(tmp, filepath.Join(dir, "upload.csv")); err != nil {
+		t.Fatal(err)
+	}
+	log.want(t, "upload.csv")
+}
+
+func TestWatcher_HalfWritten(t *testing.T) {
+	dir := t.TempDir()
+	log := startWatcher(t, dir)
+	p := filepath.Join(dir, "sales.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("date,order_id,sku,location,channel,qty,price\n2026-11-02,SO-1,A,DC1,web,1,")
+	f.Sync()
+	// Quiet, but the last line is unfinished: not yet.
+	log.none(t, 300*time.Millisecond)
+	f.WriteString("2.5\n")
+	f.Close()
+	log.want(t, "sales.csv")
+
+	// A file that never gets its last newline is taken after the grace time.
+	mustWriteFile(t, dir, "items.csv", "sku,name\nA,a")
+	log.want(t, "items.csv")
+}
+
+func TestWatcher_FolderRecreated(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "drop")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := startWatcher(t, dir)
+	mustWriteFile(t, dir, "one.csv", "a\n")
+	log.want(t, "one.csv")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWriteFile(t, dir, "two.csv", "a\n")
+	log.want(t, "two.csv")
+}
+
+func TestWatcher_MissingFolderAppears(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "later")
+	log := startWatcher(t, dir)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWriteFile(t, dir, "late.csv", "a\n")
+	log.want(t, "late.csv")
+}
+
+func TestWatcher_Changed(t *testing.T) {
+	dir := t.TempDir()
+	log := startWatcher(t, dir)
+	mustWriteFile(t, dir, "a.csv", "a\n")
+	log.want(t, "a.csv")
+	log.none(t, 500*time.Millisecond) // rescans do not report it again
+	mustWriteFile(t, dir, "a.csv", "a\nb\n")
+	log.want(t, "a.csv")
+}

@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"stockroom/data"
+	"stockroom/model"
+)
+
+// The console reads through the engine, never the store: these are the
+// queries its screens page through.
+
+// StockPage returns a page of the stock table.
+func (e *Engine) StockPage(ctx context.Context, q model.StockQuery) ([]model.StockRow, error) {
+	return e.store.StockPage(ctx, q)
+}
+
+// StockCount counts the stock rows a query selects.
+func (e *Engine) StockCount(ctx context.Context, q model.StockQuery) (int, error) {
+	return e.store.StockCount(ctx, q)
+}
+
+// RecentDemand returns units sold per day over the last n days to asOf,
+// for each item×location (item id, location id).
+func (e *Engine) RecentDemand(ctx context.Context, keys [][2]int64, n int, asOf model.Date) (map[[2]int64][]float64, error) {
+	return e.store.RecentDemand(ctx, keys, n, asOf)
+}
+
+// AsOf is the latest day with data: "today" for the data set.
+func (e *Engine) AsOf(ctx context.Context) (model.Date, error) { return e.store.AsOf(ctx) }
+
+// Name is what the console shows as the store's name: its path.
+func (e *Engine) Name() string { return e.store.Path() }
+
+// versionPoller holds the connection PRAGMA data_version needs.
+type versionPoller struct {
+	mu sync.Mutex
+	dv *data.DataVersion
+}
+
+// Version is a number that changes whenever anyone (this process or
+// another) commits to the store. Consoles poll it to refresh live.
+func (e *Engine) Version(ctx context.Context) (int64, error) {
+	e.vp.mu.Lock()
+	defer e.vp.mu.Unlock()
+	if e.vp.dv == nil {
+		dv, err := e.store.NewDataVersion(ctx)
+		if err != nil {
+			return 0, err
+		}
+		e.vp.dv = dv
+	}
+	return e.vp.dv.Get(ctx)
+}
+
+// Close releases what the engine holds in the store (not the store).
+func (e *Engine) Close() error {
+	e.vp.mu.Lock()
+	defer e.vp.mu.Unlock()
+	if e.vp.dv != nil {
+		err := e.vp.dv.Close()
+		e.vp.dv = nil
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"stockroom/data"
+)
+
+// WatchOptions tune folder watching.
+type WatchOptions struct {
+	Import   data.ImportOptions
+	Quiet    time.Duration // 0: the watcher's default
+	Rescan   time.Duration // 0: the watcher's default
+	OnResult func(data.FileResult)
+	Logf     func(format string, args ...any)
+}
+
+// Watch imports every file that lands in the folders until ctx ends. Each
+// import publishes its change, so every console refreshes.
+func (e *Engine) Watch(ctx context.Context, dirs []string, opt WatchOptions) error {
+	logf := opt.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	w := data.NewWatcher(dirs, func(ctx context.Context, paths []string) {
+		results, err := e.Import(ctx, paths, opt.Import, nil)
+		if err != nil && ctx.Err() == nil {
+			logf("import: %v", err)
+		}
+		if opt.OnResult != nil {
+			for _, r := range results {
+				opt.OnResult(r)
+			}
+		}
+	})
+	w.Logf = logf
+	if opt.Quiet > 0 {
+		w.Quiet = opt.Quiet
+	}
+	if opt.Rescan > 0 {
+		w.Rescan = opt.Rescan
+	}
+	return w.Run(ctx)
+}
