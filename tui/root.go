@@ -236,4 +236,3 @@ func shortPath(p string, n int) string {
 	}
 	return "…" + p[len(p)-n+1:]
 }
-

@@ -110,4 +110,3 @@ interrupted.`)
 		Logf:     func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) },
 	})
 }
-
