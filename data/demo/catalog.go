@@ -203,6 +203,7 @@ type stockLoc struct {
 	share     [maxChannels]float64
 	level     [maxChannels]float64 // level-shift multiplier; 1 normally
 	pending   []arrival
+	nextDue   model.Date // earliest day in pending
 	minBook   int64
 	minDay    model.Date
 	firstNeg  model.Date

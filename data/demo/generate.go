@@ -258,8 +258,9 @@ func (g *gen) setup() {
 }
 
 // planAnomalies picks the items, places and days of the injected anomalies:
-// max(2, items/250) of each kind, each on its own item where the catalogue
-// allows, on items that sell often enough for the anomaly to be visible.
+// max(2, items/250) of each kind (half as many again of sales without stock,
+// which wait for a stockout that may not come), each on its own item where
+// the catalogue allows, on items that sell often enough to show it.
 func (g *gen) planAnomalies() {
 	r := newRNG(g.o.Seed, streamAnomaly)
 	per := max(2, g.o.Items/250)
@@ -292,7 +293,7 @@ func (g *gen) planAnomalies() {
 	for _, kind := range anomalyKinds {
 		pool := busy
 		switch kind {
-		case kindNoStock, kindVanish, kindTheft:
+		case kindVanish, kindTheft:
 			pool = any
 		}
 		if len(pool) == 0 {
@@ -301,7 +302,11 @@ func (g *gen) planAnomalies() {
 		if len(pool) == 0 {
 			continue
 		}
-		for range per {
+		n := per
+		if kind == kindNoStock {
+			n += per / 2 // it needs a stockout, and not every item has one
+		}
+		for range n {
 			idx := pool[r.intn(len(pool))]
 			for try := 0; try < 20 && used[idx]; try++ {
 				idx = pool[r.intn(len(pool))]
@@ -342,7 +347,7 @@ func (g *gen) planAnomalies() {
 			}
 			p.until = p.day.AddDays(60)
 			if kind == kindNoStock {
-				p.until = p.day.AddDays(400)
+				p.loc, p.until = -1, g.end
 			}
 			it.plans = append(it.plans, p)
 		}

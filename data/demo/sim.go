@@ -92,7 +92,7 @@ func (g *gen) step(it *item, k int, b *dayBuf) {
 		g.openStock(it, k, d, b)
 	}
 	for l := range it.locs {
-		if len(it.locs[l].pending) > 0 {
+		if sl := &it.locs[l]; len(sl.pending) > 0 && sl.nextDue <= d {
 			g.arrive(it, l, d, b)
 		}
 	}
@@ -176,7 +176,7 @@ func (g *gen) step(it *item, k int, b *dayBuf) {
 				if n := it.rng.binomial(sold[ch], rr); n > 0 {
 					rd := d.AddDays(4 + it.rng.intn(18))
 					if rd <= g.end {
-						sl.pending = append(sl.pending, arrival{day: rd, qty: n, kind: arrReturn, refDay: d, refA: ch})
+						sl.expect(arrival{day: rd, qty: n, kind: arrReturn, refDay: d, refA: ch})
 					}
 				}
 			}
@@ -335,7 +335,7 @@ func (g *gen) review(it *item, l, k int, d model.Date, b *dayBuf) {
 		got = max(1, int64(float64(q)*it.rng.between(0.4, 0.95)))
 	}
 	sl.onOrder += q
-	sl.pending = append(sl.pending, arrival{day: d.AddDays(lt), qty: got, ordered: q, kind: arrReceipt, refDay: d, refA: it.sup})
+	sl.expect(arrival{day: d.AddDays(lt), qty: got, ordered: q, kind: arrReceipt, refDay: d, refA: it.sup})
 	b.st.poLines++
 }
 
@@ -354,14 +354,26 @@ func (g *gen) leadTime(sup, l int, d model.Date) int {
 	return max(1, int(lt))
 }
 
+const maxDate = model.Date(1<<31 - 1)
+
+// expect adds stock that will arrive.
+func (sl *stockLoc) expect(a arrival) {
+	if len(sl.pending) == 0 || a.day < sl.nextDue {
+		sl.nextDue = a.day
+	}
+	sl.pending = append(sl.pending, a)
+}
+
 // arrive books the stock due today at a location.
 func (g *gen) arrive(it *item, l int, d model.Date, b *dayBuf) {
 	sl := &it.locs[l]
 	j := 0
+	sl.nextDue = maxDate
 	for _, a := range sl.pending {
 		if a.day != d {
 			sl.pending[j] = a
 			j++
+			sl.nextDue = min(sl.nextDue, a.day)
 			continue
 		}
 		sl.phys += a.qty
@@ -400,7 +412,7 @@ func (g *gen) transfers(it *item, k int, d model.Date, b *dayBuf) {
 		dc.phys -= need
 		dc.book -= need
 		sl.onOrder += need
-		sl.pending = append(sl.pending, arrival{day: d.AddDays(1), qty: need, ordered: need, kind: arrTransfer, refDay: d, refA: 0})
+		sl.expect(arrival{day: d.AddDays(1), qty: need, ordered: need, kind: arrTransfer, refDay: d, refA: 0})
 		b.st.transfers += need
 		g.moveLine(b, d, it, 0, -need, model.TransferOut, g.trRef(0, l, d))
 	}
@@ -456,7 +468,7 @@ func (g *gen) recordPlans(it *item, l int, d model.Date, sold, rec, price *[maxC
 func (g *gen) lossPlans(it *item, l, k int, d model.Date, rec *[maxChannels]int64, b *dayBuf) {
 	sl := &it.locs[l]
 	for _, p := range it.plans {
-		if p.loc != l || p.done || d < p.day {
+		if (p.loc != l && p.loc >= 0) || p.done || d < p.day {
 			continue
 		}
 		switch p.kind {
@@ -479,9 +491,15 @@ func (g *gen) lossPlans(it *item, l, k int, d model.Date, rec *[maxChannels]int6
 			}
 		case kindNoStock:
 			// The shelf is empty and the ledger (short of unrecorded losses)
-			// nearly so: a sale is keyed that takes it below zero.
-			ch := p.ch
-			if sl.phys == 0 && sl.book >= 0 && sl.book <= 2 && rec[ch] == 0 && g.cal.at(k, it.cat, ch) > 0 {
+			// nearly so: a sale is keyed on the location's main channel that
+			// takes the ledger below zero. Any location of the item will do.
+			ch := -1
+			for c := range maxChannels {
+				if sl.share[c] > 0 && rec[c] == 0 && g.cal.at(k, it.cat, c) > 0 && (ch < 0 || sl.share[c] > sl.share[ch]) {
+					ch = c
+				}
+			}
+			if sl.phys == 0 && sl.book >= 0 && sl.book <= 2 && ch >= 0 {
 				q := sl.book + int64(1+it.rng.intn(2))
 				pr := it.priceC
 				if a := it.activePromo(d, l, ch); a != nil {
