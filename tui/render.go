@@ -106,6 +106,12 @@ func layoutColumns(width int) []column {
 	for _, id := range []colID{colSKU, colSpark, colName, colLoc, colOnHand, colCover} {
 		grow(id)
 	}
+	// Whatever is left goes to the name: wide terminals show whole names.
+	for i := range cols {
+		if cols[i].id == colName {
+			cols[i].width += spare
+		}
+	}
 	return cols
 }
 

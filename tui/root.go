@@ -221,7 +221,10 @@ func (r *root) View() string {
 
 func (r *root) statusLine() string {
 	left := r.status
-	if r.errText != "" {
+	switch {
+	case r.stock.FilterError() != "":
+		left = r.st.Error.Render("filter: " + r.stock.FilterError())
+	case r.errText != "":
 		left = r.st.Error.Render(r.errText)
 	}
 	right := r.stock.Position()

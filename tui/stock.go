@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -62,6 +63,9 @@ func newStockView(be Backend, keys *KeyMap, st *Styles) *stockView {
 	in.PromptStyle = st.Prompt
 	in.Placeholder = "text, cover<7, status=out, loc=DC1"
 	in.CharLimit = 200
+	// A steady cursor: blinking would redraw the screen twice a second,
+	// which costs bandwidth over SSH and buys nothing.
+	in.Cursor.SetMode(cursor.CursorStatic)
 	return &stockView{be: be, keys: keys, st: st, input: in, total: -1}
 }
 
@@ -74,7 +78,7 @@ func (v *stockView) pageSize() int { return max(20, 2*v.visible()) }
 // SetSize lays the table out for a new size.
 func (v *stockView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.cols = layoutColumns(w)
+	v.cols = layoutColumns(w - 1) // one cell for the cursor mark
 	v.input.Width = max(10, w-4)
 	v.redrawSparks()
 	v.clamp()
@@ -433,7 +437,7 @@ func (v *stockView) render() {
 		return
 	}
 	var b strings.Builder
-	b.WriteString(v.st.Header.Render(fit(headerLine(v.cols, v.query.Sort, v.query.Desc), v.width, false)))
+	b.WriteString(v.st.Header.Render(fit(" "+headerLine(v.cols, v.query.Sort, v.query.Desc), v.width, false)))
 	h := v.visible()
 	switch {
 	case v.err != nil:
@@ -476,12 +480,13 @@ func (v *stockView) render() {
 		if statusCol >= 0 && !selected {
 			cells[statusCol] = v.st.Status[l.row.Status(v.asOf)].Render(cells[statusCol])
 		}
-		line := strings.Join(cells, " ")
+		// The mark shows the cursor without colour too (NO_COLOR, dumb terminals).
+		line := " " + strings.Join(cells, " ")
 		if selected {
 			if sparkCol >= 0 { // the selection bar shows the plain sparkline shape
 				cells[sparkCol] = fit(stripANSI(l.spark), v.cols[sparkCol].width, false)
 			}
-			line = v.st.Selected.Render(fit(strings.Join(cells, " "), v.width, false))
+			line = v.st.Selected.Render(fit("›"+strings.Join(cells, " "), v.width, false))
 		}
 		b.WriteString("\n" + line)
 	}
@@ -507,16 +512,15 @@ func (v *stockView) Position() string {
 func (v *stockView) FilterLine() string {
 	switch {
 	case v.filtering:
-		line := v.input.View()
-		if v.filterErr != "" {
-			line += "  " + v.st.Error.Render(v.filterErr)
-		}
-		return line
+		return v.input.View()
 	case v.filterTxt != "":
 		return v.st.Prompt.Render("/") + v.filterTxt
 	}
 	return ""
 }
+
+// FilterError says why the filter being typed does not parse yet.
+func (v *stockView) FilterError() string { return v.filterErr }
 
 // Selected is the row under the cursor.
 func (v *stockView) Selected() (model.StockRow, bool) {

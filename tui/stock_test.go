@@ -1,0 +1,155 @@
+package tui_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+)
+
+// row returns the line of the screen that starts with the cursor mark.
+func cursorLine(t *testing.T, screen string) string {
+	t.Helper()
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.HasPrefix(l, "›") {
+			return l
+		}
+	}
+	t.Fatalf("no cursor on screen:\n%s", screen)
+	return ""
+}
+
+func TestStock_Scroll(t *testing.T) {
+	eng := newEngine(t, 200) // 600 rows: many screens
+	d := drive(t, newConsole(t, eng), 100, 20)
+	if got := cursorLine(t, d.view()); !strings.Contains(got, "SKU-0000") || !strings.Contains(got, "DC1") {
+		t.Fatalf("first row: %q", got)
+	}
+	if !strings.Contains(d.view(), "row 1 of 600") {
+		t.Errorf("status: %s", d.view())
+	}
+	d.keys("jj")
+	if got := cursorLine(t, d.view()); !strings.Contains(got, "SKU-0000") || !strings.Contains(got, "ST2") {
+		t.Errorf("after jj: %q", got)
+	}
+	// Page down far past the first fetched page: the view keeps fetching.
+	for range 40 {
+		d.keys("{pgdown}")
+	}
+	if !strings.Contains(d.view(), "row 600 of 600") {
+		t.Errorf("after 40 pages: %s", d.view())
+	}
+	if got := cursorLine(t, d.view()); !strings.Contains(got, "SKU-0199") || !strings.Contains(got, "ST2") {
+		t.Errorf("last row: %q", got)
+	}
+	d.keys("g")
+	if !strings.Contains(d.view(), "row 1 of 600") {
+		t.Errorf("after g: %s", d.view())
+	}
+	d.keys("G")
+	if got := cursorLine(t, d.view()); !strings.Contains(got, "SKU-0199") || !strings.Contains(d.view(), "row 600 of 600") {
+		t.Errorf("after G: %q", got)
+	}
+	// Up from the bottom across a page boundary.
+	for range 30 {
+		d.keys("k")
+	}
+	if !strings.Contains(d.view(), "row 570 of 600") {
+		t.Errorf("after 30×k: %s", d.view())
+	}
+}
+
+func TestStock_FilterAndSort(t *testing.T) {
+	eng := newEngine(t, 40)
+	d := drive(t, newConsole(t, eng), 120, 30)
+	d.keys("/drl loc=ST1")
+	if !strings.Contains(d.view(), "row 1 of 10") { // the 10 drills at ST1
+		t.Fatalf("filter: %s", d.view())
+	}
+	for _, l := range strings.Split(d.view(), "\n")[2:12] {
+		if !strings.Contains(l, "Drill") || !strings.Contains(l, "ST1") {
+			t.Errorf("row does not match the filter: %q", l)
+		}
+	}
+	d.keys("{enter}")
+	if !strings.Contains(d.view(), "/drl loc=ST1") {
+		t.Errorf("the applied filter is not shown")
+	}
+	// A half-typed condition says what is wrong until it is complete.
+	d.keys("/ cover<")
+	if !strings.Contains(d.view(), "cover< needs a number") {
+		t.Errorf("bad condition: %s", d.view())
+	}
+	d.keys("1e6{enter}")
+	if !strings.Contains(d.view(), "row 1 of 10") {
+		t.Errorf("cover<1e6: %s", d.view())
+	}
+	d.keys("{esc}")
+	if !strings.Contains(d.view(), "row 1 of 120") {
+		t.Errorf("esc should clear the filter: %s", d.view())
+	}
+	// Sort: s cycles sku → name → location → on hand; S reverses.
+	d.keys("sss")
+	if !strings.Contains(d.view(), "ON HAND▲") {
+		t.Fatalf("sort by on hand: %s", d.view())
+	}
+	first := cursorLine(t, d.view())
+	d.keys("S")
+	if !strings.Contains(d.view(), "ON HAND▼") || cursorLine(t, d.view()) == first {
+		t.Errorf("reverse sort: %s", d.view())
+	}
+}
+
+func TestStock_ManyRunesInOneMessage(t *testing.T) {
+	eng := newEngine(t, 20)
+	d := drive(t, newConsole(t, eng), 100, 20)
+	// Over SSH "jjj" arrives as one message; it must move three rows.
+	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjj")})
+	if !strings.Contains(d.view(), "row 4 of 60") {
+		t.Errorf("after one message of jjj: %s", d.view())
+	}
+	// "/ham" in one message opens the filter and types ham.
+	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/ham")})
+	if !strings.Contains(d.view(), "row 1 of 15") {
+		t.Errorf("after /ham: %s", d.view())
+	}
+}
+
+func TestStock_Help(t *testing.T) {
+	eng := newEngine(t, 5)
+	d := drive(t, newConsole(t, eng), 100, 30)
+	d.keys("?")
+	for _, want := range []string{"page down", "filter", "reverse sort", "quit"} {
+		if !strings.Contains(d.view(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+	d.keys("x") // any key closes help
+	if strings.Contains(d.view(), "page down") {
+		t.Errorf("help still open")
+	}
+}
+
+// TestStock_Golden snapshots whole screens at 80×24 and 160×48 (colour
+// off): go test ./tui -run Golden -update.
+func TestStock_Golden(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}} {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			eng := newEngine(t, 30)
+			tm := teatest.NewTestModel(t, newConsole(t, eng), teatest.WithInitialTermSize(size.w, size.h))
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "row 1 of 90") },
+				teatest.WithDuration(5*time.Second))
+			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("j")})
+			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("j")})
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "row 3 of 90") },
+				teatest.WithDuration(5*time.Second))
+			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+			teatest.RequireEqualOutput(t, []byte(fm.View()))
+		})
+	}
+}
+
