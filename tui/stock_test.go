@@ -152,4 +152,3 @@ func TestStock_Golden(t *testing.T) {
 		})
 	}
 }
-
