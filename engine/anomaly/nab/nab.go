@@ -138,7 +138,7 @@ func ScoreAt(files []File, p Profile, theta float64) Result {
 		}
 		var s float64
 		for i := prob; i < n; i++ {
-			if f.Scores[i] < theta {
+			if !(f.Scores[i] >= theta) { // NaN never detects
 				continue
 			}
 			if k := in[i]; k >= 0 {
@@ -195,7 +195,11 @@ func Sweep(files []File, p Profile) Result {
 				k = base + in[i]
 				seen[in[i]] = true
 			}
-			evs = append(evs, event{score: f.Scores[i], weight: w[i], window: k})
+			sc := f.Scores[i]
+			if math.IsNaN(sc) {
+				sc = math.Inf(-1) // never a detection
+			}
+			evs = append(evs, event{score: sc, weight: w[i], window: k})
 		}
 		for range f.Windows {
 			parts = append(parts, math.NaN())
@@ -217,6 +221,9 @@ func Sweep(files []File, p Profile) Result {
 	bestTheta, bestRaw := 1.1, cur
 	for i := 0; i < len(evs); {
 		theta := evs[i].score
+		if math.IsInf(theta, -1) {
+			break
+		}
 		for ; i < len(evs) && evs[i].score == theta; i++ {
 			e := evs[i]
 			if e.window < 0 {

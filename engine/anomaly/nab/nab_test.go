@@ -162,3 +162,16 @@ func TestWeights_threeWidthsAfter(t *testing.T) {
 		t.Errorf("row 7: %.15g, want -0.11", w[7])
 	}
 }
+
+func TestSweep_nanNeverDetects(t *testing.T) {
+	scores := make([]float64, 100)
+	for i := range scores {
+		scores[i] = math.NaN()
+	}
+	scores[45] = 0.7
+	f := []File{{Name: "x", Windows: []Window{{40, 59}}, Scores: scores}}
+	r := Sweep(f, Standard)
+	if r.Threshold != 0.7 || r.TP != 1 || r.FP != 0 {
+		t.Fatalf("threshold %g TP %d FP %d, want 0.7, 1, 0", r.Threshold, r.TP, r.FP)
+	}
+}
