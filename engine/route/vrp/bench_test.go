@@ -139,3 +139,90 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+const xgenRef = "../../../testdata/route/xgen-ref.csv"
+
+// xgenInstances are the generated X-like instances of the 5-second table:
+// ten seeds, 100 to 400 customers.
+func xgenInstances() []*Instance {
+	var out []*Instance
+	for i := 0; i < 10; i++ {
+		out = append(out, Generate(uint64(i+1), GenOptions{Customers: 100 + 300*i/9}))
+	}
+	return out
+}
+
+// TestXGen_Sweep is the opt-in table on generated X-like instances
+// (STOCKROOM_LONG=1). The reference is the best cost any long run has
+// found, kept in testdata/route/xgen-ref.csv; STOCKROOM_XREF=60s runs the
+// long searches and lowers the references they beat.
+func TestXGen_Sweep(t *testing.T) {
+	if os.Getenv("STOCKROOM_LONG") == "" {
+		t.Skip("set STOCKROOM_LONG=1 for the generated-instance sweep")
+	}
+	ref := map[string]float64{}
+	if f, err := os.Open(xgenRef); err == nil {
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs[1:] {
+			v, _ := strconv.ParseFloat(r[1], 64)
+			ref[r[0]] = v
+		}
+	}
+	ins := xgenInstances()
+	if d := os.Getenv("STOCKROOM_XREF"); d != "" {
+		lim, err := time.ParseDuration(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range ins {
+			res, err := Solve(context.Background(), in, Options{TimeLimit: lim, Seed: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Check(in, res.Solution, 1e-6); err != nil {
+				t.Fatal(err)
+			}
+			if old, ok := ref[in.Name]; !ok || res.Solution.Cost < old {
+				ref[in.Name] = res.Solution.Cost
+			}
+			fmt.Printf("REF %s %s\n", in.Name, FormatCost(ref[in.Name]))
+		}
+		var b strings.Builder
+		b.WriteString("instance,reference\n")
+		for _, in := range ins {
+			fmt.Fprintf(&b, "%s,%s\n", in.Name, FormatCost(ref[in.Name]))
+		}
+		if err := os.WriteFile(xgenRef, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lim, err := time.ParseDuration(envOr("STOCKROOM_XLIMIT", "5s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, in := range ins {
+		res, err := Solve(context.Background(), in, Options{TimeLimit: lim, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(in, res.Solution, 1e-6); err != nil || !res.Feasible {
+			t.Errorf("%s: infeasible: %v", in.Name, err)
+		}
+		r, ok := ref[in.Name]
+		if !ok {
+			t.Fatalf("%s: no reference; run with STOCKROOM_XREF=60s first", in.Name)
+		}
+		gap := 100 * (res.Solution.Cost - r) / r
+		sum += gap
+		fmt.Printf("| %s | %s | %d | %s | %s | %.2f | %d |\n", lim, in.Name, in.N()-1, FormatCost(r), FormatCost(res.Solution.Cost), gap, res.Iterations)
+		if res.Solution.Cost < r {
+			ref[in.Name] = res.Solution.Cost
+		}
+	}
+	fmt.Printf("MEAN %s X-gen: %.3f%% over %d\n", lim, sum/float64(len(ins)), len(ins))
+}

@@ -67,6 +67,8 @@ func (t *threeBest) add(c float64, loc int32) {
 // granular neighbours, and only when a route involved changed since.
 type localSearch struct {
 	p          *problem
+	dist       []float64 // p.dist, kept here to save an indirection
+	nn         int
 	rng        *rand.Rand
 	pen        penalties
 	nodes      []lsNode
@@ -91,7 +93,7 @@ type localSearch struct {
 }
 
 func newLocalSearch(p *problem, rng *rand.Rand) *localSearch {
-	ls := &localSearch{p: p, rng: rng}
+	ls := &localSearch{p: p, rng: rng, dist: p.dist, nn: p.nn}
 	n, f := p.n, p.fleet
 	ls.nodes = make([]lsNode, n+1+2*f)
 	for i := 1; i <= n; i++ {
@@ -120,12 +122,20 @@ func newLocalSearch(p *problem, rng *rand.Rand) *localSearch {
 func (ls *localSearch) depotStart(r int) int32 { return int32(ls.p.n + 1 + r) }
 func (ls *localSearch) depotEnd(r int) int32   { return int32(ls.p.n + 1 + ls.p.fleet + r) }
 
+// excessLoad and excessDur avoid math.Max, which the compiler does not
+// inline on amd64; they run for almost every move evaluated.
 func (ls *localSearch) excessLoad(l float64) float64 {
-	return math.Max(0, l-ls.p.capacity) * ls.pen.cap
+	if l > ls.p.capacity {
+		return (l - ls.p.capacity) * ls.pen.cap
+	}
+	return 0
 }
 
 func (ls *localSearch) excessDur(d float64) float64 {
-	return math.Max(0, d-ls.p.maxDur) * ls.pen.dur
+	if d > ls.p.maxDur {
+		return (d - ls.p.maxDur) * ls.pen.dur
+	}
+	return 0
 }
 
 // segPenalty is the duration and time-warp penalty of a whole route
@@ -245,7 +255,7 @@ func (ls *localSearch) setV() {
 	ls.intra = ls.ru == ls.rv
 }
 
-func (ls *localSearch) d(i, j int32) float64 { return ls.p.dist[int(i)*ls.p.nn+int(j)] }
+func (ls *localSearch) d(i, j int32) float64 { return ls.dist[int(i)*ls.nn+int(j)] }
 
 func (ls *localSearch) cs(c int32) seg { return nodeSeg(ls.p, c) }
 
