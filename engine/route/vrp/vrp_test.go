@@ -153,10 +153,10 @@ func TestSolve_KnownOptima(t *testing.T) {
 }
 
 func TestSolve_Deterministic(t *testing.T) {
-	in := Generate(3, GenOptions{Customers: 60})
+	in := Generate(3, GenOptions{Customers: 40})
 	var sols []string
 	for i := 0; i < 2; i++ {
-		res, err := Solve(context.Background(), in, Options{MaxIterations: 500, Seed: 9, Workers: 1})
+		res, err := Solve(context.Background(), in, Options{MaxIterations: 100, Seed: 9, Workers: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,8 +186,8 @@ func TestSolve_CancelledReturnsBestSoFar(t *testing.T) {
 }
 
 func TestSolve_WarmStartNeverWorse(t *testing.T) {
-	in := Generate(11, GenOptions{Customers: 120})
-	first, err := Solve(context.Background(), in, Options{MaxIterations: 200, Seed: 1, Workers: 1})
+	in := Generate(11, GenOptions{Customers: 80})
+	first, err := Solve(context.Background(), in, Options{MaxIterations: 50, Seed: 1, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
