@@ -254,6 +254,11 @@ func TestGenerate_Files(t *testing.T) {
 					reexported++
 				}
 			}
+			for _, fs := range sum.Files {
+				if strings.Contains(fs.Name, "reexport") && (fs.Repeats == "" || fs.Rows != int64(reexported)) {
+					t.Errorf("%s repeats %q with %d rows; %d lines read", fs.Name, fs.Repeats, fs.Rows, reexported)
+				}
+			}
 			if resent != 1 || reexported == 0 {
 				t.Errorf("%d resent files, %d re-exported lines; want 1 and some", resent, reexported)
 			}
@@ -938,6 +943,35 @@ func TestGenerate_Cancel(t *testing.T) {
 	}
 	if _, err := demo.Generate(context.Background(), dir, opt, nil); !errors.Is(err, demo.ErrNotEmpty) {
 		t.Errorf("generating into a used folder: err = %v, want ErrNotEmpty", err)
+	}
+}
+
+// TestGenerate_Shapes runs the smallest and a wide shape: one location
+// selling online only, and eight locations on three channels.
+func TestGenerate_Shapes(t *testing.T) {
+	for _, o := range []demo.Options{
+		{Items: 40, Days: 60, Locations: 1, Channels: 1, RoadGrid: 12, DeliveryDays: 2},
+		{Items: 60, Days: 60, Locations: 8, Channels: 3, RoadGrid: 20},
+	} {
+		o.Seed, o.End = 5, model.MustDate("2025-01-31")
+		t.Run(fmt.Sprintf("locations=%d,channels=%d", o.Locations, o.Channels), func(t *testing.T) {
+			dir := t.TempDir()
+			sum, err := demo.Generate(context.Background(), dir, o, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds := readDataset(t, dir)
+			if len(ds.locations) != o.Locations || len(sum.Channels) != o.Channels || len(ds.sales) == 0 {
+				t.Fatalf("%d locations, channels %v, %d sales", len(ds.locations), sum.Channels, len(ds.sales))
+			}
+			chs := map[string]bool{}
+			for _, s := range ds.sales {
+				chs[s.ch] = true
+			}
+			if len(chs) != o.Channels {
+				t.Errorf("sales on channels %v, want %d channels", chs, o.Channels)
+			}
+		})
 	}
 }
 

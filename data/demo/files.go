@@ -21,8 +21,10 @@ type outFile struct {
 	w     *bufio.Writer
 	rows  int64
 	bytes int64
-	dupOf string
-	err   error
+	dupOf string // a byte-identical copy of this file
+	// repeats names the file whose lines this one exports again
+	repeats string
+	err     error
 }
 
 func createFile(dir, name, kind, header string) (*outFile, error) {
@@ -82,7 +84,7 @@ func (o *outFile) close() error {
 	if err := o.f.Close(); o.err == nil {
 		o.err = err
 	}
-	o.f = nil
+	o.f, o.w = nil, nil // the summary keeps the file; the buffer can go
 	if o.err != nil {
 		os.Remove(o.tmp)
 		return fmt.Errorf("write %s: %w", o.name, o.err)

@@ -96,6 +96,7 @@ type FileSummary struct {
 	Rows        int64  `json:"rows"`
 	Bytes       int64  `json:"bytes"`
 	DuplicateOf string `json:"duplicate_of,omitempty"` // byte-identical copy of this file
+	Repeats     string `json:"repeats,omitempty"`      // its lines are also in this file (same natural keys)
 }
 
 // Summary is what a run wrote and what the simulated history turned out to
@@ -618,8 +619,8 @@ func (g *gen) writeDay(k int, bufs []dayBuf) error {
 		}
 	}
 	if reexport != nil {
-		reexport.dupOf = ""
 		src := "sales-" + m + ".csv"
+		reexport.repeats = src
 		g.anoms.line(kindOverlap, "", "", "", g.dates[k], reexport.name+" repeats the "+itoa(reexport.rows)+" sales lines of "+g.dates[k]+" from "+src)
 		g.fired[kindOverlap]++
 		if err := g.closeFile(reexport); err != nil {
@@ -719,7 +720,7 @@ func (g *gen) finish() (Summary, error) {
 	sum.IntermittentShare = math.Round(sum.IntermittentShare*1e4) / 1e4
 	sum.MostlyZeroShare = math.Round(sum.MostlyZeroShare*1e4) / 1e4
 	for _, f := range g.files {
-		fs := FileSummary{Name: f.name, Kind: f.kind, Rows: f.rows, Bytes: f.bytes, DuplicateOf: f.dupOf}
+		fs := FileSummary{Name: f.name, Kind: f.kind, Rows: f.rows, Bytes: f.bytes, DuplicateOf: f.dupOf, Repeats: f.repeats}
 		sum.Files = append(sum.Files, fs)
 		switch f.kind {
 		case "promotions":

@@ -26,7 +26,7 @@ const (
 	centreLon = -2.2426
 )
 
-// RoadGrid is the default number of grid streets each way; 55×55 gives
+// defaultRoadGrid is the number of grid streets each way; 55×55 gives
 // about three thousand junctions over 24 km.
 const defaultRoadGrid = 55
 
