@@ -174,6 +174,31 @@ func (a *aggregates) flushMonths(ctx context.Context, tx *sql.Tx) error {
 }
 
 // balanceAsOf is the stock of an item×location at the end of day d, as the
+// ledger stands in tx plus what the import holds in a (not yet written):
+// on hand now, less every change dated after d.
+func (a *aggregates) balanceAsOf(ctx context.Context, tx *sql.Tx, item, loc int64, d model.Date) (int64, error) {
+	bal, err := balanceAsOf(ctx, tx, item, loc, d)
+	if err != nil {
+		return 0, err
+	}
+	if g := a.ils[ilKey{item, loc}]; g != nil {
+		m, day := monthOf(d)
+		bal += g.stock.onHand
+		for _, ma := range g.months {
+			switch {
+			case ma.m > m:
+				bal -= ma.row.net.sum()
+			case ma.m == m:
+				for _, v := range ma.row.net[day+1:] {
+					bal -= v
+				}
+			}
+		}
+	}
+	return bal, nil
+}
+
+// balanceAsOf is the stock of an item×location at the end of day d, as the
 // ledger stands in tx: on hand now, less every change dated after d.
 func balanceAsOf(ctx context.Context, tx *sql.Tx, item, loc int64, d model.Date) (int64, error) {
 	var onHand int64

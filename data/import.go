@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -241,7 +242,7 @@ type importer struct {
 	quarantine *sql.Stmt
 	insBlock   *batcher
 	upsert     *sql.Stmt
-	countRes   *sql.Stmt
+	countRes   *batcher
 }
 
 func (im *importer) fail(msg string) error {
@@ -305,6 +306,12 @@ func (im *importer) run(ctx context.Context, path string) error {
 				return err
 			}
 			return im.fail(bt.err.Error())
+		}
+		if err := im.prefetchKeys(ctx, bt.rows); err != nil {
+			cancel()
+			for range ch {
+			}
+			return err
 		}
 		for i := range bt.rows {
 			if err := im.apply(ctx, &bt.rows[i]); err != nil {
@@ -393,10 +400,7 @@ func (im *importer) prepare(ctx context.Context) error {
 			}
 		}
 		if im.kind == KindCounts {
-			if im.countRes, err = im.tx.PrepareContext(ctx, `INSERT INTO count_result(date, item_id, loc_id, counted, ledger,
-				file_id, line) VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
-				return err
-			}
+			im.countRes = newBatcher(im.tx, "INSERT INTO count_result(date, item_id, loc_id, counted, ledger, file_id, line) VALUES ", "", 7, 64)
 		}
 	default:
 		if im.upsert, err = im.tx.PrepareContext(ctx, upsertSQL[im.kind]); err != nil {
@@ -407,10 +411,12 @@ func (im *importer) prepare(ctx context.Context) error {
 }
 
 func (im *importer) closeStmts() {
-	if im.insBlock != nil {
-		im.insBlock.close()
+	for _, b := range []*batcher{im.insBlock, im.countRes} {
+		if b != nil {
+			b.close()
+		}
 	}
-	for _, st := range []*sql.Stmt{im.quarantine, im.upsert, im.countRes} {
+	for _, st := range []*sql.Stmt{im.quarantine, im.upsert} {
 		if st != nil {
 			st.Close()
 		}
@@ -453,6 +459,125 @@ func (im *importer) apply(ctx context.Context, p *parsed) error {
 	}
 	if e != nil {
 		return im.reject(ctx, p, e)
+	}
+	return nil
+}
+
+// prefetchKeys reads, in a few queries, the key chunks a batch of rows
+// will look in, instead of one query per chunk as rows meet them. Rows whose
+// item or location this import has not resolved yet are left to apply.
+func (im *importer) prefetchKeys(ctx context.Context, rows []parsed) error {
+	if im.keys == nil {
+		return nil
+	}
+	class := keyClassOf[im.kind]
+	type want struct {
+		st  *itemState
+		key string
+	}
+	if err := im.resolveBatch(ctx, rows); err != nil {
+		return err
+	}
+	wants := make([]want, 0, len(rows))
+	var items []int64
+	for i := range rows {
+		p := &rows[i]
+		if p.err != nil {
+			continue
+		}
+		var sku, loc string
+		switch v := p.v.(type) {
+		case model.SaleLine:
+			sku, loc = v.SKU, v.Location
+		case model.Movement:
+			sku, loc = v.SKU, v.Location
+		case model.StockCount:
+			sku, loc = v.SKU, v.Location
+		}
+		st := im.items[sku]
+		slot, ok := im.locSlot[loc]
+		if st == nil || !ok {
+			continue
+		}
+		var key string
+		switch v := p.v.(type) {
+		case model.SaleLine:
+			key = saleKey(v.OrderID)
+		case model.Movement:
+			key = movementKey(v.Ref, im.locIDs[slot])
+		case model.StockCount:
+			key = countKey(int32(v.Date), im.locIDs[slot])
+		}
+		if st.keys == nil {
+			items = append(items, st.id)
+		}
+		wants = append(wants, want{st, key})
+	}
+	if err := im.keys.groupsFor(ctx, class, items); err != nil {
+		return err
+	}
+	for _, w := range wants {
+		if w.st.keys == nil {
+			w.st.keys = im.keys.groups[groupKey{class, w.st.id}]
+		}
+		im.keys.need(w.st.keys, w.key)
+	}
+	return im.keys.loadMarked(ctx)
+}
+
+// resolveBatch looks up, in one query per few hundred, the items a batch
+// names that this import has not met yet, and every location once.
+func (im *importer) resolveBatch(ctx context.Context, rows []parsed) error {
+	if len(im.locSlot) == 0 {
+		locs, err := im.s.locationCodes(ctx)
+		if err != nil {
+			return err
+		}
+		for id, code := range locs {
+			im.locSlot[code] = len(im.locIDs)
+			im.locIDs = append(im.locIDs, id)
+		}
+	}
+	var missing []any
+	asked := map[string]bool{}
+	for i := range rows {
+		var sku string
+		switch v := rows[i].v.(type) {
+		case model.SaleLine:
+			sku = v.SKU
+		case model.Movement:
+			sku = v.SKU
+		case model.StockCount:
+			sku = v.SKU
+		default:
+			continue
+		}
+		if im.items[sku] == nil && !asked[sku] {
+			asked[sku] = true
+			missing = append(missing, sku)
+		}
+	}
+	const per = 500
+	for lo := 0; lo < len(missing); lo += per {
+		part := missing[lo:min(lo+per, len(missing))]
+		q, err := im.tx.QueryContext(ctx, "SELECT sku, id, price FROM item WHERE sku IN ("+
+			strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+")", part...)
+		if err != nil {
+			return err
+		}
+		for q.Next() {
+			st := &itemState{priced: true}
+			var sku string
+			if err := q.Scan(&sku, &st.id, &st.price); err != nil {
+				q.Close()
+				return err
+			}
+			im.items[sku] = st
+		}
+		q.Close()
+		if err := q.Err(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -643,12 +768,8 @@ func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCoun
 		}
 		return nil, err
 	}
-	// The balance must include everything this import has booked so far.
-	if err := im.agg.flush(ctx, im.tx); err != nil {
-		return nil, err
-	}
-	im.dropPointers(false, false, true)
-	bal, err := balanceAsOf(ctx, im.tx, st.id, loc, c.Date)
+	// The balance includes everything this import has booked so far.
+	bal, err := im.agg.balanceAsOf(ctx, im.tx, st.id, loc, c.Date)
 	if err != nil {
 		return nil, err
 	}
@@ -656,7 +777,7 @@ func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCoun
 		im.addLine(st, slot, ledgerLine{date: c.Date, qty: diff, kind: model.Count, line: p.line, ref: "count " + c.Date.String()})
 		im.agg.moveIn(im.il(st, slot, c.Date), c.Date, diff, false)
 	}
-	if _, err := im.countRes.ExecContext(ctx, int64(c.Date), st.id, loc, c.CountedQty, bal, im.fileID, p.line); err != nil {
+	if err := im.countRes.add(ctx, int64(c.Date), st.id, loc, c.CountedQty, bal, im.fileID, p.line); err != nil {
 		return nil, err
 	}
 	im.res.RowsOK++
@@ -743,6 +864,11 @@ func (im *importer) finish(ctx context.Context) error {
 	if im.blocks != nil {
 		if err := im.flushBlocks(ctx, true); err != nil {
 			return err
+		}
+		if im.countRes != nil {
+			if err := im.countRes.flush(ctx); err != nil {
+				return err
+			}
 		}
 		if err := im.keys.flush(ctx); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Natural-key classes. Every ledger line an import writes carries a natural
@@ -21,7 +22,7 @@ const (
 // of a B+tree whose inner nodes are SQLite's own index on (class, item,
 // max_key): a lookup is one indexed read of a few kilobytes, and an import
 // writes one row per chunk it touched rather than one per line.
-const chunkMax = 512
+const chunkMax = 128
 
 type groupKey struct {
 	class int
@@ -40,7 +41,9 @@ type keyChunk struct {
 	bound  string   // max key: stored, or the last key once loaded
 	n      int      // keys stored in the chunk
 	keys   []string // sorted; nil until loaded
+	tail   []string // sorted keys above stored, added without reading the chunk
 	loaded bool
+	marked bool // wanted by the next loadMarked
 	dirty  bool
 }
 
@@ -55,6 +58,8 @@ type keyIndex struct {
 	// preloaded is the class whose bounds were all read: a group missing
 	// from groups has no stored keys.
 	preloaded int
+
+	marked []chunkRef
 }
 
 func newKeyIndex(tx *sql.Tx) *keyIndex {
@@ -113,25 +118,21 @@ func (ix *keyIndex) addTo(ctx context.Context, g *keyGroup, key string) (dup boo
 	if len(g.chunks) == 0 {
 		g.chunks = append(g.chunks, &keyChunk{loaded: true})
 	}
-	// Fast path: keys usually arrive in order, after everything stored.
-	if last := g.chunks[len(g.chunks)-1]; last.loaded && key > last.bound {
-		last.keys = append(last.keys, key)
+	// Fast path: keys usually arrive in order (order numbers, dates), after
+	// everything stored. A key above every bound is new; it is appended
+	// without reading the stored chunk, which flush merges in one batch.
+	if last := g.chunks[len(g.chunks)-1]; key > last.bound {
+		if last.loaded {
+			last.keys = append(last.keys, key)
+		} else {
+			last.tail = append(last.tail, key)
+		}
 		last.bound, last.dirty = key, true
 		ix.loaded++
 		return false, nil
 	}
-	// The chunk whose range (previous bound, bound] holds key; keys above
-	// every bound go to the last chunk.
+	// The chunk whose range (previous bound, bound] holds key.
 	i := sort.Search(len(g.chunks), func(i int) bool { return g.chunks[i].bound >= key })
-	if i == len(g.chunks) {
-		i--
-		// Keys usually grow (order numbers, dates): start a new chunk rather
-		// than read a full one back just to append to it.
-		if last := g.chunks[i]; !last.loaded && last.n >= chunkMax {
-			g.chunks = append(g.chunks, &keyChunk{loaded: true})
-			i++
-		}
-	}
 	c := g.chunks[i]
 	if !c.loaded {
 		if err := ix.loadChunk(ctx, gk, c); err != nil {
@@ -212,12 +213,150 @@ func (ix *keyIndex) loadChunk(ctx context.Context, gk groupKey, c *keyChunk) err
 	if err != nil {
 		return fmt.Errorf("read key chunk: %w", err)
 	}
+	return ix.merge(c, data)
+}
+
+// merge sets a chunk's keys from its stored data plus its tail.
+func (ix *keyIndex) merge(c *keyChunk, data []byte) error {
 	keys, err := decodeKeys(data)
 	if err != nil {
 		return err
 	}
-	c.keys, c.loaded = keys, true
 	ix.loaded += len(keys)
+	c.keys, c.tail, c.loaded = append(keys, c.tail...), nil, true
+	return nil
+}
+
+type chunkRef struct {
+	gk groupKey
+	c  *keyChunk
+}
+
+// loadTails reads, in batches, the small stored chunks that got a tail, so
+// the two are written back as one.
+func (ix *keyIndex) loadTails(ctx context.Context) error {
+	var want []chunkRef
+	for gk, g := range ix.groups {
+		for _, c := range g.chunks {
+			if len(c.tail) > 0 && !c.loaded && c.n < chunkMax {
+				want = append(want, chunkRef{gk, c})
+			}
+		}
+	}
+	return ix.loadChunks(ctx, want)
+}
+
+// need marks the stored chunk that key falls in, if key is not above every
+// bound and the chunk is not loaded: loadMarked reads all marked chunks in
+// a few queries before the rows that need them are applied.
+func (ix *keyIndex) need(g *keyGroup, key string) {
+	if len(g.chunks) == 0 || key > g.chunks[len(g.chunks)-1].bound {
+		return
+	}
+	i := sort.Search(len(g.chunks), func(i int) bool { return g.chunks[i].bound >= key })
+	if c := g.chunks[i]; !c.loaded && !c.marked {
+		c.marked = true
+		ix.marked = append(ix.marked, chunkRef{g.gk, c})
+	}
+}
+
+// loadMarked reads the chunks need marked.
+func (ix *keyIndex) loadMarked(ctx context.Context) error {
+	err := ix.loadChunks(ctx, ix.marked)
+	for _, r := range ix.marked {
+		r.c.marked = false
+	}
+	ix.marked = ix.marked[:0]
+	return err
+}
+
+// groups returns the groups of a class for many items, reading the bounds
+// of the ones not yet read in one query per few hundred items.
+func (ix *keyIndex) groupsFor(ctx context.Context, class int, items []int64) error {
+	var missing []int64
+	for _, it := range items {
+		if ix.groups[groupKey{class, it}] == nil {
+			if ix.preloaded == class {
+				ix.groups[groupKey{class, it}] = &keyGroup{gk: groupKey{class, it}}
+				continue
+			}
+			missing = append(missing, it)
+		}
+	}
+	const per = 500
+	for lo := 0; lo < len(missing); lo += per {
+		part := missing[lo:min(lo+per, len(missing))]
+		args := []any{class}
+		for _, it := range part {
+			args = append(args, it)
+			ix.groups[groupKey{class, it}] = &keyGroup{gk: groupKey{class, it}}
+		}
+		rows, err := ix.tx.QueryContext(ctx, "SELECT item_id, max_key, n FROM ledger_key WHERE class = ? AND item_id IN ("+
+			strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+") ORDER BY item_id, max_key", args...)
+		if err != nil {
+			return fmt.Errorf("read key index: %w", err)
+		}
+		for rows.Next() {
+			var item int64
+			var k []byte
+			var n int
+			if err := rows.Scan(&item, &k, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			g := ix.groups[groupKey{class, item}]
+			g.chunks = append(g.chunks, &keyChunk{stored: string(k), bound: string(k), n: n})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadChunks reads stored chunks in batches of a few hundred.
+func (ix *keyIndex) loadChunks(ctx context.Context, want []chunkRef) error {
+	const per = 300
+	for lo := 0; lo < len(want); lo += per {
+		part := want[lo:min(lo+per, len(want))]
+		byKey := make(map[[3]string]*keyChunk, len(part))
+		args := make([]any, 0, 3*len(part))
+		for _, r := range part {
+			if r.c.loaded {
+				continue
+			}
+			args = append(args, r.gk.class, r.gk.item, []byte(r.c.stored))
+			byKey[[3]string{fmt.Sprint(r.gk.class), fmt.Sprint(r.gk.item), r.c.stored}] = r.c
+		}
+		if len(args) == 0 {
+			continue
+		}
+		q := "SELECT class, item_id, max_key, data FROM ledger_key WHERE (class, item_id, max_key) IN (VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(args)/3), ", ") + ")"
+		rows, err := ix.tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("read key index: %w", err)
+		}
+		for rows.Next() {
+			var class, item int64
+			var k, data []byte
+			if err := rows.Scan(&class, &item, &k, &data); err != nil {
+				rows.Close()
+				return err
+			}
+			if c := byKey[[3]string{fmt.Sprint(class), fmt.Sprint(item), string(k)}]; c != nil {
+				if err := ix.merge(c, data); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -231,9 +370,19 @@ func (ix *keyIndex) flush(ctx context.Context) error {
 	defer del.Close()
 	ins := newBatcher(ix.tx, "INSERT OR REPLACE INTO ledger_key(class, item_id, max_key, n, data) VALUES ", "", 5, 64)
 	defer ins.close()
+	if err := ix.loadTails(ctx); err != nil {
+		return err
+	}
 	for gk, g := range ix.groups {
 		for _, c := range g.chunks {
-			if !c.dirty || len(c.keys) == 0 {
+			if !c.dirty {
+				continue
+			}
+			if !c.loaded {
+				// A full stored chunk keeps its row; its tail starts new ones.
+				c.keys, c.stored = c.tail, ""
+			}
+			if len(c.keys) == 0 {
 				continue
 			}
 			if c.stored != "" && c.stored != c.keys[len(c.keys)-1] {

@@ -140,3 +140,21 @@ func (d *DataVersion) Get(ctx context.Context) (int64, error) {
 
 // Close returns the connection to the pool.
 func (d *DataVersion) Close() error { return d.conn.Close() }
+
+// SetMeta stores a value in the store's key-value table.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)
+		return err
+	})
+}
+
+// Meta reads a value from the store's key-value table; "" when absent.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return v, err
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -270,6 +269,3 @@ func truncateLeft(s string, n int) string {
 	return "…" + s[len(s)-n+1:]
 }
 
-var errNotBuilt = errors.New("not built yet")
-
-func runDemo(ctx context.Context, c *cli, args []string) error { return errNotBuilt }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"stockroom/data"
+	"stockroom/data/demo"
+	"stockroom/engine"
+	"stockroom/model"
+)
+
+func runDemo(ctx context.Context, c *cli, args []string) error {
+	fs := newFlags(c, "demo", "[--db DB] [--items N] [--seed S] [--no-console] [--fresh]", `
+Build a realistic demo store and open the console on it. The data is
+generated as import files (a catalogue, two years of daily sales with
+seasonality, holidays, promotions, stockouts, receipts, counts with
+shrinkage, injected anomalies, a road network, vehicles and deliveries) and
+imported through the normal import path. The same --seed gives the same data.
+
+The demo store lives apart from your real one (default: demo.db in the
+stockroom data folder). An existing demo store is opened as it is unless
+--fresh is given. The console watches the folder drop/ beside the store:
+copy import files there to see them arrive live.`)
+	db := fs.String("db", filepath.Join(filepath.Dir(defaultDBPath(func(string) string { return "" })), "demo.db"), "path of the demo store")
+	items := fs.Int("items", demo.DefaultItems, "catalogue size")
+	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same data")
+	days := fs.Int("days", demo.DefaultDays, "days of history")
+	endFlag := fs.String("end", "", "last day of history, YYYY-MM-DD (default: yesterday)")
+	noConsole := fs.Bool("no-console", false, "build the store and exit without opening the console")
+	fresh := fs.Bool("fresh", false, "delete an existing demo store and build it again")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("demo: unexpected argument %q", pos[0])
+	}
+	if c.getenv("STOCKROOM_DB") != "" && !flagSet(fs, "db") {
+		*db = c.getenv("STOCKROOM_DB")
+	}
+	end := model.DateOf(time.Now()).AddDays(-1)
+	if *endFlag != "" {
+		if end, err = model.ParseDate(*endFlag); err != nil {
+			return usageErrorf("demo: --end: %v", err)
+		}
+	}
+	if *items < 1 {
+		return usageErrorf("demo: --items must be at least 1")
+	}
+	dir := filepath.Join(filepath.Dir(*db), "demo-files")
+	drop := filepath.Join(filepath.Dir(*db), "drop")
+	exists := fileExists(*db)
+	if exists && *fresh {
+		for _, p := range []string{*db, *db + "-wal", *db + "-shm"} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		exists = false
+	}
+	eng, closeFn, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	defer eng.Close()
+	if !exists {
+		if err := buildDemo(ctx, c, eng, dir, demo.Options{Items: *items, Seed: *seed, End: end, Days: *days}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(c.stderr, "opening the demo store %s (built before; --fresh builds it again)\n", *db)
+	}
+	if *noConsole || !isTerminal(c.stdout) {
+		return nil
+	}
+	if err := os.MkdirAll(drop, 0o755); err != nil {
+		return err
+	}
+	eng.Hub().Publish(model.Change{Kind: model.ChangeImport, Text: "drop import files into " + drop + " to see them arrive"})
+	return openConsole(ctx, c, eng, []string{drop}, 500*time.Millisecond)
+}
+
+func buildDemo(ctx context.Context, c *cli, eng *engine.Engine, dir string, o demo.Options) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	show := isTerminal(c.stderr)
+	start := time.Now()
+	fmt.Fprintf(c.stderr, "generating %d items × %d days of history (seed %d) in %s\n", o.Items, max(o.Days, demo.DefaultDays), o.Seed, dir)
+	sum, err := demo.Generate(ctx, dir, o, func(done, total int64) {
+		if show && total > 0 {
+			fmt.Fprintf(c.stderr, "\r  generating %3d%%", 100*done/total)
+		}
+	})
+	if show {
+		fmt.Fprint(c.stderr, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "  %s sales lines, %s movements, %s counts in %.1fs\n", commas(sum.SalesRows), commas(sum.MovementRows), commas(sum.CountRows), time.Since(start).Seconds())
+	start = time.Now()
+	prog := newProgress(c, !show)
+	results, err := eng.Import(ctx, []string{filepath.Join(dir, "import")}, data.ImportOptions{User: "demo"}, prog.update)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	var ok, dup, rej int
+	for _, r := range results {
+		if r.Failed() {
+			return fmt.Errorf("demo: %s: %s", r.Path, r.Error)
+		}
+		ok, dup, rej = ok+r.RowsOK, dup+r.RowsDuplicate, rej+r.RowsRejected
+	}
+	fmt.Fprintf(c.stderr, "  imported %d files: %s rows, %s already in the ledger, %s rejected, in %.1fs\n",
+		len(results), commas(int64(ok)), commas(int64(dup)), commas(int64(rej)), time.Since(start).Seconds())
+	meta, _ := json.Marshal(map[string]any{"seed": o.Seed, "items": o.Items, "end": o.End.String(), "files": dir})
+	return eng.Store().SetMeta(ctx, "demo", string(meta))
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func commas(n int64) string { return thousands(n) }
