@@ -268,4 +268,3 @@ func truncateLeft(s string, n int) string {
 	}
 	return "…" + s[len(s)-n+1:]
 }
-
