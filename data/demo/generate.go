@@ -266,21 +266,25 @@ func (g *gen) planAnomalies() {
 	r := newRNG(g.o.Seed, streamAnomaly)
 	per := max(2, g.o.Items/250)
 	used := map[int]bool{}
-	var busy, mid, any []int
+	// Candidates by how much they sell: a typo or a stuck feed must land on
+	// days with sales, a theft on a shelf with stock. A big catalogue's
+	// popularity quantiles say little (its 30th percentile is slow), so
+	// pools go by rate, topped up with the best sellers when short.
+	var steady []int
 	for i := range g.items {
-		it := &g.items[i]
-		if it.launch != g.start || it.delist != model.NoDate {
-			continue
-		}
-		if it.quantile < 0.3 {
-			busy = append(busy, i)
-		} else if it.quantile < 0.7 {
-			mid = append(mid, i)
-		}
-		if it.quantile < 0.7 {
-			any = append(any, i)
+		if it := &g.items[i]; it.launch == g.start && it.delist == model.NoDate {
+			steady = append(steady, i)
 		}
 	}
+	sort.SliceStable(steady, func(a, b int) bool { return g.items[steady[a]].rate > g.items[steady[b]].rate })
+	poolOf := func(minRate float64) []int {
+		n := 0
+		for n < len(steady) && g.items[steady[n]].rate >= minRate {
+			n++
+		}
+		return steady[:max(n, min(len(steady), 6*per))]
+	}
+	busy, any := poolOf(1.5), poolOf(0.3)
 	span := func(lo, hi int) model.Date {
 		a := g.start.AddDays(lo)
 		b := g.end.AddDays(-hi)
@@ -293,12 +297,8 @@ func (g *gen) planAnomalies() {
 	late := min(20, g.days/10)
 	for _, kind := range anomalyKinds {
 		pool := busy
-		switch kind {
-		case kindVanish, kindTheft:
+		if kind == kindVanish || kind == kindTheft {
 			pool = any
-		}
-		if len(pool) == 0 {
-			pool = busy
 		}
 		if len(pool) == 0 {
 			continue
