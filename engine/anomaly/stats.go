@@ -30,7 +30,7 @@ func (r *ring) at(i int) float64 { return r.buf[(r.head+i)%len(r.buf)] }
 // last returns the i-th newest value (0 = newest).
 func (r *ring) last(i int) float64 { return r.at(r.n - 1 - i) }
 
-func (r *ring) len() int { return r.n }
+func (r *ring) len() int   { return r.n }
 func (r *ring) full() bool { return r.n == len(r.buf) }
 func (r *ring) reset()     { r.head, r.n = 0, 0 }
 
