@@ -41,8 +41,9 @@ const (
 	DefaultChannels  = 2
 )
 
-// ErrNotEmpty is returned when the import folder already holds files: a
-// stale month from an earlier run would be imported with the new ones.
+// ErrNotEmpty is returned when the import or truth folder already holds
+// files: a stale month from an earlier run would be imported with the new
+// ones, or mixed into the truth.
 var ErrNotEmpty = errors.New("import folder is not empty")
 
 func (o Options) withDefaults() (Options, error) {
@@ -188,15 +189,18 @@ type gen struct {
 // the simulation knows and the files do not say: the injected anomalies,
 // final stock, item parameters, event uplifts and a summary. It streams: its
 // memory grows with the number of items, not with rows. progress, if not
-// nil, is called after each simulated day with item-days done and in all.
+// nil, is called on the calling goroutine after each simulated day with
+// item-days done and in all.
 func Generate(ctx context.Context, dir string, opt Options, progress func(done, total int64)) (Summary, error) {
 	o, err := opt.withDefaults()
 	if err != nil {
 		return Summary{}, fmt.Errorf("demo: %w", err)
 	}
 	g := &gen{o: o, impDir: filepath.Join(dir, "import"), truthDir: filepath.Join(dir, "truth"), fired: map[string]int{}}
-	if ents, err := os.ReadDir(g.impDir); err == nil && len(ents) > 0 {
-		return Summary{}, fmt.Errorf("demo: %s: %w", g.impDir, ErrNotEmpty)
+	for _, d := range []string{g.impDir, g.truthDir} {
+		if ents, err := os.ReadDir(d); err == nil && len(ents) > 0 {
+			return Summary{}, fmt.Errorf("demo: %s: %w", d, ErrNotEmpty)
+		}
 	}
 	for _, d := range []string{g.impDir, g.truthDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
