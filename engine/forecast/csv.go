@@ -214,7 +214,8 @@ func ReadSeriesCSV(r io.Reader, name string) ([]Series, error) {
 	if len(ids) == 0 {
 		return nil, &InputError{File: name, Err: errors.New("no data rows")}
 	}
-	// A series with one period borrows the file's most common frequency.
+	// A series with one period borrows the file's most common frequency
+	// (the finest on a tie).
 	freqs := make([]Freq, len(ids))
 	votes := map[Freq]int{}
 	for i, os := range rows {

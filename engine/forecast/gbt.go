@@ -71,11 +71,13 @@ func (c GBTConfig) withDefaults() GBTConfig {
 	return c
 }
 
-// binned is a training matrix quantised to histogram bins, stored by
-// column. Bin 0 holds missing values.
+// binned is a training matrix quantised to histogram bins, stored by row
+// (one byte per feature), so a histogram pass reads each row's bins
+// contiguously. Bin 0 holds missing values.
 type binned struct {
 	rows, feats int
-	col         [][]uint8
+	data        []uint8   // rows × feats
+	col         [][]uint8 // the same by column, for partitioning
 	edges       [][]float64 // per feature: value ≤ edges[b−1] falls in bin ≤ b
 	nbin        []int
 }
@@ -83,7 +85,7 @@ type binned struct {
 // newBinned quantises raw row-major features (NaN = missing) into at most
 // nb bins per feature, with edges at quantiles of a sample.
 func newBinned(raw []float32, rows, feats, nb int, r *rand.Rand) *binned {
-	b := &binned{rows: rows, feats: feats, col: make([][]uint8, feats), edges: make([][]float64, feats), nbin: make([]int, feats)}
+	b := &binned{rows: rows, feats: feats, data: make([]uint8, rows*feats), edges: make([][]float64, feats), nbin: make([]int, feats)}
 	sampleN := min(rows, 50000)
 	sample := make([]int, sampleN)
 	for i := range sample {
@@ -104,12 +106,13 @@ func newBinned(raw []float32, rows, feats, nb int, r *rand.Rand) *binned {
 		slices.Sort(vals)
 		b.edges[f] = binEdges(vals, nb-1)
 		b.nbin[f] = len(b.edges[f]) + 2
-		c := make([]uint8, rows)
 		e := b.edges[f]
+		c := make([]uint8, rows)
 		for i := range rows {
 			c[i] = binOf(e, float64(raw[i*feats+f]))
+			b.data[i*feats+f] = c[i]
 		}
-		b.col[f] = c
+		b.col = append(b.col, c)
 	}
 	return b
 }
@@ -228,7 +231,8 @@ type gbtData struct {
 }
 
 type leafState struct {
-	rows  []int32
+	rows  []int32   // row indices, ascending
+	gh    []float64 // gradient and hessian per row, aligned with rows
 	hist  []float64 // feats × maxBin × 3 (g, h, count)
 	g, h  float64
 	gain  float64
@@ -264,47 +268,51 @@ func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed ui
 	for i := range F {
 		F[i] = m.base + d.offset[i]
 	}
-	g := make([]float64, n)
-	h := make([]float64, n)
 	maxBin := 0
 	for _, nb := range x.nbin {
 		maxBin = max(maxBin, nb)
 	}
 	hsize := x.feats * maxBin * 3
-	pool := sync.Pool{New: func() any { return make([]float64, hsize) }}
-	rowBuf := make([]int32, n)
+	g := &grower{x: x, c: c, maxBin: maxBin, workers: workers,
+		pool:    sync.Pool{New: func() any { return make([]float64, hsize) }},
+		scratch: make([]int32, n), scratchGH: make([]float64, 2*n)}
+	rows := make([]int32, 0, n)
+	gh := make([]float64, 0, 2*n)
+	inBag := make([]bool, n)
 	feats := make([]int, 0, x.feats)
 	rho := c.TweediePower
 	for it := 0; it < c.Trees; it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		// Gradients and hessians of the loss at the current scores.
+		// Bagging, then gradients and hessians of the sampled rows at the
+		// current scores, gathered in row order.
+		rows, gh = rows[:0], gh[:0]
 		for i := range n {
+			in := c.RowSample >= 1 || r.Float64() < c.RowSample
+			inBag[i] = in
+			if !in {
+				continue
+			}
 			w := d.w[i]
+			var gi, hi float64
 			switch c.Objective {
 			case "l2":
-				g[i] = w * (F[i] - d.y[i])
-				h[i] = w
+				gi, hi = w*(F[i]-d.y[i]), w
 			case "tweedie":
 				a := math.Exp((1 - rho) * F[i])
 				b := math.Exp((2 - rho) * F[i])
-				g[i] = w * (-d.y[i]*a + b)
-				h[i] = w * math.Max(1e-6, -(1-rho)*d.y[i]*a+(2-rho)*b)
+				gi = w * (-d.y[i]*a + b)
+				hi = w * math.Max(1e-6, -(1-rho)*d.y[i]*a+(2-rho)*b)
 			default:
 				mu := math.Exp(F[i])
-				g[i] = w * (mu - d.y[i])
-				// LightGBM's max_delta_step trick: a floor on the hessian
-				// keeps leaves of near-zero rows from exploding.
-				h[i] = w * math.Max(mu, 1e-3) * math.Exp(0.7)
+				gi = w * (mu - d.y[i])
+				// LightGBM's max_delta_step: a floor and lift on the
+				// hessian keeps leaves of near-zero rows from exploding.
+				hi = w * math.Max(mu, 1e-3) * 2.0137527074704766 // e^0.7
 			}
-		}
-		// Bagging and feature sampling.
-		rows := rowBuf[:0]
-		for i := range n {
-			if c.RowSample >= 1 || r.Float64() < c.RowSample {
-				rows = append(rows, int32(i))
-			}
+			rows = append(rows, int32(i))
+			gh = append(gh, gi, hi)
 		}
 		feats = feats[:0]
 		for f := range x.feats {
@@ -315,9 +323,22 @@ func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed ui
 		if len(feats) == 0 {
 			feats = append(feats, r.IntN(x.feats))
 		}
-		tree := growTree(x, g, h, rows, feats, c, maxBin, workers, &pool)
+		tree, leaves := g.grow(rows, gh, feats)
+		// In-bag rows know their leaf; the others walk the tree.
+		for _, l := range leaves {
+			v := tree[l.node].value
+			for _, i := range l.rows {
+				F[i] += v
+			}
+		}
 		for i := range n {
-			F[i] += tree.predictBinned(x, i)
+			if !inBag[i] {
+				F[i] += tree.predictBinned(x, i)
+			}
+		}
+		for _, l := range leaves {
+			clear(l.hist)
+			g.pool.Put(l.hist)
 		}
 		m.trees = append(m.trees, tree)
 		if progress != nil {
@@ -327,18 +348,31 @@ func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed ui
 	return m, nil
 }
 
-// growTree grows one tree best-first to c.Leaves leaves. Leaf values are
-// already multiplied by the learning rate.
-func growTree(x *binned, g, h []float64, rows []int32, feats []int, c GBTConfig, maxBin, workers int, pool *sync.Pool) gbtTree {
+// grower grows trees on one training matrix, reusing buffers.
+type grower struct {
+	x         *binned
+	c         GBTConfig
+	maxBin    int
+	workers   int
+	pool      sync.Pool
+	scratch   []int32
+	scratchGH []float64
+}
+
+// grow grows one tree best-first to c.Leaves leaves. Leaf values are
+// already multiplied by the learning rate. rows and gh are partitioned in
+// place.
+func (gr *grower) grow(rows []int32, gh []float64, feats []int) (gbtTree, []*leafState) {
+	x, c := gr.x, gr.c
 	tree := gbtTree{{feat: -1}}
-	root := &leafState{rows: rows, node: 0}
-	root.hist = pool.Get().([]float64)
-	buildHist(x, g, h, rows, feats, maxBin, root.hist, workers)
-	for _, i := range rows {
-		root.g += g[i]
-		root.h += h[i]
+	root := &leafState{rows: rows, gh: gh, node: 0}
+	root.hist = gr.pool.Get().([]float64)
+	gr.buildHist(root, feats)
+	for k := range rows {
+		root.g += gh[2*k]
+		root.h += gh[2*k+1]
 	}
-	bestSplit(x, root, feats, maxBin, c)
+	gr.bestSplit(root, feats)
 	leaves := []*leafState{root}
 	for len(leaves) < c.Leaves {
 		bi := -1
@@ -351,28 +385,24 @@ func growTree(x *binned, g, h []float64, rows []int32, feats []int, c GBTConfig,
 			break
 		}
 		p := leaves[bi]
-		col := x.col[p.feat]
-		// Partition rows in place: left block then right block, each kept
-		// in ascending order for cache-friendly histogram passes.
-		lrows, rrows := partition(p.rows, col, uint8(p.bin))
-		L := &leafState{rows: lrows, depth: p.depth + 1}
-		R := &leafState{rows: rrows, depth: p.depth + 1}
+		L, R := gr.partition(p)
 		small, large := L, R
-		if len(rrows) < len(lrows) {
+		if len(R.rows) < len(L.rows) {
 			small, large = R, L
 		}
-		small.hist = pool.Get().([]float64)
-		buildHist(x, g, h, small.rows, feats, maxBin, small.hist, workers)
+		small.hist = gr.pool.Get().([]float64)
+		gr.buildHist(small, feats)
 		large.hist = p.hist
 		for _, f := range feats {
-			base := f * maxBin * 3
-			for k := base; k < base+x.nbin[f]*3; k++ {
-				large.hist[k] -= small.hist[k]
+			base := f * gr.maxBin * 3
+			hs, ss := large.hist[base:base+x.nbin[f]*3], small.hist[base:base+x.nbin[f]*3]
+			for k := range hs {
+				hs[k] -= ss[k]
 			}
 		}
-		for _, i := range small.rows {
-			small.g += g[i]
-			small.h += h[i]
+		for k := range small.rows {
+			small.g += small.gh[2*k]
+			small.h += small.gh[2*k+1]
 		}
 		large.g = p.g - small.g
 		large.h = p.h - small.h
@@ -388,72 +418,90 @@ func growTree(x *binned, g, h []float64, rows []int32, feats []int, c GBTConfig,
 		}
 		tree[p.node] = gbtNode{feat: int32(p.feat), bin: uint8(p.bin), thr: thr, left: li, right: li + 1}
 		L.node, R.node = li, li+1
-		bestSplit(x, L, feats, maxBin, c)
-		bestSplit(x, R, feats, maxBin, c)
+		gr.bestSplit(L, feats)
+		gr.bestSplit(R, feats)
 		leaves[bi] = L
 		leaves = append(leaves, R)
 	}
 	for _, l := range leaves {
 		tree[l.node].value = -l.g / (l.h + c.Lambda) * c.LearningRate
-		clear(l.hist)
-		pool.Put(l.hist)
 	}
-	return tree
+	return tree, leaves
 }
 
-// partition splits rows (ascending) by bin ≤ thr, reusing the slice.
-func partition(rows []int32, col []uint8, thr uint8) ([]int32, []int32) {
-	tmp := make([]int32, 0, len(rows))
+// partition splits a leaf's rows (and their gradients) by its best split,
+// stably, into a left and a right child sharing the parent's storage.
+func (gr *grower) partition(p *leafState) (*leafState, *leafState) {
+	col := gr.x.col[p.feat]
+	thr := uint8(p.bin)
+	rows, gh := p.rows, p.gh
+	tr, tg := gr.scratch[:0], gr.scratchGH[:0]
 	k := 0
-	for _, i := range rows {
+	for j, i := range rows {
 		if col[i] <= thr {
 			rows[k] = i
+			gh[2*k], gh[2*k+1] = gh[2*j], gh[2*j+1]
 			k++
 		} else {
-			tmp = append(tmp, i)
+			tr = append(tr, i)
+			tg = append(tg, gh[2*j], gh[2*j+1])
 		}
 	}
-	copy(rows[k:], tmp)
-	return rows[:k], rows[k:]
+	copy(rows[k:], tr)
+	copy(gh[2*k:], tg)
+	return &leafState{rows: rows[:k], gh: gh[:2*k], depth: p.depth + 1},
+		&leafState{rows: rows[k:], gh: gh[2*k:], depth: p.depth + 1}
 }
 
-// buildHist sums gradients, hessians and counts per feature and bin,
-// splitting the features across workers.
-func buildHist(x *binned, g, h []float64, rows []int32, feats []int, maxBin int, hist []float64, workers int) {
-	one := func(f int) {
-		hs := hist[f*maxBin*3 : (f+1)*maxBin*3]
-		col := x.col[f]
-		for _, i := range rows {
-			b := int(col[i]) * 3
-			hs[b] += g[i]
-			hs[b+1] += h[i]
-			hs[b+2]++
+// buildHist sums gradients, hessians and counts per feature and bin in
+// one pass over the leaf's rows (all features; the split search only looks
+// at the sampled ones). Big leaves are split across workers, each with its
+// own histogram, summed at the end.
+func (gr *grower) buildHist(l *leafState, feats []int) {
+	x := gr.x
+	rows, gh := l.rows, l.gh
+	nf, stride := x.feats, gr.maxBin*3
+	pass := func(rows []int32, gh []float64, hist []float64) {
+		for k, i := range rows {
+			g, h := gh[2*k], gh[2*k+1]
+			r := x.data[int(i)*nf : int(i)*nf+nf]
+			for f, b := range r {
+				j := f*stride + int(b)*3
+				hist[j] += g
+				hist[j+1] += h
+				hist[j+2]++
+			}
 		}
 	}
-	if workers <= 1 || len(rows) < 20000 {
-		for _, f := range feats {
-			one(f)
-		}
+	w := gr.workers
+	if w <= 1 || len(rows) < 20000 {
+		pass(rows, gh, l.hist)
 		return
 	}
+	parts := make([][]float64, w)
+	parts[0] = l.hist
 	var wg sync.WaitGroup
-	next := make(chan int, len(feats))
-	for _, f := range feats {
-		next <- f
-	}
-	close(next)
-	for range min(workers, len(feats)) {
-		wg.Go(func() {
-			for f := range next {
-				one(f)
-			}
-		})
+	chunk := (len(rows) + w - 1) / w
+	for p := range w {
+		a, b := p*chunk, min(len(rows), (p+1)*chunk)
+		if p > 0 {
+			parts[p] = gr.pool.Get().([]float64)
+		}
+		wg.Go(func() { pass(rows[a:b], gh[2*a:2*b], parts[p]) })
 	}
 	wg.Wait()
+	for p := 1; p < w; p++ {
+		for j, v := range parts[p] {
+			l.hist[j] += v
+		}
+		clear(parts[p])
+		gr.pool.Put(parts[p])
+	}
 }
 
 // bestSplit finds the split of a leaf with the largest gain.
-func bestSplit(x *binned, l *leafState, feats []int, maxBin int, c GBTConfig) {
+func (gr *grower) bestSplit(l *leafState, feats []int) {
+	x, c, maxBin := gr.x, gr.c, gr.maxBin
 	l.gain, l.feat, l.bin = 0, -1, -1
 	n := float64(len(l.rows))
 	if n < 2*float64(c.MinLeaf) {
@@ -474,8 +522,8 @@ func bestSplit(x *binned, l *leafState, feats []int, maxBin int, c GBTConfig) {
 			if n-cl < float64(c.MinLeaf) {
 				break
 			}
-			gr, hr := l.g-gl, l.h-hl
-			gain := gl*gl/(hl+lam) + gr*gr/(hr+lam) - parent
+			gR, hR := l.g-gl, l.h-hl
+			gain := gl*gl/(hl+lam) + gR*gR/(hR+lam) - parent
 			if gain > l.gain {
 				l.gain, l.feat, l.bin = gain, f, b
 			}

@@ -77,23 +77,31 @@ func fitSlice(h *History, window int) ([]float64, int) {
 // demands (counting observed periods only) and the number of demands.
 func intermittentInit(y []float64) (z, p float64, n int) {
 	var sz, sp float64
-	gap := 0
+	gap, obs := 0, 0
 	for _, v := range y {
 		if math.IsNaN(v) {
 			continue
 		}
 		gap++
+		obs++
 		if v > 0 {
 			sz += v
-			sp += float64(gap)
+			// The interval before the first demand is unknown: the history
+			// may start anywhere before it.
+			if n > 0 {
+				sp += float64(gap)
+			}
 			gap = 0
 			n++
 		}
 	}
-	if n == 0 {
+	switch n {
+	case 0:
 		return 0, 1, 0
+	case 1:
+		return sz, math.Max(1, float64(obs)), 1
 	}
-	return sz / float64(n), math.Max(1, sp/float64(n)), n
+	return sz / float64(n), math.Max(1, sp/float64(n-1)), n
 }
 
 // momStats accumulates in-sample one-step errors for a moment estimate of
@@ -127,6 +135,7 @@ func (f *crostonFit) run(y []float64, st *momStats) (float64, float64) {
 	}
 	var sse float64
 	gap := 0
+	seen := false
 	for _, v := range y {
 		if math.IsNaN(v) {
 			continue
@@ -139,7 +148,10 @@ func (f *crostonFit) run(y []float64, st *momStats) (float64, float64) {
 		gap++
 		if v > 0 {
 			z += a * (v - z)
-			p += a * (float64(gap) - p)
+			if seen {
+				p += a * (float64(gap) - p)
+			}
+			seen = true
 			gap = 0
 		}
 	}

@@ -99,6 +99,30 @@ func (d *m5Data) split(cutoff model.Date, h int) ([]Series, map[string][]float64
 	return train, actual
 }
 
+// windowWeights are the M5 level-12 weights for a window after cutoff:
+// each series' share of dollar sales over the window. At the official
+// origin they reproduce meta.csv's weights; earlier origins (for tuning)
+// need their own.
+func windowWeights(train []Series, actual map[string][]float64) map[string]float64 {
+	w := map[string]float64{}
+	var tot float64
+	for _, s := range train {
+		n := len(s.Values)
+		var v float64
+		for k, y := range actual[s.ID] {
+			if p := s.Prices[n+k]; !math.IsNaN(y) && !math.IsNaN(p) {
+				v += y * p
+			}
+		}
+		w[s.ID] = v
+		tot += v
+	}
+	for id := range w {
+		w[id] /= tot
+	}
+	return w
+}
+
 // evalRow is one method's accuracy over all series on the test window.
 type evalRow struct {
 	name     string
@@ -158,7 +182,7 @@ func maxDev(cov, levels []float64) float64 {
 }
 
 func m5Options() Options {
-	o := Options{Horizon: 28, Candidates: true, Seed: 1}
+	o := Options{Horizon: 28, Candidates: os.Getenv("STOCKROOM_M5_CANDIDATES") != "0", Seed: 1}
 	if v := os.Getenv("STOCKROOM_M5_COMBINE"); v != "" {
 		o.Combine, _ = strconv.Atoi(v)
 	}
@@ -208,6 +232,13 @@ func TestM5(t *testing.T) {
 	}
 	o := m5Options()
 	train, actual := d.split(cut, o.Horizon)
+	ww := windowWeights(train, actual)
+	var maxDiff float64
+	for id, w := range ww {
+		maxDiff = math.Max(maxDiff, math.Abs(w-d.weights[id]))
+	}
+	t.Logf("window weights vs meta.csv: max difference %.2g", maxDiff)
+	d.weights = ww
 	levels := DefaultQuantiles
 	start := time.Now()
 	res, err := Run(context.Background(), train, d.cal, o, nil)
@@ -230,6 +261,9 @@ func TestM5(t *testing.T) {
 	}
 	// The M5 benchmark settings, each run on its own.
 	bo := Options{Horizon: o.Horizon, Seed: 1, Models: m5Benchmarks, Candidates: true, Combine: 1, Windows: o.Windows, CountDist: o.CountDist}
+	if os.Getenv("STOCKROOM_M5_BENCH") == "0" {
+		bo.Models = []string{"naive"}
+	}
 	bres, err := Run(context.Background(), train, d.cal, bo, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -300,4 +334,73 @@ func TestM5(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestM5Tune runs the validation origins before the test window, for
+// tuning without looking at the test window:
+//
+//	STOCKROOM_M5=1 go test ./engine/forecast -run TestM5Tune -v
+func TestM5Tune(t *testing.T) {
+	if os.Getenv("STOCKROOM_M5") == "" {
+		t.Skip("set STOCKROOM_M5=1 to run the M5 tuning origins")
+	}
+	d := loadM5(t)
+	origins := []string{"2016-01-31", "2016-02-28", "2016-03-27"}
+	if v := os.Getenv("STOCKROOM_M5_ORIGINS"); v != "" {
+		origins = strings.Split(v, ",")
+	}
+	levels := DefaultQuantiles
+	var sumA, sumG, sumB, sumQA, sumQB float64
+	for _, org := range origins {
+		cut := model.MustDate(org)
+		o := m5Options()
+		o.Candidates = true
+		train, actual := d.split(cut, o.Horizon)
+		w := windowWeights(train, actual)
+		start := time.Now()
+		res, err := Run(context.Background(), train, d.cal, o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		el := time.Since(start)
+		auto := map[string]forecastOf{}
+		gbtF := map[string]forecastOf{}
+		for _, r := range res {
+			auto[r.SeriesID] = forecastOf{r.Point, r.Quantiles, r.Dists}
+			for _, c := range r.Candidates {
+				if c.Model == "gbt" {
+					gbtF[r.SeriesID] = forecastOf{c.Point, c.Quantiles, c.Dists}
+				}
+			}
+		}
+		ra := evalMethod("auto", train, actual, w, levels, auto)
+		rg := evalMethod("gbt", train, actual, w, levels, gbtF)
+		bo := Options{Horizon: o.Horizon, Seed: 1, Models: m5Benchmarks, Candidates: true, Combine: 1, CountDist: o.CountDist}
+		bres, err := Run(context.Background(), train, d.cal, bo, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bestW, bestQ := math.Inf(1), math.Inf(1)
+		for _, name := range m5Benchmarks {
+			f := map[string]forecastOf{}
+			for _, r := range bres {
+				for _, c := range r.Candidates {
+					if c.Model == name {
+						f[r.SeriesID] = forecastOf{c.Point, c.Quantiles, c.Dists}
+					}
+				}
+			}
+			rb := evalMethod(name, train, actual, w, levels, f)
+			bestW = math.Min(bestW, rb.wrmsse)
+			bestQ = math.Min(bestQ, rb.wql)
+		}
+		t.Logf("%s auto W=%.4f Q=%.4f pit=%.1f | gbt W=%.4f Q=%.4f pit=%.1f | bench W=%.4f Q=%.4f | %.1fs",
+			org, ra.wrmsse, ra.wql, 100*maxDev(ra.pit, levels), rg.wrmsse, rg.wql, 100*maxDev(rg.pit, levels), bestW, bestQ, el.Seconds())
+		sumA += ra.wrmsse / bestW
+		sumG += rg.wrmsse / bestW
+		sumQA += ra.wql / bestQ
+		sumQB += rg.wql / bestQ
+		sumB++
+	}
+	t.Logf("mean ratio to best benchmark: auto W %.4f Q %.4f | gbt W %.4f Q %.4f", sumA/sumB, sumQA/sumB, sumG/sumB, sumQB/sumB)
 }

@@ -519,7 +519,7 @@ func blendCandidate(parts []*candidate, actual [][]float64, ps []float64, sc Sca
 // blendMembers carries a blend's members through to the final forecast.
 type blendMembers []*candidate
 
-func (blendMembers) Params() string                        { return "" }
+func (blendMembers) Params() string                       { return "" }
 func (blendMembers) Predict(*History, int) (p Prediction) { return p }
 
 // finalForecast refits the chosen model(s) on the whole history and fills

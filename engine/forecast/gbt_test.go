@@ -1,0 +1,153 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"stockroom/model"
+)
+
+func TestGBT_LearnsAStepAndAnInteraction(t *testing.T) {
+	// y = 2 + 3·[x0 > 0.5] + 4·[x1 > 0.3 and x2 = category 1], with noise
+	// and a missing-value column that carries no signal.
+	r := newRand(1)
+	n, nf := 6000, 4
+	raw := make([]float32, n*nf)
+	y := make([]float64, n)
+	truth := func(x []float32) float64 {
+		v := 2.0
+		if x[0] > 0.5 {
+			v += 3
+		}
+		if x[1] > 0.3 && x[2] == 1 {
+			v += 4
+		}
+		return v
+	}
+	for i := range n {
+		x := raw[i*nf : (i+1)*nf]
+		x[0], x[1], x[2] = float32(r.Float64()), float32(r.Float64()), float32(r.IntN(3))
+		x[3] = float32(math.NaN())
+		if r.Float64() < 0.5 {
+			x[3] = float32(r.Float64())
+		}
+		y[i] = truth(x) + 0.3*r.NormFloat64()
+	}
+	bx := newBinned(raw, n, nf, 63, r)
+	d := &gbtData{x: bx, y: y, w: ones(n), offset: make([]float64, n)}
+	m, err := trainGBT(context.Background(), d, GBTConfig{Trees: 200, LearningRate: 0.1, Leaves: 15, MinLeaf: 20, Objective: "l2"}.withDefaults(), 2, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range [][]float32{{0.2, 0.1, 1, 0}, {0.8, 0.1, 1, 0}, {0.8, 0.9, 1, 0}, {0.2, 0.9, 2, 0}, {0.9, 0.9, 1, float32(math.NaN())}} {
+		if got, want := m.score(x), truth(x); math.Abs(got-want) > 0.25 {
+			t.Errorf("f(%v) = %.3f, want %.1f", x, got, want)
+		}
+	}
+	// Binned and raw-value traversal agree on the training rows.
+	for i := 0; i < n; i += 97 {
+		var sb float64 = m.base
+		for _, tr := range m.trees {
+			sb += tr.predictBinned(bx, i)
+		}
+		if got := m.score(raw[i*nf : (i+1)*nf]); math.Abs(got-sb) > 1e-9 {
+			t.Fatalf("row %d: raw %g, binned %g", i, got, sb)
+		}
+	}
+}
+
+func ones(n int) []float64 {
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = 1
+	}
+	return w
+}
+
+func TestBinEdges(t *testing.T) {
+	vals := []float64{1, 1, 1, 1, 2, 3, 3, 4}
+	e := binEdges(vals, 10) // fewer distinct values than bins: one bin each
+	if want := []float64{1.5, 2.5, 3.5}; fmt.Sprint(e) != fmt.Sprint(want) {
+		t.Errorf("edges = %v, want %v", e, want)
+	}
+	for _, c := range []struct {
+		v    float64
+		want uint8
+	}{{math.NaN(), 0}, {0, 1}, {1, 1}, {1.5, 1}, {2, 2}, {4, 4}, {9, 4}} {
+		if got := binOf(e, c.v); got != c.want {
+			t.Errorf("binOf(%g) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
+
+// TestGlobalFit_LearnsEventsAndPrices: many series share a weekly pattern,
+// a holiday that doubles demand and a price elasticity; the global model
+// must forecast the holiday and the discount it has seen in other years
+// and other series.
+func TestGlobalFit_LearnsEventsAndPrices(t *testing.T) {
+	start := model.MustDate("2021-01-01")
+	n, h := 800, 14
+	r := newRand(4)
+	var cal Calendar
+	for d := 0; d < n+h; d++ {
+		if date := start.AddDays(d); date.Time().Month() == 3 && date.Time().Day() == 15 || d == n+5 {
+			cal.Events = append(cal.Events, model.Event{Date: date, Name: "Fest", Kind: "holiday"})
+		}
+	}
+	isFest := map[model.Date]bool{}
+	for _, e := range cal.Events {
+		isFest[e.Date] = true
+	}
+	var series []Series
+	for i := range 40 {
+		level := 5 + float64(i%7)
+		y := make([]float64, n)
+		prices := make([]float64, n+h)
+		for t := range prices {
+			prices[t] = 10
+			if (t/30)%4 == 1 && i%2 == 0 || (t == n+9 && i%2 == 0) {
+				prices[t] = 7 // a 30% discount
+			}
+		}
+		for t := range y {
+			d := start.AddDays(t)
+			mu := level * (1 + 0.3*float64(d.Weekday()%3))
+			if isFest[d] {
+				mu *= 2
+			}
+			if prices[t] < 10 {
+				mu *= 1.6
+			}
+			y[t] = poisson(r, mu)
+		}
+		series = append(series, Series{ID: fmt.Sprintf("s%d", i), Start: start, Freq: Daily, Values: y, Prices: prices})
+	}
+	hs := make([]*History, len(series))
+	specs := make([]globalSpec, len(series))
+	for i := range series {
+		hs[i] = NewHistory(&series[i])
+		specs[i] = globalSpec{trainCut: hs[i].N(), predCuts: []int{hs[i].N()}}
+	}
+	preds, err := globalFit(context.Background(), hs, specs, cal, h, GBTConfig{Trees: 400, LearningRate: 0.1, Leaves: 31, MinLeaf: 20, RowSample: 1}, 2, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var festRatio, promoRatio float64
+	for i := range series {
+		p := preds[i][n]
+		// Compare with the same weekday a week later or earlier.
+		base5, base9 := p[12], p[2]
+		festRatio += p[5] / base5 / float64(len(series))
+		if i%2 == 0 {
+			promoRatio += p[9] / base9 / float64(len(series)/2)
+		}
+	}
+	if festRatio < 1.6 || festRatio > 2.4 {
+		t.Errorf("holiday uplift %.2f, want about 2", festRatio)
+	}
+	if promoRatio < 1.3 || promoRatio > 1.9 {
+		t.Errorf("discount uplift %.2f, want about 1.6", promoRatio)
+	}
+}
