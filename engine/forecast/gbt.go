@@ -76,8 +76,8 @@ func (c GBTConfig) withDefaults() GBTConfig {
 // contiguously. Bin 0 holds missing values.
 type binned struct {
 	rows, feats int
-	data        []uint8   // rows × feats
-	col         [][]uint8 // the same by column, for partitioning
+	data        []uint8     // rows × feats
+	col         [][]uint8   // the same by column, for partitioning
 	edges       [][]float64 // per feature: value ≤ edges[b−1] falls in bin ≤ b
 	nbin        []int
 }
