@@ -201,7 +201,6 @@ func (c *csvReader) bind(b binding)   { c.b = b }
 func (c *csvReader) next() (record, error) {
 	for {
 		fields, err := c.r.Read()
-		line, _ := c.r.FieldPos(0)
 		if err == io.EOF {
 			return record{}, io.EOF
 		}
@@ -216,9 +215,10 @@ func (c *csvReader) next() (record, error) {
 		if err != nil {
 			return record{}, err
 		}
-		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
+		if len(fields) == 0 || (len(fields) == 1 && strings.TrimSpace(fields[0]) == "") {
 			continue // blank line
 		}
+		line, _ := c.r.FieldPos(0)
 		rec := record{line: line, fields: fields, delim: c.delim}
 		if len(fields) != c.width {
 			rec.err = &rowError{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(fields), c.width)}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const good = "../../testdata/imports/good"
+
+func TestImportCommand_JSON(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	out, errOut, code := runCLI(t, nil, "import", "--db", db, "--json", good)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Files []struct {
+			Path         string `json:"path"`
+			Kind         string `json:"kind"`
+			RowsOK       int    `json:"rows_ok"`
+			RowsRejected int    `json:"rows_rejected"`
+			Duplicate    bool   `json:"duplicate"`
+			Errors       []struct {
+				Line   int    `json:"line"`
+				Column string `json:"column"`
+				Reason string `json:"reason"`
+			} `json:"errors"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var kinds []string
+	for _, f := range res.Files {
+		kinds = append(kinds, f.Kind)
+		if f.RowsOK == 0 || f.RowsRejected != 0 || f.Duplicate || f.Errors == nil {
+			t.Errorf("%+v", f)
+		}
+	}
+	// Folders import in kind order, whatever the file names.
+	want := "locations suppliers items events promotions nodes roads vehicles movements sales counts deliveries"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("order %q, want %q", got, want)
+	}
+	// Again: every file is a duplicate.
+	out, _, code = runCLI(t, nil, "import", "--db", db, "--json", good)
+	if code != 0 || strings.Count(out, `"duplicate": true`) != 12 {
+		t.Errorf("second import, exit %d: %s", code, out)
+	}
+}
+
+func TestImportCommand_ExitCodes(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"rejected rows still exit 0", []string{"import", "--db", db, "../../testdata/imports/bad/unknown-sku.csv"}, 0, "unknown sku"},
+		{"unreadable file exits 1", []string{"import", "--db", db, "../../testdata/imports/bad/garbage.bin"}, 1, "NOT IMPORTED: file is not text"},
+		{"missing file exits 1", []string{"import", "--db", db, "/nonexistent/x.csv"}, 1, "no such file"},
+		{"no files is a usage error", []string{"import", "--db", db}, 2, "name at least one FILE"},
+		{"unknown flag is a usage error", []string{"import", "--db", db, "--nope", "x"}, 2, "flag provided but not defined"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"bad sort", []string{"stock", "--db", db, "--sort", "price"}, 2, "--sort must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, nil, tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+				t.Errorf("exit %d (want %d), output:\n%s%s", code, tt.code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestStockCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	if _, errOut, code := runCLI(t, nil, "import", "--db", db, good); code != 0 {
+		t.Fatal(errOut)
+	}
+	// STOCKROOM_DB stands in for --db.
+	out, errOut, code := runCLI(t, map[string]string{"STOCKROOM_DB": db}, "stock", "--json", "--sku", "HMR-16")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(rows) != 1 || rows[0]["sku"] != "HMR-16" || rows[0]["location"] != "DC1" || rows[0]["on_hand"] != 113.0 {
+		t.Errorf("stock --json: %v", rows)
+	}
+	out, _, _ = runCLI(t, nil, "stock", "--db", db, "--location", "ST1", "--sort", "on_hand", "--desc")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "SEED-TOM") || !strings.Contains(lines[2], "DRL-18V") {
+		t.Errorf("stock table:\n%s", out)
+	}
+	out, _, _ = runCLI(t, nil, "stock", "--db", db, "--json", "--filter", "status=out")
+	if !strings.Contains(out, `"DRL-18V"`) || strings.Contains(out, `"HMR-16"`) {
+		t.Errorf("status=out: %s", out)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	out, _, code := runCLI(t, nil, "--help")
+	if code != 0 || !strings.Contains(out, "import") || !strings.Contains(out, "demo") {
+		t.Errorf("help: %d %s", code, out)
+	}
+	for _, cmd := range []string{"import", "stock", "watch", "demo", "console"} {
+		out, _, code := runCLI(t, nil, cmd, "--help")
+		if code != 0 || !strings.Contains(out, "Usage: stockroom "+cmd) || !strings.Contains(out, "-db") {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
+		}
+	}
+}

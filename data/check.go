@@ -1,0 +1,113 @@
+package data
+
+import (
+	"context"
+	"fmt"
+)
+
+// Totals are counts over the whole ledger.
+type Totals struct {
+	Lines int64 // ledger lines
+	Net   int64 // sum of every line's quantity
+}
+
+// LedgerTotals counts the ledger's lines and sums their quantities.
+func (s *Store) LedgerTotals(ctx context.Context) (Totals, error) {
+	var t Totals
+	err := s.r.QueryRowContext(ctx, "SELECT coalesce(sum(n), 0), coalesce(sum(net), 0) FROM ledger_block").Scan(&t.Lines, &t.Net)
+	return t, err
+}
+
+// Check verifies the store's invariants: every item×location's stock on
+// hand and the sum of its daily series both equal the sum of its ledger
+// lines, and every block decodes to the line count and net it claims. It
+// reads the whole ledger, in one read transaction.
+func (s *Store) Check(ctx context.Context) error {
+	conn, err := s.r.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ledger := map[ilKey]int64{}
+	rows, err := tx.QueryContext(ctx, "SELECT id, item_id, n, net, data FROM ledger_block")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, item, net int64
+		var n int
+		var blob []byte
+		if err := rows.Scan(&id, &item, &n, &net, &blob); err != nil {
+			rows.Close()
+			return err
+		}
+		var gotN int
+		var gotNet int64
+		if err := decodeBlock(blob, func(_ int, l ledgerLine) bool {
+			gotN++
+			gotNet += l.qty
+			ledger[ilKey{item, l.loc}] += l.qty
+			return true
+		}); err != nil {
+			rows.Close()
+			return fmt.Errorf("ledger block %d: %w", id, err)
+		}
+		if gotN != n || gotNet != net || n > blockMax {
+			rows.Close()
+			return fmt.Errorf("ledger block %d holds %d lines netting %d, but says %d and %d", id, gotN, gotNet, n, net)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	stock := map[ilKey]int64{}
+	rows, err = tx.QueryContext(ctx, "SELECT item_id, loc_id, on_hand FROM stock")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k ilKey
+		var v int64
+		if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		stock[k] = v
+	}
+	rows.Close()
+	series := map[ilKey]int64{}
+	rows, err = tx.QueryContext(ctx, "SELECT item_id, loc_id, sum(net) FROM series_month GROUP BY item_id, loc_id")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k ilKey
+		var v int64
+		if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		series[k] = v
+	}
+	rows.Close()
+	for k, v := range ledger {
+		if stock[k] != v {
+			return fmt.Errorf("item %d at location %d: stock on hand %d, ledger says %d", k.item, k.loc, stock[k], v)
+		}
+		if series[k] != v {
+			return fmt.Errorf("item %d at location %d: daily series net %d, ledger says %d", k.item, k.loc, series[k], v)
+		}
+	}
+	for k, v := range stock {
+		if _, ok := ledger[k]; !ok && v != 0 {
+			return fmt.Errorf("item %d at location %d: stock on hand %d with no ledger lines", k.item, k.loc, v)
+		}
+	}
+	return nil
+}
