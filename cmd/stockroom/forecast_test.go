@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updateForecast = flag.Bool("update-forecast", false, "rewrite the forecast CLI golden files in testdata/forecast")
+
+const fcData = "../../testdata/forecast/"
+
+// runForecastCLI runs stockroom through run(), as main does.
+func runForecastCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"forecast"}, args...), strings.NewReader(""), &out, &errb)
+	code := exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(fcData, name)
+	if *updateForecast {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update-forecast to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (run with -update-forecast to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestForecastCLI_Golden(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "forecast.csv")
+	stdout, stderr, code := runForecastCLI(t, "--input", fcData+"series.csv", "--horizon", "7", "--out", out,
+		"--events", fcData+"events.csv", "--prices", fcData+"prices.csv", "--attributes", fcData+"meta.csv",
+		"--workers", "2", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stdout != "" || !strings.Contains(stderr, "4 series, 7 periods ahead") {
+		t.Errorf("stdout %q, stderr %q", stdout, stderr)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(got)), "\n")
+	if h := "series_id,period,forecast,p10,p20,p30,p40,p50,p60,p70,p80,p90,model"; lines[0] != h {
+		t.Errorf("header %q, want %q", lines[0], h)
+	}
+	if len(lines) != 1+4*7 {
+		t.Errorf("%d lines, want %d", len(lines), 1+4*7)
+	}
+	checkGolden(t, "forecast.golden.csv", string(got))
+}
+
+func TestForecastCLI_BacktestAndQuantiles(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "scores.csv")
+	stdout, stderr, code := runForecastCLI(t, "--input", fcData+"series.csv", "--horizon", "7", "--backtest", "--out", out,
+		"--models", "naive,snaive,ses,sba,tsb", "--quantiles", "0.9,0.05,0.5", "--workers", "2", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	checkGolden(t, "backtest.golden.txt", stdout)
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(got), "series_id,model,rank,chosen,periods,mae,rmse,mase,rmsse,wape,bias,spl,wql,coverage_p05,coverage_p50,coverage_p90,params,error\n") {
+		t.Errorf("scores header: %q", strings.SplitN(string(got), "\n", 2)[0])
+	}
+	checkGolden(t, "scores.golden.csv", string(got))
+	// Forecast to standard output with the requested levels, sorted.
+	stdout, _, code = runForecastCLI(t, "--input", fcData+"series.csv", "--horizon", "2", "--models", "sba", "--quantiles", "0.9,0.05,0.5", "--quiet")
+	if code != 0 || !strings.HasPrefix(stdout, "series_id,period,forecast,p05,p50,p90,model\n") {
+		t.Errorf("exit %d, output %q", code, stdout)
+	}
+}
+
+func TestForecastCLI_Errors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--horizon", "3"}, 2, "--input SERIES.csv is required"},
+		{[]string{"--input", fcData + "series.csv"}, 2, "--horizon must be a positive"},
+		{[]string{"--input", fcData + "series.csv", "--horizon", "3", "--quantiles", "0.5,1.2"}, 2, "--quantiles"},
+		{[]string{"--input", fcData + "series.csv", "--horizon", "3", "--models", "arima"}, 2, `unknown model "arima"`},
+		{[]string{"--input", fcData + "series.csv", "--horizon", "x"}, 2, "invalid value"},
+		{[]string{"--db", "x.db"}, 2, "not wired yet"},
+		{[]string{"--input", fcData + "bad_value.csv", "--horizon", "3"}, 1, `bad_value.csv:3: value: "three" is not a number`},
+		{[]string{"--input", fcData + "missing.csv", "--horizon", "3"}, 1, "missing.csv"},
+		{[]string{"--input", fcData + "series.csv", "--horizon", "3", "--events", fcData + "meta.csv"}, 1, "meta.csv:1: date: missing column"},
+	}
+	for _, c := range cases {
+		_, stderr, code := runForecastCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", c.args, code, stderr, c.code, c.msg)
+		}
+	}
+}
