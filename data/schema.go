@@ -4,13 +4,28 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
+	"time"
 )
 
-// migrations are applied in order, each once, recorded in PRAGMA
-// user_version. Never edit a migration that has shipped; add a new one.
-var migrations = []string{
-	// 1: catalogue, imports, the ledger and its aggregates.
-	`
+// migration is one step of the schema. Steps are applied in order, each
+// once, and recorded by name in schema_migration. Never edit a step that has
+// shipped; add a new one. Each capability keeps its step in its own file.
+type migration struct {
+	name string
+	ddl  string
+}
+
+var migrations = []migration{
+	{"0001_ledger", migrationLedger},
+	{"0002_forecasts", migrationForecasts},
+	{"0003_replenishment", migrationReplenishment},
+	{"0004_anomalies", migrationAnomalies},
+	{"0005_routes", migrationRoutes},
+}
+
+// migrationLedger: catalogue, imports, the ledger and its aggregates.
+const migrationLedger = `
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE supplier(
@@ -215,43 +230,63 @@ CREATE TABLE audit(
 	detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_object ON audit(object, object_id);
-`,
-}
+`
 
 func (s *Store) migrate(ctx context.Context) error {
-	// The first statement on a new file sets WAL; the DSN repeats it per
-	// connection, which is harmless.
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	var v int
-	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migration(
+		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("schema: %w", err)
 	}
-	if v > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this stockroom (%d); upgrade stockroom", v, len(migrations))
+	applied := map[string]bool{}
+	rows, err := conn.QueryContext(ctx, "SELECT name FROM schema_migration")
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
 	}
-	for i := v; i < len(migrations); i++ {
-		if err := applyMigration(ctx, conn, i+1, migrations[i]); err != nil {
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[n] = true
+	}
+	rows.Close()
+	known := map[string]bool{}
+	for _, m := range migrations {
+		known[m.name] = true
+	}
+	for n := range applied {
+		if !known[n] {
+			return fmt.Errorf("the database has schema step %s, which this stockroom does not know: upgrade stockroom", n)
+		}
+	}
+	for _, m := range migrations {
+		if applied[m.name] || strings.TrimSpace(m.ddl) == "" {
+			continue
+		}
+		if err := applyMigration(ctx, conn, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, conn *sql.Conn, n int, ddl string) error {
+func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, ddl); err != nil {
-		return fmt.Errorf("migration %d: %w", n, err)
+	if _, err := tx.ExecContext(ctx, m.ddl); err != nil {
+		return fmt.Errorf("schema step %s: %w", m.name, err)
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
-		return fmt.Errorf("migration %d: %w", n, err)
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migration(name, applied_at) VALUES (?, ?)", m.name, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("schema step %s: %w", m.name, err)
 	}
 	return tx.Commit()
 }
