@@ -89,7 +89,7 @@ func newFeatSet(freq Freq, attrs []string, kinds int) *featSet {
 	return fs
 }
 
-func prepSeries(h *History, horizon int, ci *calIndex, cal Calendar, attrIDs []map[string]int, attrs []string) *gseries {
+func prepSeries(h *History, horizon int, ev *evTable, attrIDs []map[string]int, attrs []string) *gseries {
 	n := h.N()
 	g := &gseries{h: h, n: n}
 	g.cs = make([]float64, n+1)
@@ -128,9 +128,7 @@ func prepSeries(h *History, horizon int, ci *calIndex, cal Calendar, attrIDs []m
 			g.price[i] = p
 		}
 	}
-	if ci != nil {
-		g.ev = ci.table(cal, s.ID)
-	}
+	g.ev = ev
 	g.attr = make([]int, len(attrs))
 	for a, key := range attrs {
 		g.attr[a] = -1
@@ -352,10 +350,16 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 		kinds = len(ci.kinds)
 	}
 	fs := newFeatSet(freq, attrs, kinds)
-	gs := make([]*gseries, len(hs))
-	for i, h := range hs {
-		gs[i] = prepSeries(h, horizon, ci, cal, attrIDs, attrs)
+	// Series are prepared (prefix sums…) only while their rows are built or
+	// predicted, so memory stays bounded on large runs; the event tables
+	// are shared and built up front.
+	evs := make([]*evTable, len(hs))
+	if ci != nil {
+		for i, h := range hs {
+			evs[i] = ci.table(cal, h.Series.ID)
+		}
 	}
+	prep := func(i int) *gseries { return prepSeries(hs[i], horizon, evs[i], attrIDs, attrs) }
 	cfg = cfg.withDefaults()
 	if cfg.TrainPeriods <= 0 {
 		switch freq {
@@ -375,7 +379,7 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 		j, c int32
 	}
 	total := 0
-	for i := range gs {
+	for i := range hs {
 		lo := max(1, specs[i].trainCut-cfg.TrainPeriods)
 		total += max(0, specs[i].trainCut-lo)
 	}
@@ -383,39 +387,49 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 	if total > cfg.MaxRows {
 		keep = float64(cfg.MaxRows) / float64(total)
 	}
-	r := rand.New(rand.NewPCG(seed, 0x61b))
 	rows := make([]trow, 0, min(total, cfg.MaxRows+cfg.MaxRows/8))
-	for i, g := range gs {
+	first := make([]int, len(hs)+1) // rows of series i: first[i]…first[i+1]
+	for i, h := range hs {
+		first[i] = len(rows)
+		// One generator per series keeps the rows independent of the
+		// order and parallelism of everything else.
+		r := rand.New(rand.NewPCG(seed, uint64(i)))
 		lo := max(1, specs[i].trainCut-cfg.TrainPeriods)
 		for j := lo; j < specs[i].trainCut; j++ {
 			k := 1 + r.IntN(horizon)
 			if keep < 1 && r.Float64() >= keep {
 				continue
 			}
-			if math.IsNaN(g.h.Y[j]) {
+			if math.IsNaN(h.Y[j]) {
 				continue
 			}
-			c := j - k + 1
-			if c < 1 {
-				c = 1
-			}
-			rows = append(rows, trow{int32(i), int32(j), int32(c)})
+			rows = append(rows, trow{int32(i), int32(j), int32(max(1, j-k+1))})
 		}
 	}
+	first[len(hs)] = len(rows)
 	if len(rows) < 2*cfg.MinLeaf {
 		return nil, fmt.Errorf("gbt: %d training rows, need %d", len(rows), 2*cfg.MinLeaf)
 	}
 	nf := fs.nFeat
 	raw := make([]float32, len(rows)*nf)
 	lv := make([]float64, len(rows))
-	parallelFor(workers, len(rows), func(i int) {
-		tr := rows[i]
-		lv[i] = fs.row(gs[tr.s], int(tr.j), int(tr.c), ci, raw[i*nf:(i+1)*nf])
+	target := make([]float64, len(rows))
+	parallelFor(workers, len(hs), func(i int) {
+		if first[i] == first[i+1] {
+			return
+		}
+		g := prep(i)
+		for k := first[i]; k < first[i+1]; k++ {
+			tr := rows[k]
+			lv[k] = fs.row(g, int(tr.j), int(tr.c), ci, raw[k*nf:(k+1)*nf])
+			target[k] = g.h.Y[tr.j]
+		}
 	})
+	rows = nil
 	// Rank-encode categorical columns by their mean demand relative to the
 	// level, so an ordered split can group similar categories (LightGBM's
 	// categorical trick, fixed once per fit).
-	ratioOf := func(i int) float64 { tr := rows[i]; return gs[tr.s].h.Y[tr.j] / lv[i] }
+	ratioOf := func(i int) float64 { return target[i] / lv[i] }
 	cats := []int{fs.colName}
 	for a := range attrs {
 		cats = append(cats, fs.colAttr+a)
@@ -424,7 +438,7 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 	for _, col := range cats {
 		sum := map[float32]float64{}
 		cnt := map[float32]float64{}
-		for i := range rows {
+		for i := range lv {
 			v := raw[i*nf+col]
 			sum[v] += ratioOf(i)
 			cnt[v]++
@@ -441,15 +455,16 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 			enc[v] = float32(rank)
 		}
 		encode[col] = enc
-		for i := range rows {
+		for i := range lv {
 			raw[i*nf+col] = enc[raw[i*nf+col]]
 		}
 	}
-	bx := newBinned(raw, len(rows), nf, cfg.Bins, r)
+	nr := len(lv)
+	bx := newBinned(raw, nr, nf, cfg.Bins, rand.New(rand.NewPCG(seed, 0x61b)))
 	raw = nil
-	d := &gbtData{x: bx, y: make([]float64, len(rows)), w: make([]float64, len(rows)), offset: make([]float64, len(rows))}
-	for i, tr := range rows {
-		y := gs[tr.s].h.Y[tr.j]
+	d := &gbtData{x: bx, y: make([]float64, nr), w: make([]float64, nr), offset: make([]float64, nr)}
+	for i := range nr {
+		y := target[i]
 		d.w[i] = math.Pow(lv[i], -cfg.LevelPower)
 		if cfg.Objective == "l2" {
 			d.y[i] = y / lv[i]
@@ -464,10 +479,13 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 		return nil, err
 	}
 	// Predict every requested origin.
-	out := make([]map[int][]float64, len(gs))
+	out := make([]map[int][]float64, len(hs))
 	var mu sync.Mutex
-	parallelFor(workers, len(gs), func(i int) {
-		g := gs[i]
+	parallelFor(workers, len(hs), func(i int) {
+		if len(specs[i].predCuts) == 0 {
+			return
+		}
+		g := prep(i)
 		x := make([]float32, nf)
 		res := make(map[int][]float64, len(specs[i].predCuts))
 		for _, c := range specs[i].predCuts {

@@ -31,8 +31,8 @@ type GBTConfig struct {
 	// TrainPeriods is how far back from each series' cut-off training
 	// targets reach (730 daily, 156 weekly, 60 monthly periods).
 	TrainPeriods int
-	// LevelPower weights each training row by level^−LevelPower, so busy
-	// series do not drown out slow ones (0.5).
+	// LevelPower weights each training row by level^−LevelPower: positive
+	// values give slow series more say, negative ones busy series (0).
 	LevelPower float64
 }
 
@@ -63,11 +63,6 @@ func (c GBTConfig) withDefaults() GBTConfig {
 	}
 	deff(&c.TweediePower, 1.2)
 	def(&c.MaxRows, 600000)
-	if c.LevelPower < 0 {
-		c.LevelPower = 0
-	} else if c.LevelPower == 0 {
-		c.LevelPower = 0.5
-	}
 	return c
 }
 

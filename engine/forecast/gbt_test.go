@@ -83,22 +83,24 @@ func TestBinEdges(t *testing.T) {
 }
 
 // TestGlobalFit_LearnsEventsAndPrices: many series share a weekly pattern,
-// a holiday that doubles demand and a price elasticity; the global model
-// must forecast the holiday and the discount it has seen in other years
-// and other series.
+// a monthly holiday that doubles demand and a price elasticity; the global
+// model must forecast the holiday and a discount it has seen in other
+// months and other series.
 func TestGlobalFit_LearnsEventsAndPrices(t *testing.T) {
 	start := model.MustDate("2021-01-01")
-	n, h := 800, 14
+	n, h := 800, 21 // day n is 2023-03-12
+	fest, promo := 3, 9
 	r := newRand(4)
 	var cal Calendar
+	isFest := map[model.Date]bool{}
 	for d := 0; d < n+h; d++ {
-		if date := start.AddDays(d); date.Time().Month() == 3 && date.Time().Day() == 15 || d == n+5 {
+		if date := start.AddDays(d); date.Time().Day() == 15 {
 			cal.Events = append(cal.Events, model.Event{Date: date, Name: "Fest", Kind: "holiday"})
+			isFest[date] = true
 		}
 	}
-	isFest := map[model.Date]bool{}
-	for _, e := range cal.Events {
-		isFest[e.Date] = true
+	if !isFest[start.AddDays(n+fest)] {
+		t.Fatal("test setup: the holiday is not on the 15th")
 	}
 	var series []Series
 	for i := range 40 {
@@ -107,7 +109,7 @@ func TestGlobalFit_LearnsEventsAndPrices(t *testing.T) {
 		prices := make([]float64, n+h)
 		for t := range prices {
 			prices[t] = 10
-			if (t/30)%4 == 1 && i%2 == 0 || (t == n+9 && i%2 == 0) {
+			if i%2 == 0 && ((t/30)%4 == 1 || t == n+promo) {
 				prices[t] = 7 // a 30% discount
 			}
 		}
@@ -130,24 +132,23 @@ func TestGlobalFit_LearnsEventsAndPrices(t *testing.T) {
 		hs[i] = NewHistory(&series[i])
 		specs[i] = globalSpec{trainCut: hs[i].N(), predCuts: []int{hs[i].N()}}
 	}
-	preds, err := globalFit(context.Background(), hs, specs, cal, h, GBTConfig{Trees: 400, LearningRate: 0.1, Leaves: 31, MinLeaf: 20, RowSample: 1}, 2, 1, nil)
+	preds, err := globalFit(context.Background(), hs, specs, cal, h, GBTConfig{Trees: 150, LearningRate: 0.1, Leaves: 15, MinLeaf: 30}, 2, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var festRatio, promoRatio float64
 	for i := range series {
 		p := preds[i][n]
-		// Compare with the same weekday a week later or earlier.
-		base5, base9 := p[12], p[2]
-		festRatio += p[5] / base5 / float64(len(series))
+		// Against the same weekday a week later.
+		festRatio += p[fest] / p[fest+7] / float64(len(series))
 		if i%2 == 0 {
-			promoRatio += p[9] / base9 / float64(len(series)/2)
+			promoRatio += p[promo] / p[promo+7] / float64(len(series)/2)
 		}
 	}
-	if festRatio < 1.6 || festRatio > 2.4 {
+	if festRatio < 1.7 || festRatio > 2.3 {
 		t.Errorf("holiday uplift %.2f, want about 2", festRatio)
 	}
-	if promoRatio < 1.3 || promoRatio > 1.9 {
+	if promoRatio < 1.35 || promoRatio > 1.85 {
 		t.Errorf("discount uplift %.2f, want about 1.6", promoRatio)
 	}
 }

@@ -210,6 +210,18 @@ func m5Options() Options {
 	if v := os.Getenv("STOCKROOM_M5_TRAINPERIODS"); v != "" {
 		o.GBT.TrainPeriods, _ = strconv.Atoi(v)
 	}
+	if v := os.Getenv("STOCKROOM_M5_SEED"); v != "" {
+		o.Seed, _ = strconv.ParseUint(v, 10, 64)
+	}
+	if v := os.Getenv("STOCKROOM_M5_MINLEAF"); v != "" {
+		o.GBT.MinLeaf, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("STOCKROOM_M5_ROWSAMPLE"); v != "" {
+		o.GBT.RowSample, _ = strconv.ParseFloat(v, 64)
+	}
+	if v := os.Getenv("STOCKROOM_M5_BINS"); v != "" {
+		o.GBT.Bins, _ = strconv.Atoi(v)
+	}
 	if v := os.Getenv("STOCKROOM_M5_MODELS"); v != "" {
 		o.Models = strings.Split(v, ",")
 	}

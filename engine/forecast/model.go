@@ -37,7 +37,10 @@ func (h *History) Cut(n int) *History {
 // NewHistory builds the history of a whole series: censored periods become
 // missing and zeros before the first sale are dropped.
 func NewHistory(s *Series) *History {
-	y := s.observed()
+	y := s.Values
+	if s.Censored != nil {
+		y = s.observed()
+	}
 	t0 := 0
 	for t0 < len(y)-1 && !(y[t0] > 0) {
 		t0++
