@@ -24,8 +24,13 @@ type ChangeConfig struct {
 	// MinScale floors the reference spread, in the series' units.
 	MinScale float64
 	// StuckAlpha is the probability below which a run of identical values
-	// counts as a stuck feed (VarianceShift only; default 1e-4).
+	// counts as a stuck feed (VarianceShift only; default 1e-6: a
+	// history of thousands of days holds many runs that are 1-in-10,000
+	// by chance).
 	StuckAlpha float64
+	// Lag is how many points a new point waits before it joins the
+	// reference (default 14).
+	Lag int
 }
 
 func (c ChangeConfig) withDefaults(drift, alarm float64) ChangeConfig {
@@ -46,24 +51,57 @@ func (c ChangeConfig) withDefaults(drift, alarm float64) ChangeConfig {
 		c.Clip = 3
 	}
 	if c.StuckAlpha <= 0 {
-		c.StuckAlpha = 1e-4
+		c.StuckAlpha = 1e-6
+	}
+	if c.Lag <= 0 {
+		c.Lag = 14
 	}
 	return c
 }
 
 // reference is the in-control window both change detectors standardise
-// against. It only takes points while no change is building up, so a
-// shift does not leak into its own reference; once a change is declared
-// the reference restarts from the points after it.
+// against. A point joins it Lag points after it arrived, if no change was
+// declared meanwhile: a shift does not leak into its own reference, and
+// (unlike adding only the points that look in control) the reference
+// keeps the series' full spread. Once a change is declared the reference
+// restarts from the points since it.
 type reference struct {
-	vals  ring
-	buf   []float64
-	min   int
-	floor float64
+	vals    ring
+	pending ring
+	buf     []float64
+	min     int
+	floor   float64
 }
 
 func newReference(c ChangeConfig) reference {
-	return reference{vals: newRing(c.Window), min: c.MinHistory, floor: c.MinScale}
+	return reference{vals: newRing(c.Window), pending: newRing(c.Lag), min: c.MinHistory, floor: c.MinScale}
+}
+
+func (r *reference) reset() {
+	r.vals.reset()
+	r.pending.reset()
+}
+
+// add takes the latest point: straight into the reference while it is
+// warming up, else through the delay line.
+func (r *reference) add(x float64) {
+	if r.vals.len() < r.min {
+		r.vals.push(x)
+		return
+	}
+	if r.pending.full() {
+		r.vals.push(r.pending.at(0))
+	}
+	r.pending.push(x)
+}
+
+// restart makes the points since a declared change the new reference.
+func (r *reference) restart() {
+	r.vals.reset()
+	for i := 0; i < r.pending.len(); i++ {
+		r.vals.push(r.pending.at(i))
+	}
+	r.pending.reset()
 }
 
 // stats returns the median and robust scale of the reference.
@@ -79,6 +117,7 @@ func (r *reference) stats() (med, scale float64, ok bool) {
 	}
 	return med, scale, true
 }
+
 
 // LevelShift is a two-sided CUSUM on points standardised (median, MAD)
 // against an in-control reference window: it accumulates evidence that
@@ -100,7 +139,7 @@ func NewLevelShift(cfg ChangeConfig) *LevelShift {
 
 // Reset forgets the series.
 func (d *LevelShift) Reset() {
-	d.ref.vals.reset()
+	d.ref.reset()
 	d.pos, d.neg, d.last = 0, 0, 0
 }
 
@@ -114,8 +153,8 @@ func (d *LevelShift) Push(x float64) float64 {
 		return 0
 	}
 	med, scale, ok := d.ref.stats()
+	d.ref.add(x)
 	if !ok {
-		d.ref.vals.push(x)
 		d.last = 0
 		return 0
 	}
@@ -127,14 +166,10 @@ func (d *LevelShift) Push(x float64) float64 {
 	if d.neg > d.pos {
 		d.last = -u
 	}
-	switch {
-	case u >= 1:
+	if u >= 1 {
 		// Declared: the new level is the reference from now on.
-		d.ref.vals.reset()
-		d.ref.vals.push(x)
+		d.ref.restart()
 		d.pos, d.neg = 0, 0
-	case d.pos == 0 && d.neg == 0:
-		d.ref.vals.push(x)
 	}
 	return severityScore(u)
 }
@@ -147,24 +182,24 @@ func (d *LevelShift) Push(x float64) float64 {
 type VarianceShift struct {
 	cfg      ChangeConfig
 	ref      reference
+	reps     reference // 1 where a raw value repeated the one before, else 0
 	pos, neg float64
 	prev     float64
 	run      int // identical consecutive values ending at the latest point
-	repeats  int // identical consecutive pairs in the reference
-	pairs    int
 	has      bool
 }
 
 // NewVarianceShift returns a VarianceShift detector.
 func NewVarianceShift(cfg ChangeConfig) *VarianceShift {
 	cfg = cfg.withDefaults(0.5, 6)
-	return &VarianceShift{cfg: cfg, ref: newReference(cfg)}
+	return &VarianceShift{cfg: cfg, ref: newReference(cfg), reps: newReference(cfg)}
 }
 
 // Reset forgets the series.
 func (d *VarianceShift) Reset() {
-	d.ref.vals.reset()
-	d.pos, d.neg, d.run, d.repeats, d.pairs, d.has = 0, 0, 0, 0, 0, false
+	d.ref.reset()
+	d.reps.reset()
+	d.pos, d.neg, d.run, d.has = 0, 0, 0, false
 }
 
 // Push scores the next point.
@@ -176,57 +211,50 @@ func (d *VarianceShift) push(x, raw float64) float64 {
 	if !finite(x) || !finite(raw) {
 		return 0
 	}
-	same := d.has && raw == d.prev
-	if same {
+	rep := d.has && raw == d.prev
+	if rep {
 		d.run++
 	} else {
 		d.run = 1
 	}
+	var p float64 // share of repeats in the reference, smoothed
+	for i := 0; i < d.reps.vals.len(); i++ {
+		p += d.reps.vals.at(i)
+	}
+	p = (p + 1) / (float64(d.reps.vals.len()) + 2)
+	if d.has {
+		d.reps.add(b2f(rep))
+	}
 	d.prev, d.has = raw, true
 	med, scale, ok := d.ref.stats()
+	d.ref.add(x)
 	if !ok {
-		d.learn(x, same)
 		return 0
 	}
 	z := math.Abs(x-med) / scale
-	// log|z| standardised; the floor keeps an exact hit on the median
-	// from counting as infinite evidence of a calmer series.
-	y := (math.Log(math.Max(z, 0.1)) + 0.635) / 1.11
+	// log|z| standardised. The floor keeps hits on the median, common in
+	// whole-number series, from adding up to a calmer series; a feed that
+	// really went flat is caught as stuck below.
+	y := (math.Log(math.Max(z, 0.5)) + 0.635) / 1.11
 	d.pos = math.Max(0, d.pos+y-d.cfg.Drift)
 	d.neg = math.Max(0, d.neg-y-d.cfg.Drift)
 	u := math.Max(d.pos, d.neg) / d.cfg.Alarm
-	// A stuck feed: p^(run-1) < alpha, with p the (smoothed) share of
-	// consecutive reference points that repeat.
-	if d.run >= 3 {
-		p := (float64(d.repeats) + 1) / (float64(d.pairs) + 2)
+	if u >= 1 {
+		d.ref.restart()
+		d.pos, d.neg = 0, 0
+	}
+	// A stuck feed: p^(run-1) < alpha, p the share of reference points
+	// that repeat the one before.
+	if d.run >= 3 && d.reps.vals.len() >= d.cfg.MinHistory {
 		logp := float64(d.run-1) * math.Log(p)
 		u = math.Max(u, logp/math.Log(d.cfg.StuckAlpha))
-	}
-	if u >= 1 && d.run < 3 {
-		d.ref.vals.reset()
-		d.repeats, d.pairs = 0, 0
-		d.pos, d.neg = 0, 0
-		d.learn(x, false)
-	} else if d.pos == 0 && d.neg == 0 && d.run < 3 {
-		d.learn(x, same)
 	}
 	return severityScore(u)
 }
 
-// learn adds x to the reference, keeping the repeat counts of the
-// reference's consecutive pairs (approximately: pairs leaving the window
-// are forgotten by decay rather than exactly).
-func (d *VarianceShift) learn(x float64, same bool) {
-	if d.ref.vals.len() > 0 {
-		if d.pairs >= d.cfg.Window {
-			// Decay so the counts track the window.
-			d.repeats = d.repeats * (d.cfg.Window - 1) / d.cfg.Window
-			d.pairs = d.cfg.Window - 1
-		}
-		d.pairs++
-		if same {
-			d.repeats++
-		}
+func b2f(b bool) float64 {
+	if b {
+		return 1
 	}
-	d.ref.vals.push(x)
+	return 0
 }

@@ -24,15 +24,32 @@ var Components = [NComponents]string{DetSeasonalZ, DetIQR, DetLevel, DetVariance
 type EnsembleConfig struct {
 	Period     int     // season in points (default 7); 1 for none
 	Bins       int     // seasonal profile slots (see SeasonalZConfig)
-	Window     int     // history in points (default 8 seasons, at least 56)
+	Window     int     // history in points (default 16 seasons, at least 112)
 	Level      int     // points in the local level (default one season, at least 7)
 	MinHistory int     // points before scoring (default half the window)
 	MinScale   float64 // floor of the spread, in the series' units
 	// Min and Max are the series' range when known in advance; they lay
 	// out the novelty detector's levels (see NoveltyConfig).
 	Min, Max float64
-	// NoveltyGrids, NoveltyLevels: see NoveltyConfig.Grids and Levels.
-	NoveltyGrids, NoveltyLevels int
+	// NoveltyGrids, NoveltyLevels, NoveltyWords, NoveltyPhases: see
+	// NoveltyConfig.Grids, Levels, Words and Phases.
+	NoveltyGrids, NoveltyLevels, NoveltyWords, NoveltyPhases int
+	// ZAlarm is the robust |z| that scores 0.5 (default 5).
+	ZAlarm float64
+	// ShiftAlarm is the CUSUM decision interval of the level and variance
+	// detectors (default 12).
+	ShiftAlarm float64
+	// ChangeWindow is the change detectors' reference window (default
+	// twice Window): a longer reference than the seasonal model's, since
+	// a noisy reference is what makes a CUSUM cry wolf.
+	ChangeWindow int
+	// IQRK is the fence distance in IQRs (default 3: Tukey's outer fences).
+	IQRK float64
+	// RawValues turns off the square-root transform of counts. By default
+	// a series whose values are all whole numbers >= 0 is scored on
+	// 2·sqrt(x + 3/8) (Anscombe), where Poisson-like noise has the same
+	// spread at every level: a 9 among 2s is then as ordinary as it is.
+	RawValues bool
 	// Threshold is the combined score that raises an alarm (default 0.5).
 	Threshold float64
 	// Cooldown is how long an episode lasts: a point scores 0 while any of
@@ -48,8 +65,9 @@ type EnsembleConfig struct {
 
 // defaultWeights make the combination for daily demand: the robust z and
 // the change detectors can alarm alone; the isolation forest, the IQR
-// fences and novelty mostly add weight to what another detector saw.
-var defaultWeights = [NComponents]float64{1, 0.6, 1, 1, 0.6, 0.5}
+// fences (which mostly see what the robust z sees) and novelty only add
+// weight to what another detector saw.
+var defaultWeights = [NComponents]float64{1, 0.3, 1, 1, 0.4, 0.2}
 
 // DailyConfig is the configuration for daily series with a weekly season:
 // the defaults spelled out.
@@ -64,9 +82,10 @@ func NABConfig(period int, lo, hi float64, probation int) EnsembleConfig {
 	return EnsembleConfig{
 		Period: period, Bins: 24, Window: clampInt(4*period, 56, 1200), Level: 12,
 		MinScale: 1e-3 * (hi - lo), Min: lo, Max: hi,
-		NoveltyGrids: 5, NoveltyLevels: 8,
+		NoveltyGrids: 5, NoveltyLevels: 8, NoveltyWords: 3, NoveltyPhases: 8,
+		ZAlarm: 4, ShiftAlarm: 5, ChangeWindow: clampInt(4*period, 56, 1200), IQRK: 1.5,
 		Threshold: 0.4, Cooldown: max(probation/10, 1),
-		Weights: [NComponents]float64{0.1, -1, 0.1, 0.1, -1, 1},
+		Weights: [NComponents]float64{0.1, -1, 0.1, 0.1, -1, 1}, RawValues: true,
 	}
 }
 
@@ -77,7 +96,7 @@ func (c EnsembleConfig) withDefaults() EnsembleConfig {
 		c.Period = 7
 	}
 	if c.Window <= 0 {
-		c.Window = max(8*c.Period, 56)
+		c.Window = max(16*c.Period, 112)
 	}
 	if c.Level <= 0 {
 		c.Level = max(c.Period, 7)
@@ -87,6 +106,24 @@ func (c EnsembleConfig) withDefaults() EnsembleConfig {
 	}
 	if c.Threshold <= 0 {
 		c.Threshold = 0.5
+	}
+	if c.ZAlarm <= 0 {
+		c.ZAlarm = 5
+	}
+	if c.ShiftAlarm <= 0 {
+		c.ShiftAlarm = 12
+	}
+	if c.ChangeWindow <= 0 {
+		c.ChangeWindow = 2 * c.Window
+	}
+	if c.IQRK <= 0 {
+		c.IQRK = 3
+	}
+	if c.NoveltyWords <= 0 {
+		c.NoveltyWords = 1
+	}
+	if c.NoveltyPhases == 0 {
+		c.NoveltyPhases = -1
 	}
 	if c.Cooldown <= 0 {
 		c.Cooldown = max(c.Period, 7)
@@ -128,6 +165,32 @@ type Ensemble struct {
 	nov  *Novelty
 	last Point
 	hot  int // points since the latest raw score >= Threshold; -1 when none
+	mode int // modeUnknown until the first point, then modeRaw or modeSqrt
+}
+
+const (
+	modeUnknown = iota
+	modeRaw
+	modeSqrt
+)
+
+// anscombe is 2·sqrt(x + 3/8), continued below 0 by point symmetry about
+// x = 0 so it stays monotone for the odd negative value (a net return).
+func anscombe(x float64) float64 {
+	const c = 1.224744871391589 // 2·sqrt(3/8)
+	if x >= 0 {
+		return 2 * math.Sqrt(x+0.375)
+	}
+	return 2*c - 2*math.Sqrt(-x+0.375)
+}
+
+func anscombeInv(y float64) float64 {
+	const c = 1.224744871391589
+	if y >= c {
+		return y*y/4 - 0.375
+	}
+	h := (2*c - y) / 2
+	return -(h*h - 0.375)
 }
 
 // NewEnsemble returns an Ensemble.
@@ -135,13 +198,15 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 	cfg = cfg.withDefaults()
 	e := &Ensemble{cfg: cfg}
 	e.sz = NewSeasonalZ(SeasonalZConfig{Period: cfg.Period, Bins: cfg.Bins, Window: cfg.Window,
-		Level: cfg.Level, MinHistory: cfg.MinHistory, MinScale: cfg.MinScale})
-	e.iqr = NewIQR(IQRConfig{Window: cfg.Window, MinHistory: max(cfg.MinHistory/2, 8), MinIQR: cfg.MinScale})
-	e.lvl = NewLevelShift(ChangeConfig{Window: cfg.Window, MinHistory: cfg.MinHistory, MinScale: cfg.MinScale})
-	e.vr = NewVarianceShift(ChangeConfig{Window: cfg.Window, MinHistory: cfg.MinHistory, MinScale: cfg.MinScale})
+		Level: cfg.Level, MinHistory: cfg.MinHistory, MinScale: cfg.MinScale, ZAlarm: cfg.ZAlarm})
+	e.iqr = NewIQR(IQRConfig{Window: cfg.Window, MinHistory: max(cfg.MinHistory/2, 8), MinIQR: cfg.MinScale, K: cfg.IQRK})
+	chg := ChangeConfig{Window: cfg.ChangeWindow, MinHistory: cfg.MinHistory, MinScale: cfg.MinScale, Alarm: cfg.ShiftAlarm}
+	e.lvl = NewLevelShift(chg)
+	e.vr = NewVarianceShift(chg)
 	e.ifo = NewIForest(IForestConfig{Window: min(cfg.Window, 256), Seed: cfg.Seed})
 	e.nov = NewNovelty(NoveltyConfig{Min: cfg.Min, Max: cfg.Max, Levels: cfg.NoveltyLevels,
-		Grids: cfg.NoveltyGrids, Period: cfg.Period, Warmup: cfg.MinHistory})
+		Grids: cfg.NoveltyGrids, Words: cfg.NoveltyWords, Period: cfg.Period, Phases: cfg.NoveltyPhases,
+		Warmup: cfg.MinHistory})
 	e.Reset()
 	return e
 }
@@ -159,6 +224,8 @@ func (e *Ensemble) Reset() {
 	e.nov.Reset()
 	e.last = Point{Expected: math.NaN()}
 	e.hot = -1
+	e.mode = modeUnknown
+	e.sz.cfg.Multiplicative = false
 }
 
 // Last returns the verdict on the latest point.
@@ -178,15 +245,33 @@ func (e *Ensemble) PushPhase(phase int, x float64) float64 {
 		e.last = p
 		return 0
 	}
+	if e.mode == modeUnknown {
+		e.mode = modeRaw
+		if !e.cfg.RawValues && x >= 0 && x == math.Trunc(x) {
+			e.mode = modeSqrt
+			// Counts are demand: weekly swings scale with the level.
+			e.sz.cfg.Multiplicative = true
+		}
+	}
+	v := x
+	if e.mode == modeSqrt {
+		v = anscombe(x)
+	}
 	w := &e.cfg.Weights
 	var c [NComponents]float64
-	c[0] = e.sz.PushPhase(phase, x)
+	c[0] = e.sz.PushPhase(phase, v)
 	est := e.sz.Last()
-	des := x - est.Seasonal
+	des := v
+	if est.Ready {
+		des = e.sz.Deseasonalize(phase, v)
+	}
 	if est.Ready {
 		p.Expected = est.Expected
+		if e.mode == modeSqrt {
+			p.Expected = math.Max(0, anscombeInv(est.Expected))
+		}
 		if w[1] >= 0 {
-			c[1] = e.iqr.Push(x - est.Expected)
+			c[1] = e.iqr.Push(v - est.Expected)
 		}
 	}
 	if w[2] >= 0 {

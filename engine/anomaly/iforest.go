@@ -15,6 +15,11 @@ type IForestConfig struct {
 	Retrain    int    // points between re-trainings (default Window/4)
 	MinHistory int    // points before scoring (default Window/2)
 	Seed       uint64 // random seed; the same seed gives the same scores
+	// Margin is how far beyond the most isolated training point, in units
+	// of its distance from the median training point, scores 0.5
+	// (default 1.25): about one point in Window is the most isolated of its
+	// window by construction, which is no anomaly.
+	Margin float64
 }
 
 func (c IForestConfig) withDefaults() IForestConfig {
@@ -30,7 +35,7 @@ func (c IForestConfig) withDefaults() IForestConfig {
 	if c.Sample <= 0 {
 		c.Sample = 64
 	}
-	c.Sample = min(c.Sample, c.Window)
+	c.Sample = min(c.Sample, c.Window, 255)
 	if c.Retrain <= 0 {
 		c.Retrain = max(c.Window/4, 1)
 	}
@@ -38,6 +43,9 @@ func (c IForestConfig) withDefaults() IForestConfig {
 		c.MinHistory = c.Window / 2
 	}
 	c.MinHistory = max(min(c.MinHistory, c.Window), 8)
+	if c.Margin <= 0 {
+		c.Margin = 1.25
+	}
 	return c
 }
 
@@ -47,7 +55,7 @@ func (c IForestConfig) withDefaults() IForestConfig {
 // absolute change. The forest is trained on the feature vectors of the
 // previous Window points and re-trained every Retrain points, so a point
 // is scored by a forest that has not seen it. The raw isolation score is
-// graded against the most isolated training point: 0.5 there.
+// graded against the most isolated training point (see Margin).
 type IForest struct {
 	cfg      IForestConfig
 	vals     ring
@@ -67,11 +75,14 @@ type IForest struct {
 	idx      []int
 }
 
+// ifNode is one node of a tree, 16 bytes: a forest per series must stay
+// small when a process holds 100,000 of them. The left child is the next
+// node; right is the offset of the right child from this node.
 type ifNode struct {
-	feat        int16 // -1 for a leaf
-	split       float64
-	left, right int32
-	size        int32 // leaf: training points that reached it
+	split, lo, hi float32 // lo, hi: the node's training range on feat
+	right         uint16
+	feat          int8  // -1 for a leaf
+	size          uint8 // leaf: training points that reached it
 }
 
 const nFeatExtra = 2 // change, mean absolute change
@@ -111,7 +122,7 @@ func (d *IForest) Push(x float64) float64 {
 	if d.trained {
 		s := d.isolation(d.cur)
 		if d.scoreMax > d.scoreMed && s > d.scoreMed {
-			score = severityScore((s - d.scoreMed) / (d.scoreMax - d.scoreMed))
+			score = severityScore((s - d.scoreMed) / (d.cfg.Margin * (d.scoreMax - d.scoreMed)))
 		}
 	}
 	d.addFeature(d.cur)
@@ -196,7 +207,7 @@ func (d *IForest) train() {
 
 func (d *IForest) grow(idx []int, depth, limit int) int32 {
 	id := int32(len(d.nodes))
-	d.nodes = append(d.nodes, ifNode{feat: -1, size: int32(len(idx))})
+	d.nodes = append(d.nodes, ifNode{feat: -1, size: uint8(len(idx))})
 	if depth >= limit || len(idx) <= 1 {
 		return id
 	}
@@ -224,9 +235,10 @@ func (d *IForest) grow(idx []int, depth, limit int) int32 {
 		if k == 0 || k == len(idx) {
 			continue
 		}
-		l := d.grow(idx[:k], depth+1, limit)
+		d.grow(idx[:k], depth+1, limit)
 		r := d.grow(idx[k:], depth+1, limit)
-		d.nodes[id] = ifNode{feat: int16(f), split: split, left: l, right: r}
+		d.nodes[id] = ifNode{split: float32(split), lo: float32(lo), hi: float32(hi),
+			right: uint16(r - id), feat: int8(f)}
 		return id
 	}
 	return id
@@ -234,21 +246,44 @@ func (d *IForest) grow(idx []int, depth, limit int) int32 {
 
 // isolation returns the isolation score 2^(-E[h]/c(psi)) of f: about 0.5
 // for ordinary points, towards 1 for points isolated early.
+//
+// A point outside a node's training range on the node's feature is
+// isolated there with the probability that a split drawn uniformly over
+// the range spanned by the samples and the point falls between them. The
+// classic algorithm draws splits from the samples' range only, so a point
+// far beyond every sample shares a leaf with the most extreme of them and
+// looks hardly more isolated than they do.
 func (d *IForest) isolation(f []float64) float64 {
 	var sum float64
 	for _, root := range d.roots {
 		n := root
 		depth := 0
+		var eh float64
+		stay := 1.0 // probability the point is not isolated yet
 		for d.nodes[n].feat >= 0 {
 			nd := &d.nodes[n]
-			if f[nd.feat] < nd.split {
-				n = nd.left
+			v := float32(f[nd.feat])
+			var gap float32
+			switch {
+			case v < nd.lo:
+				gap = nd.lo - v
+			case v > nd.hi:
+				gap = v - nd.hi
+			}
+			if gap > 0 {
+				q := float64(gap / (gap + nd.hi - nd.lo))
+				eh += stay * q * float64(depth+1)
+				stay *= 1 - q
+			}
+			if v < nd.split {
+				n++
 			} else {
-				n = nd.right
+				n += int32(nd.right)
 			}
 			depth++
 		}
-		sum += float64(depth) + avgPath(int(d.nodes[n].size))
+		eh += stay * (float64(depth) + avgPath(int(d.nodes[n].size)))
+		sum += eh
 	}
 	return math.Exp2(-sum / float64(len(d.roots)) / avgPath(d.psi))
 }

@@ -18,12 +18,13 @@ type NoveltyConfig struct {
 	// Grids is how many grids of Levels-Grids/2 .. Levels+Grids/2 levels
 	// are averaged, so no single bin edge decides (default 1).
 	Grids int
-	// Order is how many previous levels a pattern carries: words of 1 to
-	// Order+1 levels are counted (default 2).
-	Order int
+	// Words is the longest pattern counted: words of 1..Words consecutive
+	// levels (default 3; 1 counts levels only).
+	Words int
 	// Period and Phases add a contextual word (phase slot, level): a level
 	// never seen at this time of day or week. Phases is the number of
-	// slots the season is cut into (default 8; 0 or Period <= 1: none).
+	// slots the season is cut into (default 8; negative, or Period <= 1:
+	// none).
 	Period, Phases int
 	// PhaseWeight scales the contextual novelty (default 0.7).
 	PhaseWeight float64
@@ -39,16 +40,13 @@ func (c NoveltyConfig) withDefaults() NoveltyConfig {
 	if c.Grids <= 0 {
 		c.Grids = 1
 	}
-	if c.Order < 0 {
-		c.Order = 0
+	if c.Words <= 0 {
+		c.Words = 3
 	}
-	if c.Order == 0 {
-		c.Order = 2
-	}
-	if c.Phases <= 0 {
+	if c.Phases == 0 {
 		c.Phases = 8
 	}
-	if c.Period <= 1 {
+	if c.Phases < 0 || c.Period <= 1 {
 		c.Phases = 0
 	}
 	if c.PhaseWeight <= 0 {
@@ -61,7 +59,7 @@ func (c NoveltyConfig) withDefaults() NoveltyConfig {
 }
 
 // Novelty scores how new the latest pattern of value levels is. Values
-// are cut into coarse levels; the words made of the latest 1..Order+1
+// are cut into coarse levels; the words made of the latest 1..Words
 // levels (and, for seasonal series, the pair of phase slot and level) are
 // counted as the series goes. A point scores the share of its words never
 // seen before: 1 when even its level is new, 0 when everything about it
@@ -81,7 +79,7 @@ type noveltyGrid struct {
 	levels int
 	width  float64 // level width when the range is not known
 	origin float64
-	hist   []int32 // latest Order levels, newest first
+	hist   []int32 // latest Words-1 levels, newest first
 	seen   wordSet
 }
 
@@ -92,7 +90,7 @@ func NewNovelty(cfg NoveltyConfig) *Novelty {
 	d.grids = make([]noveltyGrid, cfg.Grids)
 	for g := range d.grids {
 		d.grids[g].levels = max(2, cfg.Levels-cfg.Grids/2+g)
-		d.grids[g].hist = make([]int32, 0, cfg.Order)
+		d.grids[g].hist = make([]int32, 0, cfg.Words-1)
 	}
 	d.Reset()
 	return d
@@ -206,12 +204,12 @@ func (g *noveltyGrid) observe(l, slot int32, cfg NoveltyConfig, score bool) floa
 			ctx = cfg.PhaseWeight
 		}
 	}
-	// Shift the level history: newest first, at most Order long.
-	if len(g.hist) < cfg.Order {
-		g.hist = append(g.hist, 0)
-	}
-	copy(g.hist[1:], g.hist[:len(g.hist)-1])
-	if len(g.hist) > 0 {
+	// Shift the level history: newest first, at most Words-1 long.
+	if cfg.Words > 1 {
+		if len(g.hist) < cfg.Words-1 {
+			g.hist = append(g.hist, 0)
+		}
+		copy(g.hist[1:], g.hist[:len(g.hist)-1])
 		g.hist[0] = l
 	}
 	if !score {

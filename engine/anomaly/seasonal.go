@@ -26,6 +26,11 @@ type SeasonalZConfig struct {
 	MinScale float64
 	// ZAlarm is the |z| that scores 0.5 (default 4).
 	ZAlarm float64
+	// Multiplicative makes the season a ratio to the level rather than an
+	// offset, for positive series whose weekly swing grows with their
+	// level (demand): after a level shift the old weeks still tell the
+	// shape of the new ones.
+	Multiplicative bool
 }
 
 func (c SeasonalZConfig) withDefaults() SeasonalZConfig {
@@ -54,36 +59,39 @@ func (c SeasonalZConfig) withDefaults() SeasonalZConfig {
 
 // SeasonalZ is a seasonality-aware robust z-score. The expected value of
 // a point is a local level (the median of the recent deseasonalised
-// points) plus the seasonal profile of its phase (the median of the
-// window's points in that phase, less the window's median). The z-score
-// is the residual over 1.4826·MAD of the residuals of the window: median
-// and MAD, not mean and standard deviation, so the anomalies in the
-// history do not hide the next one.
+// points) with the seasonal profile of its phase put on it. The profile
+// is the median, over the window's points in that phase, of each point
+// relative to the level of the season before it (a difference, or a ratio
+// when Multiplicative), so a level shift inside the window does not bend
+// the profile. The z-score is the residual over 1.4826·MAD of the
+// window's residuals: median and MAD, not mean and standard deviation, so
+// the anomalies in the history do not hide the next one.
 type SeasonalZ struct {
 	cfg    SeasonalZConfig
 	vals   ring
-	bins   []int // phase bin of each value in vals, same ring layout
+	det    ring  // each value relative to the level before it, same layout
+	bins   []int // phase bin of each value in vals, same layout
 	resid  ring
 	n      int // points pushed (for Push's implicit phase)
 	last   Estimate
 	byBin  [][]float64
 	buf    []float64
-	season []float64
+	season []float64 // per phase bin: an offset, or a ratio - 1
 }
 
 // Estimate is what SeasonalZ knew about the latest point.
 type Estimate struct {
-	Expected float64 // level + seasonal profile
-	Seasonal float64 // the seasonal profile's part of Expected
+	Expected float64 // level with the seasonal profile on it
+	Level    float64 // the local level: Expected without the season
 	Scale    float64 // robust spread of the residuals
 	Z        float64 // (x - Expected) / Scale; 0 while warming up
-	Ready    bool    // enough history to score
+	Ready    bool    // enough history for Expected (scores follow MinHistory/2 points later)
 }
 
 // NewSeasonalZ returns a SeasonalZ detector.
 func NewSeasonalZ(cfg SeasonalZConfig) *SeasonalZ {
 	cfg = cfg.withDefaults()
-	d := &SeasonalZ{cfg: cfg, vals: newRing(cfg.Window), resid: newRing(cfg.Window)}
+	d := &SeasonalZ{cfg: cfg, vals: newRing(cfg.Window), det: newRing(cfg.Window), resid: newRing(cfg.Window)}
 	d.bins = make([]int, cfg.Window)
 	d.byBin = make([][]float64, cfg.Bins)
 	d.season = make([]float64, cfg.Bins)
@@ -96,6 +104,7 @@ func (d *SeasonalZ) Config() SeasonalZConfig { return d.cfg }
 // Reset forgets the series.
 func (d *SeasonalZ) Reset() {
 	d.vals.reset()
+	d.det.reset()
 	d.resid.reset()
 	d.n = 0
 	d.last = Estimate{}
@@ -119,10 +128,15 @@ func (d *SeasonalZ) PushPhase(phase int, x float64) float64 {
 	b := d.bin(phase)
 	e := d.estimate(b)
 	if e.Ready {
-		e.Z = (x - e.Expected) / e.Scale
+		// Only a residual history gives an honest scale: the spread of
+		// the window itself understates how wrong the expectation can be.
+		if d.resid.len() >= d.minResid() {
+			e.Z = (x - e.Expected) / e.Scale
+		}
 		d.resid.push(x - e.Expected)
 	}
 	d.last = e
+	d.det.push(d.detrend(x))
 	// The ring's slot for the new value is where bins must go too.
 	slot := (d.vals.head + d.vals.n) % len(d.vals.buf)
 	if d.vals.full() {
@@ -132,6 +146,31 @@ func (d *SeasonalZ) PushPhase(phase int, x float64) float64 {
 	d.vals.push(x)
 	return severityScore(math.Abs(e.Z) / d.cfg.ZAlarm)
 }
+
+// detrend returns x relative to the median of the season before it: a
+// difference, or a ratio when Multiplicative (NaN when that level is not
+// positive).
+func (d *SeasonalZ) detrend(x float64) float64 {
+	k := min(d.cfg.Period, d.vals.len())
+	if k == 0 || d.cfg.Bins <= 1 {
+		return 0
+	}
+	d.buf = d.buf[:0]
+	for i := 0; i < k; i++ {
+		d.buf = append(d.buf, d.vals.last(i))
+	}
+	t := median(d.buf)
+	if !d.cfg.Multiplicative {
+		return x - t
+	}
+	if t <= 0 {
+		return math.NaN()
+	}
+	return x / t
+}
+
+// minResid is how many residuals the scale needs before points are scored.
+func (d *SeasonalZ) minResid() int { return max(3, d.cfg.MinHistory/2) }
 
 func (d *SeasonalZ) bin(phase int) int {
 	p := d.cfg.Period
@@ -157,36 +196,42 @@ func (d *SeasonalZ) estimate(b int) Estimate {
 		season[k] = 0
 	}
 	if d.cfg.Bins > 1 {
-		d.buf = d.vals.appendTo(d.buf[:0])
-		overall := median(d.buf)
+		d.buf = d.buf[:0]
 		for k := range d.byBin {
 			d.byBin[k] = d.byBin[k][:0]
 		}
 		for i := 0; i < n; i++ {
-			k := binAt(i)
-			d.byBin[k] = append(d.byBin[k], d.vals.at(i))
+			if v := d.det.at(i); !math.IsNaN(v) {
+				d.buf = append(d.buf, v)
+				d.byBin[binAt(i)] = append(d.byBin[binAt(i)], v)
+			}
 		}
+		centre := median(d.buf)
 		for k, v := range d.byBin {
 			// A slot with too little history gets no seasonal effect
 			// rather than a noisy one.
-			if len(v) >= 3 {
-				season[k] = median(v) - overall
+			if len(v) < 3 {
+				continue
+			}
+			if !d.cfg.Multiplicative {
+				season[k] = median(v) - centre
+			} else if centre > 0 {
+				season[k] = median(v)/centre - 1
 			}
 		}
 	}
 	d.buf = d.buf[:0]
 	for i := n - d.cfg.Level; i < n; i++ {
-		d.buf = append(d.buf, d.vals.at(i)-season[binAt(i)])
+		d.buf = append(d.buf, d.des(d.vals.at(i), binAt(i)))
 	}
 	level := median(d.buf)
 	d.buf = d.buf[:0]
-	if d.resid.len() >= max(3, d.cfg.MinHistory/2) {
+	if d.resid.len() >= d.minResid() {
 		d.buf = d.resid.appendTo(d.buf)
 	} else {
-		// Too few residuals yet: use the spread of the deseasonalised
-		// window itself.
+		// Too few residuals to score yet; this scale only fills Scale.
 		for i := 0; i < n; i++ {
-			d.buf = append(d.buf, d.vals.at(i)-season[binAt(i)])
+			d.buf = append(d.buf, d.des(d.vals.at(i), binAt(i)))
 		}
 	}
 	// median reorders but keeps the values, which is all robustScale needs.
@@ -196,5 +241,24 @@ func (d *SeasonalZ) estimate(b int) Estimate {
 		// keep z finite.
 		scale = math.Max(1e-9, 1e-6*math.Abs(level))
 	}
-	return Estimate{Expected: level + season[b], Seasonal: season[b], Scale: scale, Ready: true}
+	return Estimate{Expected: d.reseason(level, b), Level: level, Scale: scale, Ready: true}
 }
+
+// des removes the season from x in phase bin b.
+func (d *SeasonalZ) des(x float64, b int) float64 {
+	if d.cfg.Multiplicative {
+		return x / (1 + d.season[b])
+	}
+	return x - d.season[b]
+}
+
+// reseason puts the season of phase bin b on a level.
+func (d *SeasonalZ) reseason(level float64, b int) float64 {
+	if d.cfg.Multiplicative {
+		return level * (1 + d.season[b])
+	}
+	return level + d.season[b]
+}
+
+// Deseasonalize removes the current seasonal profile from x at a phase.
+func (d *SeasonalZ) Deseasonalize(phase int, x float64) float64 { return d.des(x, d.bin(phase)) }

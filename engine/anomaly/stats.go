@@ -127,36 +127,52 @@ func quantile(a []float64, q float64) float64 {
 }
 
 // robustScale estimates the spread of a around its centre c, reordering
-// a: 1.4826·MAD, falling back to 1.2533·mean absolute deviation when more
-// than half the deviations are zero (integer counts, flat stretches), so
-// a single jump off a flat line still has a finite z.
+// a. It starts from 1.4826·MAD (1.2533·mean absolute deviation when more
+// than half the deviations are zero, as in integer counts or flat
+// stretches), then returns the standard deviation of the deviations
+// winsorised at 3 of those: as robust to a few wild points as the MAD, but
+// with nearly the efficiency of the standard deviation, so z-scores do
+// not swing with the luck of a small window.
 func robustScale(a []float64, c float64) float64 {
+	if len(a) == 0 {
+		return 0
+	}
 	var sum float64
 	for i, x := range a {
 		d := math.Abs(x - c)
 		a[i] = d
 		sum += d
 	}
-	if len(a) == 0 {
+	s0 := 1.4826 * median(a)
+	if !(s0 > 0) {
+		s0 = 1.2533 * sum / float64(len(a))
+	}
+	if !(s0 > 0) {
 		return 0
 	}
-	mad := 1.4826 * median(a)
-	if mad > 0 {
-		return mad
+	lim := 3 * s0
+	var ss float64
+	for _, d := range a {
+		d = math.Min(d, lim)
+		ss += d * d
 	}
-	return 1.2533 * sum / float64(len(a))
+	// 0.9975 = sqrt(E[min(Z², 9)]) for a standard normal Z.
+	return math.Sqrt(ss/float64(len(a))) / 0.9975
 }
 
 // severityScore maps a severity u >= 0 (1 = the detector's usual alarm
-// level) to a score in [0, 1): 0.5 at u = 1, 0.8 at u = 2, 0.9 at u = 3.
+// level) to a score in [0, 1): u⁴/(1+u⁴), so 0.06 at u = 0.5, 0.5 at
+// u = 1, 0.94 at u = 2. The steep middle keeps ordinary noise near 0, so
+// that small scores from several detectors do not add up to an alarm.
 func severityScore(u float64) float64 {
 	if !(u > 0) { // also NaN
 		return 0
 	}
-	if math.IsInf(u, 1) {
-		return 1
+	if u > 1e5 {
+		return 1 // and u⁴ would overflow long before float64 could tell
 	}
-	return u * u / (1 + u*u)
+	u2 := u * u
+	return u2 * u2 / (1 + u2*u2)
 }
 
 // sortedCopy returns a sorted copy of a.
