@@ -118,7 +118,6 @@ func (r *reference) stats() (med, scale float64, ok bool) {
 	return med, scale, true
 }
 
-
 // LevelShift is a two-sided CUSUM on points standardised (median, MAD)
 // against an in-control reference window: it accumulates evidence that
 // the level moved up or down by more than Drift spreads, and scores 0.5
