@@ -122,9 +122,10 @@ func CanApply(s AnomalyState, a AnomalyAction) bool {
 // as Replacement, so the audit trail shows both.
 type Anomaly struct {
 	ID       int64
-	SKU      string
-	Location string // empty for a rule that concerns no location (a re-imported file)
+	SKU      string // empty only for a file rule
+	Location string // empty for a rule that concerns no location
 	Channel  string // empty for stock series and rules
+	File     string // the imported file a file rule flagged (a re-sent export); else empty
 	Date     Date
 	Detector string  // the detector or rule that flagged it: "robust_z", "negative_stock"…
 	Score    float64 // 0..1: how anomalous
@@ -144,8 +145,10 @@ type Anomaly struct {
 
 // Validate checks an anomaly's fields.
 func (a Anomaly) Validate() error {
-	if err := ValidCode("sku", a.SKU); err != nil {
-		return err
+	if a.SKU != "" || a.File == "" {
+		if err := ValidCode("sku", a.SKU); err != nil {
+			return err
+		}
 	}
 	if a.Location != "" {
 		if err := ValidCode("location", a.Location); err != nil {

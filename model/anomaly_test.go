@@ -110,11 +110,17 @@ func TestAnomaly_Validate(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid anomaly: %v", err)
 	}
+	file := openAnomaly()
+	file.SKU, file.File = "", "sales-2025-03-resend.csv"
+	if err := file.Validate(); err != nil {
+		t.Fatalf("a file anomaly needs no sku: %v", err)
+	}
 	for _, c := range []struct {
 		field string
 		edit  func(*Anomaly)
 	}{
 		{"sku", func(a *Anomaly) { a.SKU = "" }},
+		{"sku", func(a *Anomaly) { a.SKU = " x" }},
 		{"date", func(a *Anomaly) { a.Date = NoDate }},
 		{"detector", func(a *Anomaly) { a.Detector = " " }},
 		{"score", func(a *Anomaly) { a.Score = 1.5 }},
