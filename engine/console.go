@@ -65,3 +65,39 @@ func (e *Engine) Close() error {
 	}
 	return nil
 }
+
+// Overview sums the store up for the console's first screen.
+func (e *Engine) Overview(ctx context.Context) (model.Overview, error) { return e.store.Overview(ctx) }
+
+// Imports returns logged imports newest first, before file id before.
+func (e *Engine) Imports(ctx context.Context, before int64, limit int) ([]model.ImportFile, error) {
+	return e.store.Imports(ctx, before, limit)
+}
+
+// Quarantine returns a file's rejected rows after quarantine id after.
+func (e *Engine) Quarantine(ctx context.Context, fileID, after int64, limit int) ([]model.QuarantineRow, error) {
+	return e.store.Quarantine(ctx, fileID, after, limit)
+}
+
+// Item returns an item of the catalogue.
+func (e *Engine) Item(ctx context.Context, sku string) (model.Item, error) { return e.store.Item(ctx, sku) }
+
+// Movements returns an item's ledger lines at a location ("" for all),
+// newest first.
+func (e *Engine) Movements(ctx context.Context, sku, location string, limit int) ([]model.Movement, error) {
+	return e.store.Movements(ctx, sku, location, limit)
+}
+
+// DailyHistory returns an item×location's daily units sold and stock, with
+// the days out of stock, up to the store's as-of day.
+func (e *Engine) DailyHistory(ctx context.Context, sku, location string) (model.DailyHistory, error) {
+	h, err := e.store.History(ctx, sku, location, model.NoDate)
+	if err != nil {
+		return model.DailyHistory{}, err
+	}
+	return model.DailyHistory{SKU: h.SKU, Location: h.Location, Start: h.Start, Units: h.Units, Closing: h.Closing,
+		Stockout: h.Stockout}, nil
+}
+
+// Locations returns every location.
+func (e *Engine) Locations(ctx context.Context) ([]model.Location, error) { return e.store.Locations(ctx) }

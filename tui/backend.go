@@ -23,4 +23,16 @@ type Backend interface {
 	// Subscribe delivers changes published in this process.
 	Subscribe() (<-chan model.Change, func())
 	Name() string
+
+	Locations(ctx context.Context) ([]model.Location, error)
+	Overview(ctx context.Context) (model.Overview, error)
+	// Imports returns logged imports newest first, before file id before
+	// (0: from the newest).
+	Imports(ctx context.Context, before int64, limit int) ([]model.ImportFile, error)
+	// Quarantine returns a file's rejected rows after quarantine id after.
+	Quarantine(ctx context.Context, fileID, after int64, limit int) ([]model.QuarantineRow, error)
+	Item(ctx context.Context, sku string) (model.Item, error)
+	// Movements returns ledger lines newest first (location "" for all).
+	Movements(ctx context.Context, sku, location string, limit int) ([]model.Movement, error)
+	DailyHistory(ctx context.Context, sku, location string) (model.DailyHistory, error)
 }

@@ -16,6 +16,7 @@ import (
 
 	"stockroom/data"
 	"stockroom/engine"
+	"stockroom/model"
 	"stockroom/tui"
 )
 
@@ -28,6 +29,15 @@ func init() {
 type fixedName struct{ *engine.Engine }
 
 func (fixedName) Name() string { return "test.db" }
+
+// Subscribe returns a closed channel: the driver runs commands one at a
+// time and must not wait on a subscription. Live updates are tested with
+// a real program (teatest).
+func (fixedName) Subscribe() (<-chan model.Change, func()) {
+	ch := make(chan model.Change)
+	close(ch)
+	return ch, func() {}
+}
 
 // newEngine builds a store of n items at three locations with sales and
 // receipts over 40 days, from generated files imported the real way.
@@ -86,7 +96,8 @@ func newConsole(tb testing.TB, eng *engine.Engine) tea.Model {
 }
 
 // driver runs a model's Update and its commands synchronously, the way
-// the program would, dropping commands that wait (ticks, subscriptions).
+// the program would. Consoles under test have no ticks (Poll 0) and a
+// closed subscription, so every command returns.
 type driver struct {
 	tb testing.TB
 	m  tea.Model
@@ -137,8 +148,8 @@ func (d *driver) run(cmd tea.Cmd) {
 		var msg tea.Msg
 		select {
 		case msg = <-done:
-		case <-time.After(300 * time.Millisecond):
-			continue // a tick or a subscription: not part of this step
+		case <-time.After(20 * time.Second):
+			d.tb.Fatalf("a command did not return in 20s")
 		}
 		switch msg := msg.(type) {
 		case nil:

@@ -3,12 +3,17 @@ package tui
 import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap holds every key binding. The same bindings drive key matching,
-// the hint line and the ? help screen.
+// the hint line and the ? help screen; user overrides replace their keys
+// (see LoadKeys).
 type KeyMap struct {
+	// Moving around a list.
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Filter, Sort, Reverse                   key.Binding
-	Accept, Cancel                          key.Binding
-	Help, Quit                              key.Binding
+	// Lists.
+	Filter, Sort, Reverse, Open, Mark key.Binding
+	// Text fields.
+	Accept, Complete key.Binding
+	// Everywhere.
+	Back, Command, NextPane, Help, Quit key.Binding
 }
 
 // DefaultKeyMap is the keymap without user overrides.
@@ -23,23 +28,24 @@ func DefaultKeyMap() KeyMap {
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by next column")),
 		Reverse:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Mark:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
 		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
-		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter / back")),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back / clear")),
+		Command:  key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
+		NextPane: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 
-// ShortHelp is the hint line.
-func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Filter, k.Sort, k.Reverse, k.Help, k.Quit}
+// globalKeys are the bindings every screen shares, for help.
+func (k *KeyMap) globalKeys() []key.Binding {
+	return []key.Binding{k.Command, k.Back, k.NextPane, k.Help, k.Quit}
 }
 
-// FullHelp is the ? screen, one column per group.
-func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Filter, k.Accept, k.Cancel, k.Sort, k.Reverse},
-		{k.Help, k.Quit},
-	}
+// moveKeys are the list movement bindings, for help.
+func (k *KeyMap) moveKeys() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 }

@@ -21,21 +21,22 @@ type Options struct {
 	// Poll is how often the store's data version is checked for commits by
 	// other processes; 0 turns polling off (tests).
 	Poll time.Duration
+	// Start names the first screen: "stock" (default) or "overview".
+	Start string
 }
 
 // root is the console's top model: it owns the size, the global keys, the
-// live refresh and the status line, and routes everything else to the
-// screen on show.
+// command line, live refresh and the status line, and routes everything
+// else to the screens on its stack.
 type root struct {
-	be   Backend
-	keys KeyMap
-	st   *Styles
+	env  *env
 	poll time.Duration
 
 	width, height int
-	stock         *stockView
+	stack         []screen
 	help          help.Model
 	showHelp      bool
+	cmd           *cmdLine
 
 	sub     <-chan model.Change
 	unsub   func()
@@ -43,25 +44,33 @@ type root struct {
 	pollGen int
 	status  string
 	errText string
+	asOf    model.Date
+	feed    []model.Change // recent changes, for the overview's alert feed
 }
 
 // New returns the console's root model.
 func New(o Options) tea.Model {
-	r := &root{be: o.Backend, keys: o.Keys, st: o.Styles, poll: o.Poll}
-	r.stock = newStockView(o.Backend, &r.keys, o.Styles)
+	keys := o.Keys
+	e := &env{be: o.Backend, keys: &keys, st: o.Styles}
+	r := &root{env: e, poll: o.Poll, asOf: model.NoDate}
 	r.help = help.New()
-	r.help.Styles.ShortKey = o.Styles.Prompt
-	r.help.Styles.ShortDesc = o.Styles.Dim
-	r.help.Styles.FullKey = o.Styles.Prompt
-	r.help.Styles.FullDesc = o.Styles.Cell
-	r.help.Styles.ShortSeparator = o.Styles.Dim
-	r.help.Styles.FullSeparator = o.Styles.Dim
+	st := o.Styles
+	r.help.Styles.ShortKey, r.help.Styles.ShortDesc, r.help.Styles.ShortSeparator = st.Prompt, st.Dim, st.Dim
+	r.help.Styles.FullKey, r.help.Styles.FullDesc, r.help.Styles.FullSeparator = st.Prompt, st.Cell, st.Dim
+	r.cmd = newCmdLine(e)
+	first := screen(newStockView(e))
+	if o.Start == "overview" {
+		first = newOverview(e, r.feedView)
+	}
+	r.stack = []screen{first}
 	r.sub, r.unsub = o.Backend.Subscribe()
 	return r
 }
 
+func (r *root) top() screen { return r.stack[len(r.stack)-1] }
+
 func (r *root) Init() tea.Cmd {
-	cmds := []tea.Cmd{r.stock.Init(), waitChange(r.sub)}
+	cmds := []tea.Cmd{r.top().Init(), waitChange(r.sub), r.cmd.load(), r.loadAsOf()}
 	if r.poll > 0 {
 		cmds = append(cmds, r.checkVersion())
 	}
@@ -80,8 +89,22 @@ func waitChange(sub <-chan model.Change) tea.Cmd {
 	}
 }
 
+// asOfMsg is the store's as-of day, for the title bar.
+type asOfMsg struct{ d model.Date }
+
+func (r *root) loadAsOf() tea.Cmd {
+	be := r.env.be
+	return func() tea.Msg {
+		d, err := be.AsOf(context.Background())
+		if err != nil {
+			return errMsg{err}
+		}
+		return asOfMsg{d}
+	}
+}
+
 func (r *root) checkVersion() tea.Cmd {
-	be := r.be
+	be := r.env.be
 	return func() tea.Msg {
 		v, err := be.Version(context.Background())
 		return versionMsg{v: v, err: err}
@@ -93,27 +116,49 @@ func (r *root) schedulePoll() tea.Cmd {
 	return tea.Tick(r.poll, func(time.Time) tea.Msg { return pollMsg{gen: gen} })
 }
 
+// bodyHeight is the rows between the title bar and the two footer lines.
+func (r *root) bodyHeight() int { return max(1, r.height-3) }
+
 func (r *root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		r.width, r.height = msg.Width, msg.Height
 		r.help.Width = msg.Width
-		r.stock.SetSize(msg.Width, max(1, msg.Height-3))
+		for _, s := range r.stack {
+			s.SetSize(msg.Width, r.bodyHeight())
+		}
+		r.cmd.SetWidth(msg.Width)
 		return r, nil
 	case tea.KeyMsg:
 		return r, r.key(msg)
-	case changeMsg:
-		if msg.Text != "" && msg.Kind != model.ChangeProgress {
-			r.status = msg.Text
+	case openMsg:
+		msg.s.SetSize(r.width, r.bodyHeight())
+		if msg.replace {
+			r.stack = r.stack[:0]
 		}
-		return r, tea.Batch(r.stock.refresh(), waitChange(r.sub))
+		r.stack = append(r.stack, msg.s)
+		return r, msg.s.Init()
+	case changeMsg:
+		if msg.Kind != model.ChangeProgress {
+			if msg.Text != "" {
+				r.status = msg.Text
+			}
+			r.feed = append(r.feed, model.Change(msg))
+			if len(r.feed) > 50 {
+				r.feed = r.feed[len(r.feed)-50:]
+			}
+		}
+		return r, tea.Batch(r.top().Refresh(), waitChange(r.sub), r.loadAsOf())
+	case asOfMsg:
+		r.asOf = msg.d
+		return r, nil
 	case subClosedMsg:
 		return r, nil
 	case versionMsg:
 		var cmd tea.Cmd
 		if msg.err == nil {
 			if r.version != 0 && msg.v != r.version {
-				cmd = r.stock.refresh()
+				cmd = tea.Batch(r.top().Refresh(), r.loadAsOf())
 			}
 			r.version = msg.v
 		}
@@ -126,55 +171,87 @@ func (r *root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case errMsg:
 		r.errText = msg.err.Error()
 		return r, nil
+	case cmdDataMsg:
+		r.cmd.onData(msg)
+		return r, nil
 	}
-	var cmd tea.Cmd
-	r.stock, cmd = r.stock.Update(msg)
-	return r, cmd
+	// Data for screens: every screen on the stack sees it and keeps what is
+	// its own (they check their generation or id).
+	var cmds []tea.Cmd
+	for i, s := range r.stack {
+		var cmd tea.Cmd
+		r.stack[i], cmd = s.Update(msg)
+		cmds = append(cmds, cmd)
+	}
+	return r, tea.Batch(cmds...)
 }
 
 func (r *root) key(msg tea.KeyMsg) tea.Cmd {
+	k := r.env.keys
 	// Keys typed fast, pasted, or sent over SSH arrive as one message with
 	// several runes; bindings are single keys, so take them one at a time
-	// (until the filter line opens: the rest is text for it).
-	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !r.stock.Filtering() && !r.showHelp {
+	// (until a text field opens: the rest is text for it).
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !r.capturing() && !r.showHelp {
 		var cmds []tea.Cmd
 		for i, rn := range msg.Runes {
 			cmds = append(cmds, r.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{rn}, Alt: msg.Alt}))
-			if r.stock.Filtering() && i+1 < len(msg.Runes) {
+			if r.capturing() && i+1 < len(msg.Runes) {
 				cmds = append(cmds, r.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes[i+1:]}))
 				break
 			}
 		}
 		return tea.Batch(cmds...)
 	}
+	if msg.Type == tea.KeyCtrlC {
+		return r.quit()
+	}
 	if r.showHelp {
 		// Any key closes help; q still quits.
 		r.showHelp = false
-		if key.Matches(msg, r.keys.Quit) {
+		if key.Matches(msg, k.Quit) {
 			return r.quit()
 		}
 		return nil
 	}
-	if r.stock.Filtering() {
-		if msg.Type == tea.KeyCtrlC {
-			return r.quit()
+	if r.cmd.active {
+		done, cmd := r.cmd.Update(msg)
+		if done != nil {
+			return tea.Batch(cmd, r.run(done))
 		}
-		var cmd tea.Cmd
-		r.stock, cmd = r.stock.Update(msg)
 		return cmd
 	}
+	if r.top().Capturing() {
+		return r.toTop(msg)
+	}
 	switch {
-	case key.Matches(msg, r.keys.Quit):
+	case key.Matches(msg, k.Quit):
 		return r.quit()
-	case key.Matches(msg, r.keys.Help):
+	case key.Matches(msg, k.Help):
 		r.showHelp = true
+		return nil
+	case key.Matches(msg, k.Command):
+		return r.cmd.Open()
+	case key.Matches(msg, k.Back):
+		if handled, cmd := r.top().Back(); handled {
+			return cmd
+		}
+		if len(r.stack) > 1 {
+			r.stack = r.stack[:len(r.stack)-1]
+			return r.top().Refresh()
+		}
 		return nil
 	}
 	r.errText = ""
+	return r.toTop(msg)
+}
+
+func (r *root) toTop(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
-	r.stock, cmd = r.stock.Update(msg)
+	r.stack[len(r.stack)-1], cmd = r.top().Update(msg)
 	return cmd
 }
+
+func (r *root) capturing() bool { return r.cmd.active || r.top().Capturing() }
 
 func (r *root) quit() tea.Cmd {
 	if r.unsub != nil {
@@ -184,52 +261,116 @@ func (r *root) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// View draws the title bar, the screen, the filter line and the status
-// line. It only assembles strings rendered in Update.
+// run carries out a command from the command line.
+func (r *root) run(c *parsedCmd) tea.Cmd {
+	if c.err != nil {
+		r.errText = c.err.Error()
+		return nil
+	}
+	switch c.spec.name {
+	case "quit":
+		return r.quit()
+	case "help":
+		r.showHelp = true
+		return nil
+	}
+	if c.spec.open == nil {
+		return nil
+	}
+	s, err := c.spec.open(r.env, r.feedView, c.args)
+	if err != nil {
+		r.errText = err.Error()
+		return nil
+	}
+	// Going to a top-level screen replaces the stack; drilling in pushes.
+	if c.spec.top {
+		return openTop(s)
+	}
+	return open(s)
+}
+
+// feedView renders the recent changes, newest first, for the overview.
+func (r *root) feedView(n, width int) []string {
+	var out []string
+	for i := len(r.feed) - 1; i >= 0 && len(out) < n; i-- {
+		out = append(out, fit(r.feed[i].Text, width, false))
+	}
+	return out
+}
+
+// View draws the title bar with breadcrumbs, the screen, the hint or input
+// line and the status line. It only assembles strings rendered in Update.
 func (r *root) View() string {
 	if r.width == 0 {
 		return "loading…"
 	}
-	title := r.st.Title.Render(" stockroom ")
-	where := r.st.TitleBar.Render(" " + shortPath(r.be.Name(), r.width/3))
-	var asOf string
-	if r.stock.asOf != model.NoDate && r.stock.loaded {
-		asOf = r.st.TitleBar.Render("  as of " + r.stock.asOf.String())
+	st := r.env.st
+	crumbs := make([]string, len(r.stack))
+	for i, s := range r.stack {
+		crumbs[i] = s.Title()
 	}
-	live := r.st.Live.Render(" ● live ")
-	bar := title + where + asOf
-	pad := r.width - lipgloss.Width(bar) - lipgloss.Width(live)
-	if pad > 0 {
-		bar += r.st.TitleBar.Render(strings.Repeat(" ", pad)) + live
+	bar := st.Title.Render(" stockroom ") + st.TitleBar.Render(" "+strings.Join(crumbs, " › ")+"  ")
+	name := shortPath(r.env.be.Name(), r.width/3)
+	if r.asOf != model.NoDate && r.asOf != 0 {
+		name += " · as of " + r.asOf.String()
+	}
+	where := st.TitleBar.Render(name + " ")
+	live := st.Live.Render(" ● live ")
+	if pad := r.width - lipgloss.Width(bar) - lipgloss.Width(where) - lipgloss.Width(live); pad > 0 {
+		bar += st.TitleBar.Render(strings.Repeat(" ", pad)) + where + live
+	} else {
+		bar = fit(bar, r.width, false)
 	}
 	if r.showHelp {
-		box := r.st.HelpBox.Render(r.help.FullHelpView(r.keys.FullHelp()))
+		box := st.HelpBox.Render(r.help.FullHelpView(r.helpGroups()))
 		return bar + "\n" + lipgloss.Place(r.width, r.height-1, lipgloss.Center, lipgloss.Center, box)
 	}
-	body := r.stock.View()
-	// Pad the body so the footer stays at the bottom.
-	if n := strings.Count(body, "\n") + 1; n < r.height-3 {
-		body += strings.Repeat("\n", r.height-3-n)
+	body := r.top().View()
+	if n := strings.Count(body, "\n") + 1; n < r.bodyHeight() {
+		body += strings.Repeat("\n", r.bodyHeight()-n)
 	}
-	footer := r.stock.FilterLine()
-	if footer == "" {
-		footer = r.help.ShortHelpView(r.keys.ShortHelp())
+	var input string
+	switch {
+	case r.cmd.active:
+		input = r.cmd.View()
+	default:
+		input = r.hintLine()
 	}
-	status := r.statusLine()
-	return bar + "\n" + body + "\n" + fit(footer, r.width, false) + "\n" + status
+	return bar + "\n" + body + "\n" + fit(input, r.width, false) + "\n" + r.statusLine()
+}
+
+// hintLine is the screen's own input line (a filter), or its key hints.
+func (r *root) hintLine() string {
+	if f, ok := r.top().(interface{ FilterLine() string }); ok {
+		if line := f.FilterLine(); line != "" {
+			return line
+		}
+	}
+	keys := append([]key.Binding{}, r.top().Keys()...)
+	keys = append(keys, r.env.keys.Command, r.env.keys.Help, r.env.keys.Quit)
+	return r.help.ShortHelpView(keys)
+}
+
+// helpGroups is the ? screen: the screen's keys, moving, and global keys.
+func (r *root) helpGroups() [][]key.Binding {
+	k := r.env.keys
+	return [][]key.Binding{r.top().Keys(), k.moveKeys(), k.globalKeys()}
 }
 
 func (r *root) statusLine() string {
+	st := r.env.st
 	left := r.status
 	switch {
-	case r.stock.FilterError() != "":
-		left = r.st.Error.Render("filter: " + r.stock.FilterError())
 	case r.errText != "":
-		left = r.st.Error.Render(r.errText)
+		left = st.Error.Render(r.errText)
+	default:
+		if f, ok := r.top().(interface{ FilterError() string }); ok && f.FilterError() != "" {
+			left = st.Error.Render("filter: " + f.FilterError())
+		}
 	}
-	right := r.stock.Position()
+	right := r.top().Position()
 	pad := r.width - lipgloss.Width(right) - 1
-	return r.st.StatusBar.Render(fit(left, max(0, pad), false) + " " + right)
+	return st.StatusBar.Render(fit(left, max(0, pad), false) + " " + right)
 }
 
 // shortPath keeps the end of a long path: the file name matters most.

@@ -29,6 +29,7 @@ type stockLine struct {
 // cursor (a few screens), fetched by keyset pages as the cursor nears
 // either end, so it costs the same at row 10 and row 299,990.
 type stockView struct {
+	env  *env
 	be   Backend
 	keys *KeyMap
 	st   *Styles
@@ -57,7 +58,8 @@ type stockView struct {
 	body string // rendered rows, rebuilt in Update
 }
 
-func newStockView(be Backend, keys *KeyMap, st *Styles) *stockView {
+func newStockView(e *env) *stockView {
+	st := e.st
 	in := textinput.New()
 	in.Prompt = "/"
 	in.PromptStyle = st.Prompt
@@ -66,8 +68,48 @@ func newStockView(be Backend, keys *KeyMap, st *Styles) *stockView {
 	// A steady cursor: blinking would redraw the screen twice a second,
 	// which costs bandwidth over SSH and buys nothing.
 	in.Cursor.SetMode(cursor.CursorStatic)
-	return &stockView{be: be, keys: keys, st: st, input: in, total: -1}
+	return &stockView{env: e, be: e.be, keys: e.keys, st: st, input: in, total: -1}
 }
+
+// presetFilter sets the filter before the first load (from :stock FILTER).
+func (v *stockView) presetFilter(s string) {
+	v.filterTxt = s
+	v.input.SetValue(s)
+	if f, err := model.ParseFilter(s); err == nil {
+		v.query.Filter = f
+	} else {
+		v.filterErr = err.Error()
+	}
+}
+
+// Title is the breadcrumb.
+func (v *stockView) Title() string {
+	if v.filterTxt != "" {
+		return "Stock /" + v.filterTxt
+	}
+	return "Stock"
+}
+
+// Keys are the stock table's own bindings.
+func (v *stockView) Keys() []key.Binding {
+	k := v.keys
+	return []key.Binding{k.Open, k.Filter, k.Sort, k.Reverse}
+}
+
+// Capturing reports whether the filter line has the keyboard.
+func (v *stockView) Capturing() bool { return v.filtering }
+
+// Back clears the filter, if any.
+func (v *stockView) Back() (bool, tea.Cmd) {
+	if v.filterTxt == "" {
+		return false, nil
+	}
+	v.input.SetValue("")
+	return true, v.setFilter("")
+}
+
+// Refresh reloads the rows held.
+func (v *stockView) Refresh() tea.Cmd { return v.refresh() }
 
 // visible is how many rows fit under the header.
 func (v *stockView) visible() int { return max(1, v.height-1) }
@@ -192,7 +234,7 @@ func (v *stockView) refresh() tea.Cmd {
 }
 
 // Update handles the view's keys and its data.
-func (v *stockView) Update(msg tea.Msg) (*stockView, tea.Cmd) {
+func (v *stockView) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case stockPageMsg:
 		return v, v.onPage(msg)
@@ -211,9 +253,6 @@ func (v *stockView) Update(msg tea.Msg) (*stockView, tea.Cmd) {
 	return v, nil
 }
 
-// Filtering reports whether the filter line has the keyboard.
-func (v *stockView) Filtering() bool { return v.filtering }
-
 func (v *stockView) filterKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, v.keys.Accept):
@@ -221,7 +260,7 @@ func (v *stockView) filterKey(msg tea.KeyMsg) tea.Cmd {
 		v.input.Blur()
 		v.render()
 		return nil
-	case key.Matches(msg, v.keys.Cancel):
+	case key.Matches(msg, v.keys.Back):
 		v.filtering = false
 		v.input.Blur()
 		v.input.SetValue("")
@@ -287,10 +326,9 @@ func (v *stockView) key(msg tea.KeyMsg) tea.Cmd {
 		v.input.CursorEnd()
 		v.render()
 		return v.input.Focus()
-	case key.Matches(msg, k.Cancel):
-		if v.filterTxt != "" {
-			v.input.SetValue("")
-			return v.setFilter("")
+	case key.Matches(msg, k.Open):
+		if r, ok := v.Selected(); ok {
+			return open(newItemView(v.env, r.SKU, r.Location))
 		}
 	case key.Matches(msg, k.Sort):
 		v.query.Sort = v.query.Sort.Next()

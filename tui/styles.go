@@ -22,7 +22,11 @@ type Styles struct {
 	Spark     lipgloss.Style
 	Live      lipgloss.Style
 	HelpBox   lipgloss.Style
+	Heading   lipgloss.Style
+	Value     lipgloss.Style
+	Marked    lipgloss.Style // shaded chart columns (days out of stock)
 	Status    map[model.Status]lipgloss.Style
+	Chart     map[string]lipgloss.Style // chart lines by name
 }
 
 // NewStyles builds the styles from a renderer.
@@ -40,6 +44,16 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 		Spark:     r.NewStyle().Foreground(lipgloss.Color("109")),
 		Live:      r.NewStyle().Foreground(lipgloss.Color("78")).Background(lipgloss.Color("236")),
 		HelpBox:   r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(lipgloss.Color("240")).Padding(0, 1),
+	}
+	s.Heading = r.NewStyle().Bold(true).Foreground(lipgloss.Color("214"))
+	s.Value = r.NewStyle().Bold(true)
+	s.Marked = r.NewStyle().Background(lipgloss.Color("52"))
+	s.Chart = map[string]lipgloss.Style{
+		"sales":    r.NewStyle().Foreground(lipgloss.Color("109")),
+		"forecast": r.NewStyle().Foreground(lipgloss.Color("214")),
+		"p10":      r.NewStyle().Foreground(lipgloss.Color("240")),
+		"p90":      r.NewStyle().Foreground(lipgloss.Color("240")),
+		"anomaly":  r.NewStyle().Foreground(lipgloss.Color("203")),
 	}
 	s.Status = map[model.Status]lipgloss.Style{
 		model.StatusOut:  r.NewStyle().Foreground(lipgloss.Color("203")).Bold(true),

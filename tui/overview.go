@@ -1,0 +1,163 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"stockroom/model"
+)
+
+// overviewMsg is the overview's data.
+type overviewMsg struct {
+	id  int
+	o   model.Overview
+	err error
+}
+
+// overviewView is the first screen of the day: how much is out or short,
+// what the stock is worth, how fresh each import source is, and what just
+// happened.
+type overviewView struct {
+	env  *env
+	id   int
+	feed feedFunc
+	w, h int
+	data *model.Overview
+	err  error
+	busy bool
+	body string
+}
+
+func newOverview(e *env, feed feedFunc) *overviewView {
+	return &overviewView{env: e, id: e.id(), feed: feed}
+}
+
+func (v *overviewView) Init() tea.Cmd { return v.load() }
+
+func (v *overviewView) load() tea.Cmd {
+	v.busy = true
+	be, id := v.env.be, v.id
+	return func() tea.Msg {
+		o, err := be.Overview(context.Background())
+		return overviewMsg{id: id, o: o, err: err}
+	}
+}
+
+func (v *overviewView) Title() string         { return "Overview" }
+func (v *overviewView) Keys() []key.Binding   { return nil }
+func (v *overviewView) Capturing() bool       { return false }
+func (v *overviewView) Back() (bool, tea.Cmd) { return false, nil }
+func (v *overviewView) Position() string      { return "" }
+
+func (v *overviewView) Refresh() tea.Cmd {
+	v.render() // the feed moved
+	if v.busy {
+		return nil
+	}
+	return v.load()
+}
+
+func (v *overviewView) SetSize(w, h int) {
+	v.w, v.h = w, h
+	v.render()
+}
+
+func (v *overviewView) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if m, ok := msg.(overviewMsg); ok && m.id == v.id {
+		v.busy = false
+		v.err = m.err
+		if m.err == nil {
+			v.data = &m.o
+		}
+		v.render()
+	}
+	return v, nil
+}
+
+func (v *overviewView) render() {
+	st := v.env.st
+	if v.w == 0 {
+		return
+	}
+	if v.err != nil {
+		v.body = st.Error.Render("error: " + v.err.Error())
+		return
+	}
+	if v.data == nil {
+		v.body = st.Dim.Render("loading…")
+		return
+	}
+	o := v.data
+	kpi := func(label string, value string, style lipgloss.Style) string {
+		return st.Dim.Render(fmt.Sprintf("%-24s", label)) + style.Render(value)
+	}
+	var left []string
+	left = append(left, st.Heading.Render("Stock")+st.Dim.Render("  as of "+o.AsOf.String()))
+	left = append(left,
+		kpi("items", thousands(o.Items), st.Value),
+		kpi("item × locations", thousands(o.StockRows), st.Value),
+		kpi("out of stock", thousands(o.ByStatus[model.StatusOut]), st.Status[model.StatusOut]),
+		kpi("under 7 days of cover", thousands(o.ByStatus[model.StatusLow]), st.Status[model.StatusLow]),
+		kpi("over 180 days of cover", thousands(o.ByStatus[model.StatusOver]), st.Status[model.StatusOver]),
+		kpi("dead (no sale 90 days)", thousands(o.ByStatus[model.StatusDead]), st.Status[model.StatusDead]),
+		kpi("stock value at cost", thousands(int(o.StockValue)), st.Value),
+	)
+	left = append(left, "", st.Heading.Render("Imports")+st.Dim.Render("  last 7 days: "+
+		fmt.Sprintf("%d rows rejected, %d files failed", o.Rejected, o.FailedFiles)))
+	left = append(left, st.Header.Render(fmt.Sprintf("%-11s %6s  %-16s %s", "SOURCE", "FILES", "LAST IMPORT", "FRESHNESS")))
+	for _, s := range o.Sources {
+		age := time.Since(s.Last)
+		line := fmt.Sprintf("%-11s %6d  %-16s %s", s.Kind, s.Files, s.Last.Format("2006-01-02 15:04"), ago(age))
+		switch {
+		case s.Failed > 0 || s.Rejected > 0:
+			line = st.Error.Render(line + fmt.Sprintf("  %d rejected, %d failed", s.Rejected, s.Failed))
+		}
+		left = append(left, line)
+	}
+	if len(o.Sources) == 0 {
+		left = append(left, st.Dim.Render("nothing imported yet"))
+	}
+	feedW := v.w
+	twoCols := v.w >= 120
+	if twoCols {
+		feedW = v.w - 62
+	}
+	right := []string{st.Heading.Render("Alerts and activity")}
+	items := v.feed(max(1, v.h-2), feedW)
+	if len(items) == 0 {
+		items = []string{st.Dim.Render("quiet so far; imports, approvals and alerts appear here")}
+	}
+	right = append(right, items...)
+	if twoCols {
+		l := st.Cell.Width(60).Render(strings.Join(left, "\n"))
+		v.body = lipgloss.JoinHorizontal(lipgloss.Top, l, "  ", strings.Join(right, "\n"))
+	} else {
+		all := append(left, "")
+		all = append(all, right...)
+		if len(all) > v.h {
+			all = all[:v.h]
+		}
+		v.body = strings.Join(all, "\n")
+	}
+}
+
+func (v *overviewView) View() string { return v.body }
+
+// ago says how long ago, roughly.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
