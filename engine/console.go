@@ -80,7 +80,9 @@ func (e *Engine) Quarantine(ctx context.Context, fileID, after int64, limit int)
 }
 
 // Item returns an item of the catalogue.
-func (e *Engine) Item(ctx context.Context, sku string) (model.Item, error) { return e.store.Item(ctx, sku) }
+func (e *Engine) Item(ctx context.Context, sku string) (model.Item, error) {
+	return e.store.Item(ctx, sku)
+}
 
 // Movements returns an item's ledger lines at a location ("" for all),
 // newest first.
@@ -100,4 +102,6 @@ func (e *Engine) DailyHistory(ctx context.Context, sku, location string) (model.
 }
 
 // Locations returns every location.
-func (e *Engine) Locations(ctx context.Context) ([]model.Location, error) { return e.store.Locations(ctx) }
+func (e *Engine) Locations(ctx context.Context) ([]model.Location, error) {
+	return e.store.Locations(ctx)
+}

@@ -14,16 +14,16 @@ import (
 
 // itemDataMsg is everything the item screen shows.
 type itemDataMsg struct {
-	id        int
-	item      model.Item
-	stock     []model.StockRow // the item at every location
-	loc       string
-	hist      model.DailyHistory
-	moves     []model.Movement
-	asOf      model.Date
-	histErr   error
-	err       error
-	keepCur   bool
+	id      int
+	item    model.Item
+	stock   []model.StockRow // the item at every location
+	loc     string
+	hist    model.DailyHistory
+	moves   []model.Movement
+	asOf    model.Date
+	histErr error
+	err     error
+	keepCur bool
 }
 
 // itemView is one item at one location: what it is, its sales history
