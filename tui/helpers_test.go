@@ -131,6 +131,10 @@ func (d *driver) keys(s string) {
 		}
 		r := []rune(s)[0]
 		s = s[len(string(r)):]
+		if r == '\t' {
+			d.send(tea.KeyMsg{Type: tea.KeyTab})
+			continue
+		}
 		d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}
 }
@@ -166,3 +170,21 @@ func (d *driver) run(cmd tea.Cmd) {
 }
 
 func (d *driver) view() string { return d.m.View() }
+
+func writeTemp(tb testing.TB, dir, name, content string) string {
+	tb.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func importFile(tb testing.TB, eng *engine.Engine, path string) data.FileResult {
+	tb.Helper()
+	res, err := eng.Import(context.Background(), []string{path}, data.ImportOptions{}, nil)
+	if err != nil || len(res) != 1 {
+		tb.Fatal(err)
+	}
+	return res[0]
+}
