@@ -1,0 +1,321 @@
+package anomaly
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"stockroom/model"
+)
+
+// Rule names: the Detector of the anomalies the inventory rules find.
+const (
+	RuleNegativeStock  = "negative_stock"
+	RuleShrinkage      = "shrinkage"
+	RuleVanished       = "stock_vanished"
+	RuleSaleNoStock    = "sale_without_stock"
+	RuleDuplicateFile  = "duplicate_file"
+	RuleOverlapExport  = "overlap_export"
+	RulePrice          = "price_out_of_bounds"
+	RuleCost           = "cost_out_of_bounds"
+	ruleScoreCertain   = 1.0
+	ruleScoreAtTheEdge = 0.5
+)
+
+// StockDay is one day of one item at one location as the ledger has it.
+// The identity holds: Close = Open + In - Sold + Adjusted.
+type StockDay struct {
+	Date     model.Date
+	Open     int64 // on hand at the start of the day (the day before's Close)
+	In       int64 // receipts, transfers in and returns
+	Sold     int64 // units sold (positive)
+	Adjusted int64 // adjustments, write-offs, count corrections and transfers out (signed)
+	Close    int64 // on hand at the end of the day
+}
+
+// StockRules holds the tolerances of the rules on stock days.
+type StockRules struct {
+	// VanishShare and VanishUnits: a day's stock loss not explained by
+	// sales flags when it is at least this share of what was on hand and
+	// at least this many units (defaults 0.5 and 5).
+	VanishShare float64
+	VanishUnits int64
+}
+
+func (r StockRules) withDefaults() StockRules {
+	if r.VanishShare <= 0 {
+		r.VanishShare = 0.5
+	}
+	if r.VanishUnits <= 0 {
+		r.VanishUnits = 5
+	}
+	return r
+}
+
+func newFinding(rule, sku, loc string, d model.Date, score, observed, expected float64, detail string) model.Anomaly {
+	return model.Anomaly{
+		SKU: sku, Location: loc, Date: d, Detector: rule,
+		Score: math.Max(0, math.Min(1, score)), Observed: observed, Expected: expected,
+		Detail: detail, State: model.AnomalyOpen, Replacement: math.NaN(),
+	}
+}
+
+// CheckStock runs the rules on the days of one item at one location
+// (sorted by date, one entry per day with any movement; days without
+// movement may be left out):
+//
+//   - negative_stock: the first day of each run of days that close below
+//     zero (one finding per run, not per day);
+//   - sale_without_stock: a sale on a day that had nothing to sell, with
+//     no stock at the open and none coming in (not again inside a run
+//     already flagged negative);
+//   - stock_vanished: on-hand falls by at least VanishShare of the
+//     opening stock and VanishUnits units in a day, with no sale to
+//     explain the fall (a write-off, a count finding theft, a feed error).
+func (r StockRules) CheckStock(sku, loc string, days []StockDay) []model.Anomaly {
+	r = r.withDefaults()
+	var out []model.Anomaly
+	negative := false
+	for _, d := range days {
+		wasNegative := negative
+		if d.Close < 0 && !negative {
+			out = append(out, newFinding(RuleNegativeStock, sku, loc, d.Date, ruleScoreCertain,
+				float64(d.Close), 0, fmt.Sprintf("closes at %d on hand", d.Close)))
+		}
+		negative = d.Close < 0
+		// A sale inside a run already flagged negative is the same episode.
+		if d.Sold > 0 && d.Open <= 0 && d.In <= 0 && !wasNegative {
+			out = append(out, newFinding(RuleSaleNoStock, sku, loc, d.Date, ruleScoreCertain,
+				float64(d.Sold), 0, fmt.Sprintf("%d sold with %d on hand and nothing received", d.Sold, d.Open)))
+		}
+		// Units that left without a sale: what was there and came in, less
+		// what sold and what is left.
+		gone := d.Open + d.In - d.Sold - d.Close
+		base := d.Open + d.In
+		if gone >= r.VanishUnits && base > 0 && float64(gone) >= r.VanishShare*float64(base) {
+			share := float64(gone) / float64(base)
+			// 0.5 at the VanishShare edge, 1 when everything went.
+			score := ruleScoreAtTheEdge + ruleScoreAtTheEdge*(share-r.VanishShare)/math.Max(1-r.VanishShare, 1e-9)
+			out = append(out, newFinding(RuleVanished, sku, loc, d.Date, score,
+				float64(d.Close), float64(base-d.Sold),
+				fmt.Sprintf("%d of %d units gone without a sale", gone, base)))
+		}
+	}
+	return out
+}
+
+// CountCheck is a stock count beside the ledger's balance for the same
+// item, location and day.
+type CountCheck struct {
+	SKU, Location string
+	Date          model.Date
+	Counted       int64
+	Ledger        int64
+}
+
+// Shrinkage flags counts that differ from the ledger by more than the
+// tolerance: absTol units or relTol of the ledger balance, whichever is
+// larger (defaults when <= 0: 2 units, 5%). The score is 0.5 at the
+// tolerance and grows with the gap; Observed is the count, Expected the
+// ledger.
+func Shrinkage(counts []CountCheck, absTol, relTol float64) []model.Anomaly {
+	if absTol <= 0 {
+		absTol = 2
+	}
+	if relTol <= 0 {
+		relTol = 0.05
+	}
+	var out []model.Anomaly
+	for _, c := range counts {
+		gap := float64(c.Counted - c.Ledger)
+		tol := math.Max(absTol, relTol*math.Abs(float64(c.Ledger)))
+		if math.Abs(gap) <= tol {
+			continue
+		}
+		what := "missing"
+		if gap > 0 {
+			what = "more than booked"
+		}
+		out = append(out, newFinding(RuleShrinkage, c.SKU, c.Location, c.Date,
+			severityScore(math.Abs(gap)/tol), float64(c.Counted), float64(c.Ledger),
+			fmt.Sprintf("count %d vs ledger %d: %g units %s", c.Counted, c.Ledger, math.Abs(gap), what)))
+	}
+	return out
+}
+
+// FileDigest is what the store knows about an imported file's content.
+type FileDigest struct {
+	Name       string
+	Imported   model.Date
+	Hash       string   // hash of the whole content
+	LineHashes []uint64 // hashes of the data lines (optional: for overlapping exports)
+}
+
+// DuplicateFiles flags content imported again under another name: a file
+// whose Hash equals an earlier file's (duplicate_file), and a file most of
+// whose lines (at least overlap of them, default 0.9) are lines of one
+// earlier file (overlap_export). Files are taken in the order given
+// (import order); the later file of each pair is flagged. A store that
+// skips a re-dropped identical file (same name, same hash) never lists it
+// twice, so two entries with the same hash are two names.
+func DuplicateFiles(files []FileDigest, overlap float64) []model.Anomaly {
+	if overlap <= 0 || overlap > 1 {
+		overlap = 0.9
+	}
+	var out []model.Anomaly
+	byHash := map[string]string{}
+	lineOwner := map[uint64][]int{} // line hash → earlier files holding it
+	for i, f := range files {
+		if prev, ok := byHash[f.Hash]; ok && f.Hash != "" {
+			a := newFinding(RuleDuplicateFile, "", "", f.Imported, ruleScoreCertain, 1, 0,
+				fmt.Sprintf("same content as %s", prev))
+			a.File = f.Name
+			out = append(out, a)
+		} else {
+			if f.Hash != "" {
+				byHash[f.Hash] = f.Name
+			}
+			if best, shared := mostShared(f.LineHashes, lineOwner); len(f.LineHashes) > 0 &&
+				float64(shared) >= overlap*float64(len(f.LineHashes)) {
+				a := newFinding(RuleOverlapExport, "", "", f.Imported, ruleScoreCertain, float64(shared),
+					0, fmt.Sprintf("%d of %d lines already in %s", shared, len(f.LineHashes), files[best].Name))
+				a.File = f.Name
+				out = append(out, a)
+			}
+		}
+		seen := map[uint64]bool{}
+		for _, h := range f.LineHashes {
+			if !seen[h] {
+				seen[h] = true
+				lineOwner[h] = append(lineOwner[h], i)
+			}
+		}
+	}
+	return out
+}
+
+// mostShared returns the earlier file sharing the most distinct lines with
+// lines, and how many.
+func mostShared(lines []uint64, owner map[uint64][]int) (best, n int) {
+	count := map[int]int{}
+	seen := map[uint64]bool{}
+	for _, h := range lines {
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		for _, f := range owner[h] {
+			count[f]++
+		}
+	}
+	best = -1
+	keys := make([]int, 0, len(count))
+	for f := range count {
+		keys = append(keys, f)
+	}
+	sort.Ints(keys)
+	for _, f := range keys {
+		if count[f] > n {
+			best, n = f, count[f]
+		}
+	}
+	return best, n
+}
+
+// PriceCheck is a price actually recorded (a sale line's unit price)
+// beside the item's catalogue price.
+type PriceCheck struct {
+	SKU, Location, Channel string
+	Date                   model.Date
+	Price                  float64 // recorded unit price
+	ListPrice              float64 // the item's usual price
+}
+
+// PriceBounds are the plausible ratios of a recorded price to the list
+// price, and of an item's price to its cost.
+type PriceBounds struct {
+	MinRatio, MaxRatio float64 // price / list price (defaults 0.2 and 3: a deep promotion, a premium channel)
+	MinMarkup          float64 // price / unit cost below this flags (default 0.5: selling at half cost)
+	MaxMarkup          float64 // price / unit cost above this flags (default 20)
+}
+
+func (b PriceBounds) withDefaults() PriceBounds {
+	if b.MinRatio <= 0 {
+		b.MinRatio = 0.2
+	}
+	if b.MaxRatio <= 0 {
+		b.MaxRatio = 3
+	}
+	if b.MinMarkup <= 0 {
+		b.MinMarkup = 0.5
+	}
+	if b.MaxMarkup <= 0 {
+		b.MaxMarkup = 20
+	}
+	return b
+}
+
+// ratioScore is 0.5 at a bound and grows with how many times past it the
+// ratio is.
+func ratioScore(ratio, lo, hi float64) float64 {
+	var over float64
+	switch {
+	case ratio > hi:
+		over = ratio / hi
+	case ratio < lo:
+		over = lo / math.Max(ratio, 1e-12)
+	default:
+		return 0
+	}
+	return severityScore(over)
+}
+
+// Prices flags recorded prices outside [MinRatio, MaxRatio] of the list
+// price (a price keyed 100× too high, a price of zero). Lines with no
+// recorded price (NaN) or no list price are skipped.
+func (b PriceBounds) Prices(lines []PriceCheck) []model.Anomaly {
+	b = b.withDefaults()
+	var out []model.Anomaly
+	for _, l := range lines {
+		if !finite(l.Price) || !(l.ListPrice > 0) {
+			continue
+		}
+		ratio := l.Price / l.ListPrice
+		if s := ratioScore(ratio, b.MinRatio, b.MaxRatio); s > 0 {
+			a := newFinding(RulePrice, l.SKU, l.Location, l.Date, math.Max(s, ruleScoreAtTheEdge), l.Price, l.ListPrice,
+				fmt.Sprintf("price %.2f is %.3g× the list price %.2f", l.Price, ratio, l.ListPrice))
+			a.Channel = l.Channel
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Costs flags catalogue items whose price and cost do not fit together:
+// a price below MinMarkup or above MaxMarkup times the unit cost, or a
+// zero price or cost. Observed is the price, Expected the cost; the date
+// is the day of the check.
+func (b PriceBounds) Costs(items []model.Item, day model.Date) []model.Anomaly {
+	b = b.withDefaults()
+	var out []model.Anomaly
+	for _, it := range items {
+		var detail string
+		score := ruleScoreCertain
+		switch {
+		case !(it.Price > 0):
+			detail = fmt.Sprintf("price %.2f", it.Price)
+		case !(it.UnitCost > 0):
+			detail = fmt.Sprintf("unit cost %.2f", it.UnitCost)
+		default:
+			m := it.Price / it.UnitCost
+			s := ratioScore(m, b.MinMarkup, b.MaxMarkup)
+			if s == 0 {
+				continue
+			}
+			score = math.Max(s, ruleScoreAtTheEdge)
+			detail = fmt.Sprintf("price %.2f is %.3g× the unit cost %.2f", it.Price, m, it.UnitCost)
+		}
+		out = append(out, newFinding(RuleCost, it.SKU, "", day, score, it.Price, it.UnitCost, detail))
+	}
+	return out
+}
