@@ -131,6 +131,25 @@ func (r *root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return r, nil
 	case tea.KeyMsg:
 		return r, r.key(msg)
+	case tea.MouseMsg:
+		// The wheel scrolls whatever list is on screen: three rows a notch.
+		if msg.Action != tea.MouseActionPress || r.capturing() || r.showHelp {
+			return r, nil
+		}
+		var k tea.KeyMsg
+		switch msg.Button {
+		case tea.MouseButtonWheelUp:
+			k = tea.KeyMsg{Type: tea.KeyUp}
+		case tea.MouseButtonWheelDown:
+			k = tea.KeyMsg{Type: tea.KeyDown}
+		default:
+			return r, nil
+		}
+		var cmds []tea.Cmd
+		for range 3 {
+			cmds = append(cmds, r.toTop(k))
+		}
+		return r, tea.Batch(cmds...)
 	case openMsg:
 		msg.s.SetSize(r.width, r.bodyHeight())
 		if msg.replace {

@@ -29,39 +29,44 @@ type Styles struct {
 	Chart     map[string]lipgloss.Style // chart lines by name
 }
 
-// NewStyles builds the styles from a renderer.
-func NewStyles(r *lipgloss.Renderer) *Styles {
+// NewStyles builds the default (dark) styles from a renderer.
+func NewStyles(r *lipgloss.Renderer) *Styles { return NewThemedStyles(r, Themes["dark"]) }
+
+// NewThemedStyles builds the styles of a theme from a renderer. With
+// NO_COLOR or a terminal without colour the renderer drops the colours and
+// the console still reads (the cursor row has a › mark).
+func NewThemedStyles(r *lipgloss.Renderer, t Theme) *Styles {
 	s := &Styles{
-		TitleBar:  r.NewStyle().Foreground(lipgloss.Color("252")).Background(lipgloss.Color("236")),
-		Title:     r.NewStyle().Bold(true).Foreground(lipgloss.Color("214")).Background(lipgloss.Color("236")),
-		Header:    r.NewStyle().Bold(true).Foreground(lipgloss.Color("245")),
+		TitleBar:  r.NewStyle().Foreground(t.c(t.BarText)).Background(t.c(t.Bar)),
+		Title:     r.NewStyle().Bold(true).Foreground(t.c(t.Accent)).Background(t.c(t.Bar)),
+		Header:    r.NewStyle().Bold(true).Foreground(t.c(t.Dim)),
 		Cell:      r.NewStyle(),
 		Selected:  r.NewStyle().Reverse(true),
-		Dim:       r.NewStyle().Foreground(lipgloss.Color("242")),
-		StatusBar: r.NewStyle().Foreground(lipgloss.Color("250")),
-		Error:     r.NewStyle().Foreground(lipgloss.Color("203")).Bold(true),
-		Prompt:    r.NewStyle().Foreground(lipgloss.Color("214")).Bold(true),
-		Spark:     r.NewStyle().Foreground(lipgloss.Color("109")),
-		Live:      r.NewStyle().Foreground(lipgloss.Color("78")).Background(lipgloss.Color("236")),
-		HelpBox:   r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(lipgloss.Color("240")).Padding(0, 1),
+		Dim:       r.NewStyle().Foreground(t.c(t.Dim)),
+		StatusBar: r.NewStyle().Foreground(t.c(t.Text)),
+		Error:     r.NewStyle().Foreground(t.c(t.Bad)).Bold(true),
+		Prompt:    r.NewStyle().Foreground(t.c(t.Accent)).Bold(true),
+		Spark:     r.NewStyle().Foreground(t.c(t.Chart)),
+		Live:      r.NewStyle().Foreground(t.c(t.Good)).Background(t.c(t.Bar)),
+		HelpBox:   r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(t.c(t.Dim)).Padding(0, 1),
+		Heading:   r.NewStyle().Bold(true).Foreground(t.c(t.Accent)),
+		Value:     r.NewStyle().Bold(true),
+		Marked:    r.NewStyle().Background(t.c("52")),
 	}
-	s.Heading = r.NewStyle().Bold(true).Foreground(lipgloss.Color("214"))
-	s.Value = r.NewStyle().Bold(true)
-	s.Marked = r.NewStyle().Background(lipgloss.Color("52"))
 	s.Chart = map[string]lipgloss.Style{
-		"sales":    r.NewStyle().Foreground(lipgloss.Color("109")),
-		"forecast": r.NewStyle().Foreground(lipgloss.Color("214")),
-		"p10":      r.NewStyle().Foreground(lipgloss.Color("240")),
-		"p90":      r.NewStyle().Foreground(lipgloss.Color("240")),
-		"anomaly":  r.NewStyle().Foreground(lipgloss.Color("203")),
+		"sales":    r.NewStyle().Foreground(t.c(t.Chart)),
+		"forecast": r.NewStyle().Foreground(t.c(t.Accent)),
+		"p10":      r.NewStyle().Foreground(t.c(t.Dim)),
+		"p90":      r.NewStyle().Foreground(t.c(t.Dim)),
+		"anomaly":  r.NewStyle().Foreground(t.c(t.Bad)),
 	}
 	s.Status = map[model.Status]lipgloss.Style{
-		model.StatusOut:  r.NewStyle().Foreground(lipgloss.Color("203")).Bold(true),
-		model.StatusLow:  r.NewStyle().Foreground(lipgloss.Color("221")),
-		model.StatusOK:   r.NewStyle().Foreground(lipgloss.Color("78")),
-		model.StatusOver: r.NewStyle().Foreground(lipgloss.Color("75")),
-		model.StatusDead: r.NewStyle().Foreground(lipgloss.Color("139")),
-		model.StatusIdle: r.NewStyle().Foreground(lipgloss.Color("242")),
+		model.StatusOut:  r.NewStyle().Foreground(t.c(t.Bad)).Bold(true),
+		model.StatusLow:  r.NewStyle().Foreground(t.c(t.Warn)),
+		model.StatusOK:   r.NewStyle().Foreground(t.c(t.Good)),
+		model.StatusOver: r.NewStyle().Foreground(t.c(t.Info)),
+		model.StatusDead: r.NewStyle().Foreground(t.c(t.Muted)),
+		model.StatusIdle: r.NewStyle().Foreground(t.c(t.Dim)),
 	}
 	return s
 }

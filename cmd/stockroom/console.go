@@ -32,6 +32,7 @@ Changes committed by any process show within a second.`)
 	var watch dirList
 	fs.Var(&watch, "watch", "import files dropped into this folder (repeatable)")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to look for commits by other processes")
+	cfgPath := fs.String("config", defaultConfigPath(c.getenv), "config file: theme, key bindings, mouse, watched folders (env STOCKROOM_CONFIG)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -39,18 +40,22 @@ Changes committed by any process show within a second.`)
 	if len(pos) > 0 {
 		return usageErrorf("console: unexpected argument %q", pos[0])
 	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
 	eng, closeFn, err := openEngine(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
 	defer eng.Close()
-	return openConsole(ctx, c, eng, watch, *poll)
+	return openConsole(ctx, c, eng, cfg, append(cfg.Watch, watch...), *poll)
 }
 
 // openConsole runs the console until the user quits, with folder watchers
 // in the background when given.
-func openConsole(ctx context.Context, c *cli, eng *engine.Engine, watch []string, poll time.Duration) error {
+func openConsole(ctx context.Context, c *cli, eng *engine.Engine, cfg config, watch []string, poll time.Duration) error {
 	if !isTerminal(c.stdout) {
 		return fmt.Errorf("the console needs a terminal; for scripts use 'stockroom stock' or 'stockroom import'")
 	}
@@ -64,8 +69,13 @@ func openConsole(ctx context.Context, c *cli, eng *engine.Engine, watch []string
 			},
 		})
 	}
-	m := tui.New(tui.Options{Backend: eng, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(lipgloss.DefaultRenderer()), Poll: poll})
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(c.stdin), tea.WithOutput(c.stdout))
+	theme, _ := tui.ThemeByName(cfg.Theme) // checked at load
+	m := tui.New(tui.Options{Backend: eng, Keys: cfg.keyMap(), Styles: tui.NewThemedStyles(lipgloss.DefaultRenderer(), theme), Poll: poll})
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(c.stdin), tea.WithOutput(c.stdout)}
+	if cfg.Mouse {
+		opts = append(opts, tea.WithMouseCellMotion())
+	}
+	p := tea.NewProgram(m, opts...)
 	_, err := p.Run()
 	if err == tea.ErrProgramKilled && ctx.Err() != nil {
 		return nil

@@ -84,7 +84,11 @@ copy import files there to see them arrive live.`)
 		return err
 	}
 	eng.Hub().Publish(model.Change{Kind: model.ChangeImport, Text: "drop import files into " + drop + " to see them arrive"})
-	return openConsole(ctx, c, eng, []string{drop}, 500*time.Millisecond)
+	cfg, err := loadConfig(defaultConfigPath(c.getenv))
+	if err != nil {
+		return err
+	}
+	return openConsole(ctx, c, eng, cfg, append(cfg.Watch, drop), 500*time.Millisecond)
 }
 
 func buildDemo(ctx context.Context, c *cli, eng *engine.Engine, dir string, o demo.Options) error {
