@@ -139,8 +139,10 @@ CREATE TABLE stock(
 ) WITHOUT ROWID;
 -- Indexes for the console's sort orders; every one costs each import a
 -- B-tree write per item×location, so only the orders people page through.
+CREATE INDEX stock_loc ON stock(loc_id, item_id);
 CREATE INDEX stock_on_hand ON stock(on_hand, item_id, loc_id);
 CREATE INDEX stock_cover ON stock(cover_days, item_id, loc_id);
+CREATE INDEX stock_avg ON stock(avg_daily, item_id, loc_id);
 
 -- One row per item×location per month: the net stock change of each day
 -- (with the ledger it gives the balance on any day, and so the days out of

@@ -10,6 +10,19 @@ import (
 	"stockroom/model"
 )
 
+// joinOrder puts first the table whose index yields each sort order, so a
+// page walks that index and stops after LIMIT rows. Left to itself the
+// planner may scan the whole stock table and sort it once a filter makes
+// its estimates vague (CROSS JOIN fixes the order in SQLite).
+var joinOrder = map[model.StockSort]string{
+	model.SortSKU:      "item i CROSS JOIN stock s ON s.item_id = i.id CROSS JOIN location l ON l.id = s.loc_id",
+	model.SortName:     "item i CROSS JOIN stock s ON s.item_id = i.id CROSS JOIN location l ON l.id = s.loc_id",
+	model.SortLocation: "location l CROSS JOIN stock s ON s.loc_id = l.id CROSS JOIN item i ON i.id = s.item_id",
+	model.SortOnHand:   "stock s CROSS JOIN item i ON i.id = s.item_id CROSS JOIN location l ON l.id = s.loc_id",
+	model.SortCover:    "stock s CROSS JOIN item i ON i.id = s.item_id CROSS JOIN location l ON l.id = s.loc_id",
+	model.SortAvgDaily: "stock s CROSS JOIN item i ON i.id = s.item_id CROSS JOIN location l ON l.id = s.loc_id",
+}
+
 // sortKeys are the ORDER BY columns of each sort; the last ones make the
 // order total so keyset pagination never skips or repeats a row.
 var sortKeys = map[model.StockSort][]string{
@@ -58,7 +71,7 @@ func (s *Store) StockPage(ctx context.Context, q model.StockQuery) ([]model.Stoc
 	if limit <= 0 {
 		limit = 100
 	}
-	qs := stockSelect + " FROM stock s JOIN item i ON i.id = s.item_id JOIN location l ON l.id = s.loc_id"
+	qs := stockSelect + " FROM " + joinOrder[q.Sort]
 	if len(where) > 0 {
 		qs += " WHERE " + strings.Join(where, " AND ")
 	}
