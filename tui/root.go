@@ -23,6 +23,12 @@ type Options struct {
 	Poll time.Duration
 	// Start names the first screen: "stock" (default) or "overview".
 	Start string
+	// Actor is who is at the keyboard; actions need their role and are
+	// audited with their name. The zero Actor is a local admin.
+	Actor model.Actor
+	// Remote is set for SSH sessions: nothing may touch the server's own
+	// terminal.
+	Remote bool
 }
 
 // root is the console's top model: it owns the size, the global keys, the
@@ -51,7 +57,11 @@ type root struct {
 // New returns the console's root model.
 func New(o Options) tea.Model {
 	keys := o.Keys
-	e := &env{be: o.Backend, keys: &keys, st: o.Styles}
+	actor := o.Actor
+	if actor.Role == "" {
+		actor.Role = model.RoleAdmin
+	}
+	e := &env{be: o.Backend, keys: &keys, st: o.Styles, actor: actor, remote: o.Remote}
 	r := &root{env: e, poll: o.Poll, asOf: model.NoDate}
 	r.help = help.New()
 	st := o.Styles

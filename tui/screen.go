@@ -3,6 +3,8 @@ package tui
 import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"stockroom/model"
 )
 
 // screen is one page of the console: stock, an item, imports… The root
@@ -48,6 +50,8 @@ type env struct {
 	be     Backend
 	keys   *KeyMap
 	st     *Styles
+	actor  model.Actor
+	remote bool
 	nextID int
 }
 
