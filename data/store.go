@@ -73,9 +73,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// dsn is the connection string. The busy timeout is long because another
+// process's import may hold the write lock for seconds; a writer waits its
+// turn rather than fail.
 func dsn(abs string) string {
 	u := url.URL{Scheme: "file", Path: abs}
-	q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+	q := "_pragma=busy_timeout(60000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=temp_store(MEMORY)"
 	return u.String() + "?" + q
 }
