@@ -104,6 +104,7 @@ func benchQueries(b *testing.B, g *Graph, m Metric, algo string) {
 	}
 	g.weightsFor(m, 0)
 	b.ResetTimer()
+	c0 := cpuTime()
 	settled := 0
 	for i := 0; i < b.N; i++ {
 		p := pairs[i%len(pairs)]
@@ -119,6 +120,7 @@ func benchQueries(b *testing.B, g *Graph, m Metric, algo string) {
 		settled += res.Settled
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	b.ReportMetric(float64(b.N)/(cpuTime()-c0).Seconds(), "queries/cpu-s")
 	b.ReportMetric(float64(settled)/float64(b.N), "settled/query")
 }
 
@@ -153,11 +155,13 @@ func BenchmarkMatrix200(b *testing.B) {
 	}
 	g.weightsFor(Time, 0)
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := g.Matrix(context.Background(), pts, pts, Time, 0, 2); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64((cpuTime()-c0).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkReplan200: 200 deliveries on Andorra's roads, 25 vans; each

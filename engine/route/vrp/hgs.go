@@ -108,6 +108,9 @@ func Solve(ctx context.Context, in *Instance, opt Options) (*Result, error) {
 		go func(w int) {
 			defer wg.Done()
 			g := newGenetic(p, prm, opt.Seed+uint64(w)*0x9E3779B97F4A7C15, start)
+			if dl, ok := ctx.Deadline(); ok {
+				g.budget = dl.Sub(start)
+			}
 			if opt.Initial != nil {
 				g.seed = solutionToIndiv(p, opt.Initial)
 			}
@@ -207,6 +210,7 @@ type genetic struct {
 	iter     int
 	seed     *indiv
 	free     []*indiv
+	budget   time.Duration // the time limit, 0 when none
 }
 
 func newGenetic(p *problem, prm Params, seed uint64, start time.Time) *genetic {
@@ -294,7 +298,14 @@ func (g *genetic) initialPopulation(stop func() bool) {
 		g.add(y, true)
 		g.free = append(g.free, x, y)
 	}
+	t0 := time.Now()
 	for i := 0; i < 4*g.prm.Mu && (i == 0 || !stop()); i++ {
+		// Under a short time limit on a large instance, building all 4µ
+		// initial solutions can eat the whole budget; stop at a tenth of
+		// it once there is a population to breed from.
+		if g.budget > 0 && i >= g.prm.Mu/2 && time.Since(t0) > g.budget/10 {
+			break
+		}
 		x := g.newIndiv()
 		g.rng.Shuffle(len(x.giant), func(a, b int) { x.giant[a], x.giant[b] = x.giant[b], x.giant[a] })
 		g.sp.split(x, p.fleet, g.pen)
