@@ -442,16 +442,16 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 			if !(r.Departed || (len(r.Stops) > 0 && r.StartMin < nowMin)) {
 				continue
 			}
+			veh := findVehicle(vehicles, r.Vehicle)
+			if veh == nil {
+				continue // the vehicle is gone: its stops are planned afresh
+			}
 			var idx []int
 			for _, s := range r.Stops {
 				if i, ok := byID[s.Delivery]; ok {
 					idx = append(idx, i)
 					taken[s.Delivery] = true
 				}
-			}
-			veh := findVehicle(vehicles, r.Vehicle)
-			if veh == nil {
-				continue
 			}
 			vehicleBusy[r.Vehicle] = true
 			run := p.buildRun(*veh, idx, deliveries, pts, cost, meter, r.StartMin, true, nowMin)
