@@ -330,3 +330,31 @@ func TestPlanner_SetFactorRepairsMatrix(t *testing.T) {
 		}
 	}
 }
+
+func TestPlan_Project(t *testing.T) {
+	pl := &Plan{Depot: Depot{Lat: 42.50, Lon: 1.50}, Runs: []Run{{Stops: []Stop{{Lat: 42.52, Lon: 1.50}, {Lat: 42.50, Lon: 1.54}}}}}
+	minLat, minLon, maxLat, maxLon := pl.Bounds()
+	if minLat != 42.50 || maxLat != 42.52 || minLon != 1.50 || maxLon != 1.54 {
+		t.Fatalf("bounds %v %v %v %v", minLat, minLon, maxLat, maxLon)
+	}
+	const w, h = 60, 20
+	for _, p := range []LatLon{{42.50, 1.50}, {42.52, 1.50}, {42.50, 1.54}, {42.51, 1.52}} {
+		x, y := pl.Project(p.Lat, p.Lon, w, h)
+		if x < 0 || x >= w || y < 0 || y >= h {
+			t.Fatalf("%v projects to %d,%d outside %dx%d", p, x, y, w, h)
+		}
+	}
+	// North is up and east is right.
+	_, yS := pl.Project(42.50, 1.50, w, h)
+	_, yN := pl.Project(42.52, 1.50, w, h)
+	xW, _ := pl.Project(42.50, 1.50, w, h)
+	xE, _ := pl.Project(42.50, 1.54, w, h)
+	if yN >= yS || xE <= xW {
+		t.Fatalf("orientation: north y %d vs south %d, east x %d vs west %d", yN, yS, xE, xW)
+	}
+	// 0.04° of longitude at 42.5N is ~3.3 km, 0.02° of latitude ~2.2 km; a
+	// cell is twice as tall as wide, so the span across is ~3× the span down.
+	if r := float64(xE-xW) / float64(yS-yN); r < 2.2 || r > 3.8 {
+		t.Fatalf("aspect %v, want about 3", r)
+	}
+}
