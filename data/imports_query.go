@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"stockroom/model"
@@ -48,13 +49,26 @@ func (s *Store) Overview(ctx context.Context) (model.Overview, error) {
 	if err := s.r.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM item), (SELECT count(*) FROM location)").Scan(&o.Items, &o.Locations); err != nil {
 		return o, err
 	}
+	// One pass over the stock table counts every status.
+	var sums []string
+	var args []any
+	var order []model.Status
 	for st, cond := range statusSQL {
-		var n int
-		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM stock s WHERE "+cond, int64(o.AsOf)-model.DeadDays).Scan(&n); err != nil {
-			return o, err
-		}
-		o.ByStatus[st] = n
-		o.StockRows += n
+		sums = append(sums, "coalesce(sum("+cond+"), 0)")
+		args = append(args, int64(o.AsOf)-model.DeadDays)
+		order = append(order, st)
+	}
+	counts := make([]int, len(order))
+	dest := make([]any, len(order))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := s.r.QueryRowContext(ctx, "SELECT "+strings.Join(sums, ", ")+" FROM stock s", args...).Scan(dest...); err != nil {
+		return o, err
+	}
+	for i, st := range order {
+		o.ByStatus[st] = counts[i]
+		o.StockRows += counts[i]
 	}
 	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(max(s.on_hand, 0) * i.unit_cost), 0) FROM stock s JOIN item i ON i.id = s.item_id`).Scan(&o.StockValue); err != nil {
 		return o, err
