@@ -41,7 +41,10 @@ type keyChunk struct {
 	bound  string   // max key: stored, or the last key once loaded
 	n      int      // keys stored in the chunk
 	keys   []string // sorted; nil until loaded
-	tail   []string // sorted keys above stored, added without reading the chunk
+	// tail holds keys above stored, added without reading the chunk, front-
+	// coded like a stored chunk: an import of a million keys in order keeps
+	// no string per key alive for the garbage collector to scan.
+	tail   []byte
 	loaded bool
 	marked bool // wanted by the next loadMarked
 	dirty  bool
@@ -116,18 +119,18 @@ func (ix *keyIndex) group(ctx context.Context, class int, item int64) (*keyGroup
 func (ix *keyIndex) addTo(ctx context.Context, g *keyGroup, key string) (dup bool, err error) {
 	gk := g.gk
 	if len(g.chunks) == 0 {
-		g.chunks = append(g.chunks, &keyChunk{loaded: true})
+		g.chunks = append(g.chunks, &keyChunk{})
 	}
 	// Fast path: keys usually arrive in order (order numbers, dates), after
 	// everything stored. A key above every bound is new; it is appended
 	// without reading the stored chunk, which flush merges in one batch.
 	if last := g.chunks[len(g.chunks)-1]; key > last.bound {
 		if last.loaded {
-			last.keys = append(last.keys, key)
+			last.keys = append(last.keys, strings.Clone(key))
 		} else {
-			last.tail = append(last.tail, key)
+			last.tail = appendKey(last.tail, last.bound, key, last.tailPrefix())
 		}
-		last.bound, last.dirty = key, true
+		last.bound, last.dirty = strings.Clone(key), true
 		ix.loaded++
 		return false, nil
 	}
@@ -143,6 +146,7 @@ func (ix *keyIndex) addTo(ctx context.Context, g *keyGroup, key string) (dup boo
 	if j < len(c.keys) && c.keys[j] == key {
 		return true, nil
 	}
+	key = strings.Clone(key) // not a slice of the file's row
 	if j == len(c.keys) {
 		c.keys = append(c.keys, key)
 	} else {
@@ -207,6 +211,9 @@ func (ix *keyIndex) loadGroup(ctx context.Context, gk groupKey) (*keyGroup, erro
 }
 
 func (ix *keyIndex) loadChunk(ctx context.Context, gk groupKey, c *keyChunk) error {
+	if c.stored == "" { // a chunk this import started: nothing to read
+		return ix.merge(c, nil)
+	}
 	var data []byte
 	err := ix.tx.QueryRowContext(ctx, "SELECT data FROM ledger_key WHERE class = ? AND item_id = ? AND max_key = ?",
 		gk.class, gk.item, []byte(c.stored)).Scan(&data)
@@ -222,9 +229,30 @@ func (ix *keyIndex) merge(c *keyChunk, data []byte) error {
 	if err != nil {
 		return err
 	}
+	tail, err := decodeKeys(c.tail)
+	if err != nil {
+		return err
+	}
 	ix.loaded += len(keys)
-	c.keys, c.tail, c.loaded = append(keys, c.tail...), nil, true
+	c.keys, c.tail, c.loaded = append(keys, tail...), nil, true
 	return nil
+}
+
+// tailPrefix is the key the next tail entry is front-coded against: the
+// last key of the tail, or none for the first.
+func (c *keyChunk) tailPrefix() bool { return len(c.tail) > 0 }
+
+// appendKey front-codes key after prev (when hasPrev) onto b.
+func appendKey(b []byte, prev, key string, hasPrev bool) []byte {
+	p := 0
+	if hasPrev {
+		for p < len(prev) && p < len(key) && prev[p] == key[p] {
+			p++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(p))
+	b = binary.AppendUvarint(b, uint64(len(key)-p))
+	return append(b, key[p:]...)
 }
 
 type chunkRef struct {
@@ -238,7 +266,7 @@ func (ix *keyIndex) loadTails(ctx context.Context) error {
 	var want []chunkRef
 	for gk, g := range ix.groups {
 		for _, c := range g.chunks {
-			if len(c.tail) > 0 && !c.loaded && c.n < chunkMax {
+			if len(c.tail) > 0 && !c.loaded && c.n < chunkMax && c.stored != "" {
 				want = append(want, chunkRef{gk, c})
 			}
 		}
@@ -380,7 +408,11 @@ func (ix *keyIndex) flush(ctx context.Context) error {
 			}
 			if !c.loaded {
 				// A full stored chunk keeps its row; its tail starts new ones.
-				c.keys, c.stored = c.tail, ""
+				tail, err := decodeKeys(c.tail)
+				if err != nil {
+					return err
+				}
+				c.keys, c.stored, c.tail = tail, "", nil
 			}
 			if len(c.keys) == 0 {
 				continue
@@ -412,16 +444,12 @@ func (ix *keyIndex) flush(ctx context.Context) error {
 // encodeKeys front-codes sorted keys: each key is the length it shares with
 // the one before, then the rest.
 func encodeKeys(b []byte, keys []string) []byte {
-	prev := ""
-	for _, k := range keys {
-		p := 0
-		for p < len(prev) && p < len(k) && prev[p] == k[p] {
-			p++
+	for i, k := range keys {
+		if i == 0 {
+			b = appendKey(b, "", k, false)
+		} else {
+			b = appendKey(b, keys[i-1], k, true)
 		}
-		b = binary.AppendUvarint(b, uint64(p))
-		b = binary.AppendUvarint(b, uint64(len(k)-p))
-		b = append(b, k[p:]...)
-		prev = k
 	}
 	return b
 }
