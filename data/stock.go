@@ -10,10 +10,11 @@ import (
 	"stockroom/model"
 )
 
-// joinOrder puts first the table whose index yields each sort order, so a
-// page walks that index and stops after LIMIT rows. Left to itself the
-// planner may scan the whole stock table and sort it once a filter makes
-// its estimates vague (CROSS JOIN fixes the order in SQLite).
+// joinOrder puts first the table whose index yields each sort order (sku,
+// name, location), so a page walks that index and stops after LIMIT rows.
+// Left to itself the planner may scan the whole stock table and sort it
+// once a filter makes its estimates vague (CROSS JOIN fixes the order in
+// SQLite). The numeric orders scan the stock table and keep the top rows.
 var joinOrder = map[model.StockSort]string{
 	model.SortSKU:      "item i CROSS JOIN stock s ON s.item_id = i.id CROSS JOIN location l ON l.id = s.loc_id",
 	model.SortName:     "item i CROSS JOIN stock s ON s.item_id = i.id CROSS JOIN location l ON l.id = s.loc_id",
