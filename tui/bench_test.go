@@ -60,9 +60,9 @@ func benchEngine(b *testing.B) *engine.Engine {
 // View) on the console of a 100,000-item store at 200×50, and reports the
 // median and 99th percentile. Work a key starts in the background (the
 // next page, a filtered query) runs between keypresses, outside the
-// timing; the "-results" cases time the whole round trip instead: the key,
-// the queries it starts (page and row count, one after the other), and the
-// frame showing their rows.
+// timing; the "-results" cases time the round trip instead: the key, the
+// query it starts and the frame showing its rows (the row count, a scan
+// of the whole filtered table, arrives after, as it does in the program).
 //
 //	go test ./tui -run '^$' -bench Keypress -benchtime 2000x
 func BenchmarkKeypress(b *testing.B) {
@@ -88,16 +88,23 @@ func BenchmarkKeypress(b *testing.B) {
 				t0 := time.Now()
 				m, cmd := d.m.Update(msg)
 				d.m = m
+				var rest []tea.Cmd
 				if c.wait {
-					d.run(cmd)
+					// Until the screen shows the key's result (the row count
+					// may still be on its way, as it is in the program).
+					before := d.m.View()
+					rest = d.runUntil(cmd, func() bool { return d.m.View() != before })
 				}
 				_ = d.m.View()
 				lat = append(lat, time.Since(t0))
+				b.StopTimer()
 				if !c.wait {
-					b.StopTimer()
 					d.run(cmd)
-					b.StartTimer()
 				}
+				for _, c := range rest {
+					d.run(c)
+				}
+				b.StartTimer()
 			}
 			b.StopTimer()
 			slices.Sort(lat)
@@ -128,10 +135,11 @@ func BenchmarkDropToScreen(b *testing.B) {
 	defer cancel()
 	drop := b.TempDir()
 	go eng.Watch(ctx, []string{drop}, engine.WatchOptions{})
-	tm := teatest.NewTestModel(b, newConsole(b, eng), teatest.WithInitialTermSize(200, 50))
+	tm := teatest.NewTestModel(b, newLiveConsole(b, eng), teatest.WithInitialTermSize(200, 50))
 	defer tm.Quit()
 	teatest.WaitFor(b, tm.Output(), func(o []byte) bool { return bytes.Contains(o, []byte("row 1 of")) }, teatest.WithDuration(30*time.Second))
 	var lat []time.Duration
+	run := time.Now().UnixNano() // the store outlives runs: new order numbers each time
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -143,9 +151,9 @@ func BenchmarkDropToScreen(b *testing.B) {
 		// 10,000 lines; the first sells 7 of the first row's item there.
 		var sb strings.Builder
 		sb.WriteString("date,order_id,sku,location,channel,qty,price\n")
-		fmt.Fprintf(&sb, "2026-11-24,DROP-%d-0,%s,%s,web,7,9.99\n", i, first.SKU, first.Location)
+		fmt.Fprintf(&sb, "2026-11-24,DROP-%d-%d-0,%s,%s,web,7,9.99\n", run, i, first.SKU, first.Location)
 		for j := 1; j < 10_000; j++ {
-			fmt.Fprintf(&sb, "2026-11-24,DROP-%d-%d,SKU%06d,ST2,web,1,9.99\n", i, j, 1000+j)
+			fmt.Fprintf(&sb, "2026-11-24,DROP-%d-%d-%d,SKU%06d,ST2,web,1,9.99\n", run, i, j, 1000+j)
 		}
 		tmp := filepath.Join(drop, fmt.Sprintf("sales-drop-%d.csv.tmp", i))
 		if err := os.WriteFile(tmp, []byte(sb.String()), 0o644); err != nil {
