@@ -68,18 +68,30 @@ func (c ChangeConfig) withDefaults(drift, alarm float64) ChangeConfig {
 type reference struct {
 	vals    ring
 	pending ring
-	buf     []float64
+	sc      *scratch // shared with the other detectors of an Ensemble
 	min     int
 	floor   float64
+	// The median and scale are cached and refreshed after a sixteenth of
+	// the window has joined: they move slowly, and this makes a push
+	// several times cheaper.
+	med, scale float64
+	age        int // points joined since they were computed; -1: stale
 }
 
 func newReference(c ChangeConfig) reference {
-	return reference{vals: newRing(c.Window), pending: newRing(c.Lag), min: c.MinHistory, floor: c.MinScale}
+	return reference{vals: newRing(c.Window), pending: newRing(c.Lag), min: c.MinHistory, floor: c.MinScale, age: -1, sc: &scratch{}}
 }
 
 func (r *reference) reset() {
 	r.vals.reset()
 	r.pending.reset()
+	r.age = -1
+}
+
+func (r *reference) joined() {
+	if r.age >= 0 {
+		r.age++
+	}
 }
 
 // add takes the latest point: straight into the reference while it is
@@ -87,10 +99,12 @@ func (r *reference) reset() {
 func (r *reference) add(x float64) {
 	if r.vals.len() < r.min {
 		r.vals.push(x)
+		r.joined()
 		return
 	}
 	if r.pending.full() {
 		r.vals.push(r.pending.at(0))
+		r.joined()
 	}
 	r.pending.push(x)
 }
@@ -102,6 +116,7 @@ func (r *reference) restart() {
 		r.vals.push(r.pending.at(i))
 	}
 	r.pending.reset()
+	r.age = -1
 }
 
 // stats returns the median and robust scale of the reference.
@@ -109,13 +124,16 @@ func (r *reference) stats() (med, scale float64, ok bool) {
 	if r.vals.len() < r.min {
 		return 0, 0, false
 	}
-	r.buf = r.vals.appendTo(r.buf[:0])
-	med = median(r.buf)
-	scale = math.Max(r.floor, robustScale(r.buf, med))
-	if !(scale > 0) {
-		scale = math.Max(1e-9, 1e-6*math.Abs(med))
+	if r.age < 0 || r.age >= max(1, len(r.vals.buf)/16) {
+		r.sc.b = r.vals.appendTo(r.sc.b[:0])
+		r.med = median(r.sc.b)
+		r.scale = math.Max(r.floor, robustScale(r.sc.b, r.med))
+		if !(r.scale > 0) {
+			r.scale = math.Max(1e-9, 1e-6*math.Abs(r.med))
+		}
+		r.age = 0
 	}
-	return med, scale, true
+	return r.med, r.scale, true
 }
 
 // LevelShift is a two-sided CUSUM on points standardised (median, MAD)
@@ -181,7 +199,7 @@ func (d *LevelShift) Push(x float64) float64 {
 type VarianceShift struct {
 	cfg      ChangeConfig
 	ref      reference
-	reps     reference // 1 where a raw value repeated the one before, else 0
+	reps     bitRef // where a raw value repeated the one before
 	pos, neg float64
 	prev     float64
 	run      int // identical consecutive values ending at the latest point
@@ -191,7 +209,7 @@ type VarianceShift struct {
 // NewVarianceShift returns a VarianceShift detector.
 func NewVarianceShift(cfg ChangeConfig) *VarianceShift {
 	cfg = cfg.withDefaults(0.5, 6)
-	return &VarianceShift{cfg: cfg, ref: newReference(cfg), reps: newReference(cfg)}
+	return &VarianceShift{cfg: cfg, ref: newReference(cfg), reps: newBitRef(cfg.Window, cfg.Lag)}
 }
 
 // Reset forgets the series.
@@ -216,13 +234,10 @@ func (d *VarianceShift) push(x, raw float64) float64 {
 	} else {
 		d.run = 1
 	}
-	var p float64 // share of repeats in the reference, smoothed
-	for i := 0; i < d.reps.vals.len(); i++ {
-		p += d.reps.vals.at(i)
-	}
-	p = (p + 1) / (float64(d.reps.vals.len()) + 2)
+	// The share of repeats in the reference, smoothed.
+	p := (float64(d.reps.ones) + 1) / (float64(d.reps.vals.n) + 2)
 	if d.has {
-		d.reps.add(b2f(rep))
+		d.reps.add(rep)
 	}
 	d.prev, d.has = raw, true
 	med, scale, ok := d.ref.stats()
@@ -244,16 +259,80 @@ func (d *VarianceShift) push(x, raw float64) float64 {
 	}
 	// A stuck feed: p^(run-1) < alpha, p the share of reference points
 	// that repeat the one before.
-	if d.run >= 3 && d.reps.vals.len() >= d.cfg.MinHistory {
+	if d.run >= 3 && d.reps.vals.n >= d.cfg.MinHistory {
 		logp := float64(d.run-1) * math.Log(p)
 		u = math.Max(u, logp/math.Log(d.cfg.StuckAlpha))
 	}
 	return severityScore(u)
 }
 
-func b2f(b bool) float64 {
-	if b {
-		return 1
+// bitRef is a reference of yes/no flags with the same delay line as
+// reference: a flag joins Lag points after it arrived. It keeps a bit per
+// point and the count of ones.
+type bitRef struct {
+	vals, pending bitRing
+	ones          int // ones in vals
+}
+
+func newBitRef(window, lag int) bitRef {
+	return bitRef{vals: newBitRing(window), pending: newBitRing(lag)}
+}
+
+func (r *bitRef) reset() {
+	r.vals.reset()
+	r.pending.reset()
+	r.ones = 0
+}
+
+func (r *bitRef) add(b bool) {
+	if r.pending.full() {
+		old := r.pending.at(0)
+		if r.vals.full() && r.vals.at(0) {
+			r.ones--
+		}
+		r.vals.push(old)
+		if old {
+			r.ones++
+		}
 	}
-	return 0
+	r.pending.push(b)
+}
+
+// bitRing is a ring of bits: the last cap flags pushed.
+type bitRing struct {
+	words   []uint64
+	cap     int
+	head, n int
+}
+
+func newBitRing(capacity int) bitRing {
+	capacity = max(capacity, 1)
+	return bitRing{words: make([]uint64, (capacity+63)/64), cap: capacity}
+}
+
+func (r *bitRing) reset()     { r.head, r.n = 0, 0 }
+func (r *bitRing) full() bool { return r.n == r.cap }
+
+func (r *bitRing) set(i int, b bool) {
+	if b {
+		r.words[i/64] |= 1 << (i % 64)
+	} else {
+		r.words[i/64] &^= 1 << (i % 64)
+	}
+}
+
+// at returns the i-th oldest flag.
+func (r *bitRing) at(i int) bool {
+	k := (r.head + i) % r.cap
+	return r.words[k/64]&(1<<(k%64)) != 0
+}
+
+func (r *bitRing) push(b bool) {
+	if r.n < r.cap {
+		r.set((r.head+r.n)%r.cap, b)
+		r.n++
+		return
+	}
+	r.set(r.head, b)
+	r.head = (r.head + 1) % r.cap
 }

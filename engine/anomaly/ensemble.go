@@ -203,10 +203,15 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 	chg := ChangeConfig{Window: cfg.ChangeWindow, MinHistory: cfg.MinHistory, MinScale: cfg.MinScale, Alarm: cfg.ShiftAlarm}
 	e.lvl = NewLevelShift(chg)
 	e.vr = NewVarianceShift(chg)
-	e.ifo = NewIForest(IForestConfig{Window: min(cfg.Window, 256), Seed: cfg.Seed})
+	// A small forest: it only supports the other detectors, and a process
+	// may hold one per series.
+	e.ifo = NewIForest(IForestConfig{Window: min(cfg.Window, 256), Trees: 10, Sample: 32,
+		Retrain: min(cfg.Window, 256) / 2, Seed: cfg.Seed})
 	e.nov = NewNovelty(NoveltyConfig{Min: cfg.Min, Max: cfg.Max, Levels: cfg.NoveltyLevels,
 		Grids: cfg.NoveltyGrids, Words: cfg.NoveltyWords, Period: cfg.Period, Phases: cfg.NoveltyPhases,
 		Warmup: cfg.MinHistory})
+	sc := e.sz.sc
+	e.iqr.sc, e.lvl.ref.sc, e.vr.ref.sc, e.ifo.sc = sc, sc, sc, sc
 	e.Reset()
 	return e
 }

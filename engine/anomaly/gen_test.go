@@ -24,12 +24,12 @@ func genClean(seed uint64, n int, level, noise float64, poisson bool, clip float
 		for {
 			if poisson {
 				xs[i] = float64(poissonDraw(r, mu))
-				if math.Abs(xs[i]-mu) <= clip*math.Sqrt(mu) {
+				if math.IsInf(clip, 1) || math.Abs(xs[i]-mu) <= clip*math.Sqrt(mu) {
 					break
 				}
 			} else {
 				xs[i] = mu + noise*r.NormFloat64()
-				if math.Abs(xs[i]-mu) <= clip*noise {
+				if math.IsInf(clip, 1) || math.Abs(xs[i]-mu) <= clip*noise {
 					break
 				}
 			}

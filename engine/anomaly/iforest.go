@@ -59,7 +59,8 @@ func (c IForestConfig) withDefaults() IForestConfig {
 type IForest struct {
 	cfg      IForestConfig
 	vals     ring
-	feats    [][]float64 // ring of feature vectors, same layout as fhead/fn
+	feats    []float32 // ring of Window feature vectors of dim values each, flat
+	dim      int
 	fhead    int
 	fn       int
 	nodes    []ifNode
@@ -70,9 +71,14 @@ type IForest struct {
 	trained  bool
 	since    int
 	rng      *rand.Rand
-	buf      []float64
+	sc       *scratch // shared with the other detectors of an Ensemble
 	cur      []float64
+	cur32    []float32
 	idx      []int
+	// The window's median and scale standardise the features; they move
+	// slowly and are refreshed after a sixteenth of the window.
+	med, scale float64
+	age        int
 }
 
 // ifNode is one node of a tree, 16 bytes: a forest per series must stay
@@ -90,12 +96,12 @@ const nFeatExtra = 2 // change, mean absolute change
 // NewIForest returns an IForest detector.
 func NewIForest(cfg IForestConfig) *IForest {
 	cfg = cfg.withDefaults()
-	d := &IForest{cfg: cfg, vals: newRing(cfg.Window)}
-	d.feats = make([][]float64, cfg.Window)
-	for i := range d.feats {
-		d.feats[i] = make([]float64, cfg.Lags+nFeatExtra)
-	}
+	d := &IForest{cfg: cfg, vals: newRing(cfg.Window), sc: &scratch{}}
+	d.roots = make([]int32, 0, cfg.Trees)
+	d.dim = cfg.Lags + nFeatExtra
+	d.feats = make([]float32, cfg.Window*d.dim)
 	d.cur = make([]float64, cfg.Lags+nFeatExtra)
+	d.cur32 = make([]float32, cfg.Lags+nFeatExtra)
 	d.Reset()
 	return d
 }
@@ -105,6 +111,7 @@ func (d *IForest) Reset() {
 	d.vals.reset()
 	d.fhead, d.fn, d.since = 0, 0, 0
 	d.trained = false
+	d.age = -1
 	d.rng = rand.New(rand.NewPCG(d.cfg.Seed, 0x9e3779b97f4a7c15))
 }
 
@@ -120,7 +127,10 @@ func (d *IForest) Push(x float64) float64 {
 	d.features(d.cur)
 	var score float64
 	if d.trained {
-		s := d.isolation(d.cur)
+		for j, v := range d.cur {
+			d.cur32[j] = float32(v)
+		}
+		s := d.isolation(d.cur32)
 		if d.scoreMax > d.scoreMed && s > d.scoreMed {
 			score = severityScore((s - d.scoreMed) / (d.cfg.Margin * (d.scoreMax - d.scoreMed)))
 		}
@@ -135,12 +145,17 @@ func (d *IForest) Push(x float64) float64 {
 
 // features fills f for the latest point.
 func (d *IForest) features(f []float64) {
-	d.buf = d.vals.appendTo(d.buf[:0])
-	med := median(d.buf)
-	scale := robustScale(d.buf, med)
-	if !(scale > 0) {
-		scale = math.Max(1e-9, 1e-6*math.Abs(med))
+	if d.age < 0 || d.age >= max(1, d.cfg.Window/16) {
+		d.sc.b = d.vals.appendTo(d.sc.b[:0])
+		d.med = median(d.sc.b)
+		d.scale = robustScale(d.sc.b, d.med)
+		if !(d.scale > 0) {
+			d.scale = math.Max(1e-9, 1e-6*math.Abs(d.med))
+		}
+		d.age = 0
 	}
+	d.age++
+	med, scale := d.med, d.scale
 	L := d.cfg.Lags
 	for i := 0; i < L; i++ {
 		f[i] = (d.vals.last(i) - med) / scale
@@ -154,7 +169,7 @@ func (d *IForest) features(f []float64) {
 }
 
 func (d *IForest) addFeature(f []float64) {
-	n := len(d.feats)
+	n := d.cfg.Window
 	slot := (d.fhead + d.fn) % n
 	if d.fn == n {
 		slot = d.fhead
@@ -162,10 +177,15 @@ func (d *IForest) addFeature(f []float64) {
 	} else {
 		d.fn++
 	}
-	copy(d.feats[slot], f)
+	for j, v := range f {
+		d.feats[slot*d.dim+j] = float32(v)
+	}
 }
 
-func (d *IForest) feat(i int) []float64 { return d.feats[(d.fhead+i)%len(d.feats)] }
+func (d *IForest) feat(i int) []float32 {
+	k := (d.fhead + i) % d.cfg.Window
+	return d.feats[k*d.dim : (k+1)*d.dim]
+}
 
 // train grows the forest on the current feature window.
 func (d *IForest) train() {
@@ -191,11 +211,11 @@ func (d *IForest) train() {
 		d.roots = append(d.roots, d.grow(idx[:psi], 0, limit))
 	}
 	// Grade against the training points' own isolation scores.
-	sc := d.buf[:0]
+	sc := d.sc.b[:0]
 	for i := 0; i < d.fn; i++ {
 		sc = append(sc, d.isolation(d.feat(i)))
 	}
-	d.buf = sc
+	d.sc.b = sc
 	mx := sc[0]
 	for _, s := range sc {
 		mx = math.Max(mx, s)
@@ -217,7 +237,7 @@ func (d *IForest) grow(idx []int, depth, limit int) int32 {
 		f := d.rng.IntN(nf)
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, i := range idx {
-			v := d.feat(i)[f]
+			v := float64(d.feat(i)[f])
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
 		if !(hi > lo) {
@@ -227,7 +247,7 @@ func (d *IForest) grow(idx []int, depth, limit int) int32 {
 		// Partition idx in place around split.
 		k := 0
 		for j, i := range idx {
-			if d.feat(i)[f] < split {
+			if float64(d.feat(i)[f]) < split {
 				idx[k], idx[j] = idx[j], idx[k]
 				k++
 			}
@@ -253,7 +273,7 @@ func (d *IForest) grow(idx []int, depth, limit int) int32 {
 // classic algorithm draws splits from the samples' range only, so a point
 // far beyond every sample shares a leaf with the most extreme of them and
 // looks hardly more isolated than they do.
-func (d *IForest) isolation(f []float64) float64 {
+func (d *IForest) isolation(f []float32) float64 {
 	var sum float64
 	for _, root := range d.roots {
 		n := root
@@ -262,7 +282,7 @@ func (d *IForest) isolation(f []float64) float64 {
 		stay := 1.0 // probability the point is not isolated yet
 		for d.nodes[n].feat >= 0 {
 			nd := &d.nodes[n]
-			v := float32(f[nd.feat])
+			v := f[nd.feat]
 			var gap float32
 			switch {
 			case v < nd.lo:
@@ -291,6 +311,20 @@ func (d *IForest) isolation(f []float64) float64 {
 // avgPath is c(n), the average path length of an unsuccessful search in a
 // binary search tree of n points.
 func avgPath(n int) float64 {
+	if n < len(avgPathTable) {
+		return avgPathTable[n]
+	}
+	return avgPathOf(n)
+}
+
+var avgPathTable = func() (t [256]float64) {
+	for i := range t {
+		t[i] = avgPathOf(i)
+	}
+	return t
+}()
+
+func avgPathOf(n int) float64 {
 	switch {
 	case n <= 1:
 		return 0

@@ -29,19 +29,24 @@ func (c IQRConfig) withDefaults() IQRConfig {
 // a fence, 0.8 at twice the fence distance. Fed residuals (as the
 // Ensemble does) it is seasonality-aware.
 type IQR struct {
-	cfg  IQRConfig
-	vals ring
-	buf  []float64
+	cfg    IQRConfig
+	vals   ring
+	sc     *scratch // shared with the other detectors of an Ensemble
+	q1, q3 float64
+	age    int // points since the quartiles were computed; -1: stale
 }
 
 // NewIQR returns an IQR detector.
 func NewIQR(cfg IQRConfig) *IQR {
 	cfg = cfg.withDefaults()
-	return &IQR{cfg: cfg, vals: newRing(cfg.Window)}
+	return &IQR{cfg: cfg, vals: newRing(cfg.Window), age: -1, sc: &scratch{}}
 }
 
 // Reset forgets the series.
-func (d *IQR) Reset() { d.vals.reset() }
+func (d *IQR) Reset() {
+	d.vals.reset()
+	d.age = -1
+}
 
 // Fences returns the current lower and upper fences (NaN while warming up).
 func (d *IQR) Fences() (lo, hi float64) {
@@ -57,10 +62,15 @@ func (d *IQR) quartiles() (q1, q3 float64, ok bool) {
 	if d.vals.len() < d.cfg.MinHistory {
 		return 0, 0, false
 	}
-	d.buf = d.vals.appendTo(d.buf[:0])
-	q1 = quantile(d.buf, 0.25)
-	q3 = quantile(d.buf, 0.75)
-	return q1, q3, true
+	// The quartiles move slowly: refresh them after a sixteenth of the
+	// window.
+	if d.age < 0 || d.age >= max(1, d.cfg.Window/16) {
+		d.sc.b = d.vals.appendTo(d.sc.b[:0])
+		d.q1 = quantile(d.sc.b, 0.25)
+		d.q3 = quantile(d.sc.b, 0.75)
+		d.age = 0
+	}
+	return d.q1, d.q3, true
 }
 
 // Push scores the next point.
@@ -70,6 +80,9 @@ func (d *IQR) Push(x float64) float64 {
 	}
 	q1, q3, ok := d.quartiles()
 	d.vals.push(x)
+	if d.age >= 0 {
+		d.age++
+	}
 	if !ok {
 		return 0
 	}

@@ -69,14 +69,22 @@ func (c SeasonalZConfig) withDefaults() SeasonalZConfig {
 type SeasonalZ struct {
 	cfg    SeasonalZConfig
 	vals   ring
-	det    ring  // each value relative to the level before it, same layout
-	bins   []int // phase bin of each value in vals, same layout
+	det    ring    // each value relative to the level before it, same layout
+	bins   []uint8 // phase bin of each value in vals, same layout
 	resid  ring
 	n      int // points pushed (for Push's implicit phase)
 	last   Estimate
-	byBin  [][]float64
-	buf    []float64
+	sc     *scratch  // shared with the other detectors of an Ensemble
 	season []float64 // per phase bin: an offset, or a ratio - 1
+
+	// The profile and the residual scale move slowly; they are refreshed
+	// every refresh points (a sixteenth of the window), which keeps a push
+	// O(window) amortised but several times cheaper.
+	refresh    int
+	profileAge int // points since the profile was computed; -1: never
+	scaleAge   int
+	scale      float64
+	scaleResid bool // scale was computed from residuals
 }
 
 // Estimate is what SeasonalZ knew about the latest point.
@@ -91,10 +99,11 @@ type Estimate struct {
 // NewSeasonalZ returns a SeasonalZ detector.
 func NewSeasonalZ(cfg SeasonalZConfig) *SeasonalZ {
 	cfg = cfg.withDefaults()
-	d := &SeasonalZ{cfg: cfg, vals: newRing(cfg.Window), det: newRing(cfg.Window), resid: newRing(cfg.Window)}
-	d.bins = make([]int, cfg.Window)
-	d.byBin = make([][]float64, cfg.Bins)
+	d := &SeasonalZ{cfg: cfg, vals: newRing(cfg.Window), det: newRing(cfg.Window), resid: newRing(cfg.Window), sc: &scratch{}}
+	d.bins = make([]uint8, cfg.Window)
 	d.season = make([]float64, cfg.Bins)
+	d.refresh = max(1, cfg.Window/16)
+	d.Reset()
 	return d
 }
 
@@ -108,6 +117,7 @@ func (d *SeasonalZ) Reset() {
 	d.resid.reset()
 	d.n = 0
 	d.last = Estimate{}
+	d.profileAge, d.scaleAge = -1, -1
 }
 
 // Last returns the estimate behind the latest score.
@@ -142,7 +152,7 @@ func (d *SeasonalZ) PushPhase(phase int, x float64) float64 {
 	if d.vals.full() {
 		slot = d.vals.head
 	}
-	d.bins[slot] = b
+	d.bins[slot] = uint8(b)
 	d.vals.push(x)
 	return severityScore(math.Abs(e.Z) / d.cfg.ZAlarm)
 }
@@ -155,11 +165,11 @@ func (d *SeasonalZ) detrend(x float64) float64 {
 	if k == 0 || d.cfg.Bins <= 1 {
 		return 0
 	}
-	d.buf = d.buf[:0]
+	d.sc.b = d.sc.b[:0]
 	for i := 0; i < k; i++ {
-		d.buf = append(d.buf, d.vals.last(i))
+		d.sc.b = append(d.sc.b, d.vals.last(i))
 	}
-	t := median(d.buf)
+	t := median(d.sc.b)
 	if !d.cfg.Multiplicative {
 		return x - t
 	}
@@ -190,24 +200,33 @@ func (d *SeasonalZ) estimate(b int) Estimate {
 		return Estimate{}
 	}
 	size := len(d.vals.buf)
-	binAt := func(i int) int { return d.bins[(d.vals.head+i)%size] }
+	binAt := func(i int) int { return int(d.bins[(d.vals.head+i)%size]) }
 	season := d.season
-	for k := range season {
-		season[k] = 0
-	}
-	if d.cfg.Bins > 1 {
-		d.buf = d.buf[:0]
-		for k := range d.byBin {
-			d.byBin[k] = d.byBin[k][:0]
+	if d.profileAge >= 0 && d.profileAge < d.refresh {
+		d.profileAge++
+	} else if d.cfg.Bins > 1 {
+		d.profileAge = 1
+		for k := range season {
+			season[k] = 0
 		}
+		d.sc.b = d.sc.b[:0]
 		for i := 0; i < n; i++ {
 			if v := d.det.at(i); !math.IsNaN(v) {
-				d.buf = append(d.buf, v)
-				d.byBin[binAt(i)] = append(d.byBin[binAt(i)], v)
+				d.sc.b = append(d.sc.b, v)
 			}
 		}
-		centre := median(d.buf)
-		for k, v := range d.byBin {
+		centre := median(d.sc.b)
+		// One pass per slot, in the same scratch: O(window × bins) every
+		// refresh points, and no per-slot buffers to keep per series.
+		for k := range season {
+			v := d.sc.b[:0]
+			for i := 0; i < n; i++ {
+				if binAt(i) == k {
+					if x := d.det.at(i); !math.IsNaN(x) {
+						v = append(v, x)
+					}
+				}
+			}
 			// A slot with too little history gets no seasonal effect
 			// rather than a noisy one.
 			if len(v) < 3 {
@@ -220,22 +239,30 @@ func (d *SeasonalZ) estimate(b int) Estimate {
 			}
 		}
 	}
-	d.buf = d.buf[:0]
+	d.sc.b = d.sc.b[:0]
 	for i := n - d.cfg.Level; i < n; i++ {
-		d.buf = append(d.buf, d.des(d.vals.at(i), binAt(i)))
+		d.sc.b = append(d.sc.b, d.des(d.vals.at(i), binAt(i)))
 	}
-	level := median(d.buf)
-	d.buf = d.buf[:0]
-	if d.resid.len() >= d.minResid() {
-		d.buf = d.resid.appendTo(d.buf)
+	level := median(d.sc.b)
+	fromResid := d.resid.len() >= d.minResid()
+	if d.scaleAge >= 0 && d.scaleAge < d.refresh && fromResid == d.scaleResid {
+		d.scaleAge++
 	} else {
-		// Too few residuals to score yet; this scale only fills Scale.
-		for i := 0; i < n; i++ {
-			d.buf = append(d.buf, d.des(d.vals.at(i), binAt(i)))
+		d.scaleAge, d.scaleResid = 1, fromResid
+		d.sc.b = d.sc.b[:0]
+		if fromResid {
+			d.sc.b = d.resid.appendTo(d.sc.b)
+		} else {
+			// Too few residuals to score yet; this scale only fills Scale.
+			for i := 0; i < n; i++ {
+				d.sc.b = append(d.sc.b, d.des(d.vals.at(i), binAt(i)))
+			}
 		}
+		// median reorders but keeps the values, which is all robustScale
+		// needs.
+		d.scale = robustScale(d.sc.b, median(d.sc.b))
 	}
-	// median reorders but keeps the values, which is all robustScale needs.
-	scale := math.Max(d.cfg.MinScale, robustScale(d.buf, median(d.buf)))
+	scale := math.Max(d.cfg.MinScale, d.scale)
 	if !(scale > 0) {
 		// A perfectly flat history: any change is hugely surprising, but
 		// keep z finite.

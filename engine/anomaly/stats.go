@@ -5,6 +5,11 @@ import (
 	"sort"
 )
 
+// scratch is working memory a detector needs only within a push. An
+// Ensemble gives all its detectors the same one: a process holding a
+// hundred thousand series keeps one buffer per series, not six.
+type scratch struct{ b []float64 }
+
 // ring is a fixed-capacity FIFO of float64: the last cap values pushed.
 type ring struct {
 	buf  []float64
