@@ -31,9 +31,11 @@ type EnsembleConfig struct {
 	// Min and Max are the series' range when known in advance; they lay
 	// out the novelty detector's levels (see NoveltyConfig).
 	Min, Max float64
-	// NoveltyGrids, NoveltyLevels, NoveltyWords, NoveltyPhases: see
-	// NoveltyConfig.Grids, Levels, Words and Phases.
+	// NoveltyGrids, NoveltyLevels, NoveltyWords, NoveltyPhases,
+	// NoveltyPhaseWeight: see NoveltyConfig.Grids, Levels, Words, Phases
+	// and PhaseWeight.
 	NoveltyGrids, NoveltyLevels, NoveltyWords, NoveltyPhases int
+	NoveltyPhaseWeight                                       float64
 	// ZAlarm is the robust |z| that scores 0.5 (default 5).
 	ZAlarm float64
 	// ShiftAlarm is the CUSUM decision interval of the level and variance
@@ -209,7 +211,7 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 		Retrain: min(cfg.Window, 256) / 2, Seed: cfg.Seed})
 	e.nov = NewNovelty(NoveltyConfig{Min: cfg.Min, Max: cfg.Max, Levels: cfg.NoveltyLevels,
 		Grids: cfg.NoveltyGrids, Words: cfg.NoveltyWords, Period: cfg.Period, Phases: cfg.NoveltyPhases,
-		Warmup: cfg.MinHistory})
+		PhaseWeight: cfg.NoveltyPhaseWeight, Warmup: cfg.MinHistory})
 	sc := e.sz.sc
 	e.iqr.sc, e.lvl.ref.sc, e.vr.ref.sc, e.ifo.sc = sc, sc, sc, sc
 	e.Reset()

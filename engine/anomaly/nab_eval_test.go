@@ -99,14 +99,20 @@ func phasesOf(s nab.Series) (ph []int, period int) {
 }
 
 // scoreNABFile runs the ensemble with the NAB configuration on one file.
-func scoreNABFile(s nab.Series) []float64 {
+func scoreNABFile(s nab.Series) []float64 { return scoreNABWith(s, nil) }
+
+// scoreNABWith runs the NAB configuration, changed by edit when not nil.
+func scoreNABWith(s nab.Series, edit func(*EnsembleConfig)) []float64 {
 	ph, period := phasesOf(s)
 	lo, hi := s.Values[0], s.Values[0]
 	for _, v := range s.Values {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	e := NewEnsemble(NABConfig(period, lo, hi, nab.Probation(len(s.Values))))
-	return BatchPhases(e, ph, s.Values)
+	cfg := NABConfig(period, lo, hi, nab.Probation(len(s.Values)))
+	if edit != nil {
+		edit(&cfg)
+	}
+	return BatchPhases(NewEnsemble(cfg), ph, s.Values)
 }
 
 // TestNAB_ensemble scores the ensemble on the whole corpus. It takes
@@ -120,5 +126,54 @@ func TestNAB_ensemble(t *testing.T) {
 	reportNAB(t, c, rs)
 	if rs[0].Normalized < 65 {
 		t.Errorf("NAB standard %.2f, want at least 65 (measured 70+ when this test was written)", rs[0].Normalized)
+	}
+}
+
+// BenchmarkNAB_ensemble scores the whole NAB corpus once per iteration and
+// reports the three normalised scores as metrics (the time is the time of
+// one full run on GOMAXPROCS... two files at a time).
+func BenchmarkNAB_ensemble(b *testing.B) {
+	c := loadNAB(b)
+	var rs []nab.Result
+	for b.Loop() {
+		rs = scoreNAB(c, scoreNABFile)
+	}
+	b.ReportMetric(rs[0].Normalized, "NAB-standard")
+	b.ReportMetric(rs[1].Normalized, "NAB-lowFP")
+	b.ReportMetric(rs[2].Normalized, "NAB-lowFN")
+}
+
+// TestNAB_sensitivity moves one parameter of the NAB configuration at a
+// time and logs the standard score: how much of the result is the exact
+// setting. STOCKROOM_LONG=1 only (about 15 full runs).
+func TestNAB_sensitivity(t *testing.T) {
+	if os.Getenv("STOCKROOM_LONG") == "" {
+		t.Skip("the NAB sensitivity runs are long: set STOCKROOM_LONG=1")
+	}
+	c := loadNAB(t)
+	for _, v := range []struct {
+		name string
+		edit func(*EnsembleConfig)
+	}{
+		{"as published", nil},
+		{"cooldown ×0.5", func(c *EnsembleConfig) { c.Cooldown = max(c.Cooldown/2, 1) }},
+		{"cooldown ×2", func(c *EnsembleConfig) { c.Cooldown *= 2 }},
+		{"threshold 0.3", func(c *EnsembleConfig) { c.Threshold = 0.3 }},
+		{"threshold 0.5", func(c *EnsembleConfig) { c.Threshold = 0.5 }},
+		{"novelty levels 7", func(c *EnsembleConfig) { c.NoveltyLevels = 7 }},
+		{"novelty levels 9", func(c *EnsembleConfig) { c.NoveltyLevels = 9 }},
+		{"novelty grids 1", func(c *EnsembleConfig) { c.NoveltyGrids = 1 }},
+		{"novelty grids 3", func(c *EnsembleConfig) { c.NoveltyGrids = 3 }},
+		{"novelty words 2", func(c *EnsembleConfig) { c.NoveltyWords = 2 }},
+		{"phase weight 0.5", func(c *EnsembleConfig) { c.NoveltyPhaseWeight = 0.5 }},
+		{"phase weight 1", func(c *EnsembleConfig) { c.NoveltyPhaseWeight = 1 }},
+		{"no phase word", func(c *EnsembleConfig) { c.NoveltyPhases = -1 }},
+		{"novelty only", func(c *EnsembleConfig) { c.Weights = [NComponents]float64{-1, -1, -1, -1, -1, 1} }},
+		{"no novelty", func(c *EnsembleConfig) { c.Weights = [NComponents]float64{1, 1, 1, 1, 1, -1} }},
+		{"all detectors 0.1", func(c *EnsembleConfig) { c.Weights = [NComponents]float64{0.1, 0.1, 0.1, 0.1, 0.1, 1} }},
+		{"range unknown", func(c *EnsembleConfig) { c.Min, c.Max = 0, 0 }},
+	} {
+		rs := scoreNAB(c, func(s nab.Series) []float64 { return scoreNABWith(s, v.edit) })
+		t.Logf("%-18s standard %6.2f  low FP %6.2f  low FN %6.2f", v.name, rs[0].Normalized, rs[1].Normalized, rs[2].Normalized)
 	}
 }
