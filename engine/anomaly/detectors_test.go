@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"stockroom/model"
 	"testing"
 )
 
@@ -409,5 +410,34 @@ func TestEnsemble_expectedOfCounts(t *testing.T) {
 	truth := 30 * weekShape[299%7]
 	if p := e.Last(); math.Abs(p.Expected-truth) > 3*math.Sqrt(truth) {
 		t.Errorf("expected %.1f, truth %.1f", p.Expected, truth)
+	}
+}
+
+func TestPoint_Anomaly(t *testing.T) {
+	xs := genClean(51, 300, 30, 0, true, 3)
+	start := model.MustDate("2025-01-06") // a Monday
+	e := NewEnsemble(DailyConfig())
+	var got []model.Anomaly
+	xs[250] = 400
+	for i, x := range xs {
+		e.PushPhase(WeekdayPhase(start.AddDays(i)), x)
+		if p := e.Last(); p.Alarm {
+			got = append(got, p.Anomaly("SKU-1", "DC", "web", start.AddDays(i), x))
+		}
+	}
+	var a model.Anomaly
+	for _, x := range got {
+		if x.Date == start.AddDays(250) {
+			a = x
+		}
+	}
+	if a.Date != start.AddDays(250) || a.Observed != 400 || a.Detector == "" || a.State != model.AnomalyOpen {
+		t.Errorf("%+v", a)
+	}
+	if err := a.Validate(); err != nil {
+		t.Errorf("does not validate: %v", err)
+	}
+	if math.Abs(a.Expected-30*weekShape[250%7]) > 10 {
+		t.Errorf("expected %.1f, truth %.1f", a.Expected, 30*weekShape[250%7])
 	}
 }

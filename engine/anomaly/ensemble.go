@@ -1,6 +1,11 @@
 package anomaly
 
-import "math"
+import (
+	"fmt"
+	"math"
+
+	"stockroom/model"
+)
 
 // Component names, as stored with an anomaly and shown in the console.
 const (
@@ -325,4 +330,27 @@ func (e *Ensemble) PushPhase(phase int, x float64) float64 {
 	}
 	e.last = p
 	return p.Score
+}
+
+// WeekdayPhase is the phase of a day in the weekly season of a daily
+// series: PushPhase(WeekdayPhase(d), v) keeps every weekday in its place
+// even when days are missing from the history.
+func WeekdayPhase(d model.Date) int { return int(d.Weekday()) }
+
+// Anomaly turns the verdict on a point into an open anomaly of a series,
+// ready to store: the detector that contributed most, the combined score,
+// the observed and the expected value.
+func (p Point) Anomaly(sku, location, channel string, day model.Date, observed float64) model.Anomaly {
+	det := p.Detector
+	if det == "" {
+		det = "ensemble"
+	}
+	return model.Anomaly{
+		SKU: sku, Location: location, Channel: channel, Date: day,
+		Detector: det, Score: math.Max(0, math.Min(1, p.Raw)),
+		Observed: observed, Expected: p.Expected,
+		Detail:      fmt.Sprintf("%s: %g where about %.3g was expected", det, observed, p.Expected),
+		State:       model.AnomalyOpen,
+		Replacement: math.NaN(),
+	}
 }
