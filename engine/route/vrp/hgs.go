@@ -298,6 +298,20 @@ func (g *genetic) initialPopulation(stop func() bool) {
 		g.add(y, true)
 		g.free = append(g.free, x, y)
 	}
+	if rs := savings(p); rs != nil {
+		x := g.newIndiv()
+		pos := 0
+		for k := range x.routes {
+			x.routes[k] = x.routes[k][:0]
+			if k < len(rs) {
+				x.routes[k] = append(x.routes[k], rs[k]...)
+				pos += copy(x.giant[pos:], rs[k])
+			}
+		}
+		g.ls.run(x, g.pen)
+		g.add(x, true)
+		g.free = append(g.free, x)
+	}
 	t0 := time.Now()
 	for i := 0; i < 4*g.prm.Mu && (i == 0 || !stop()); i++ {
 		// Under a short time limit on a large instance, building all 4µ

@@ -410,3 +410,32 @@ func FuzzReadTSPLIB(f *testing.F) {
 		sameInstance(t, in, back)
 	})
 }
+
+func TestSavings_Feasible(t *testing.T) {
+	for _, in := range []*Instance{Generate(21, GenOptions{Customers: 150}), smallInstance(3, 9, "dur")} {
+		p := newProblem(in, 20)
+		rs := savings(p)
+		if rs == nil {
+			t.Fatalf("%s: no savings solution", in.Name)
+		}
+		s := &Solution{Cost: math.NaN()}
+		for _, r := range rs {
+			rr := make([]int, len(r))
+			for i, c := range r {
+				rr[i] = int(c)
+			}
+			s.Routes = append(s.Routes, rr)
+		}
+		if err := Check(in, s, 1e-9); err != nil {
+			t.Fatalf("%s: %v", in.Name, err)
+		}
+		// Savings must beat one route per customer by a wide margin.
+		var single float64
+		for c := 1; c < in.N(); c++ {
+			single += in.D(0, c) + in.D(c, 0)
+		}
+		if c := in.Evaluate(s.Routes); c > 0.8*single {
+			t.Fatalf("%s: savings cost %v vs %v for single-customer routes", in.Name, c, single)
+		}
+	}
+}
