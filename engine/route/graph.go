@@ -236,6 +236,19 @@ func (g *Graph) EdgeBetween(u, v int32) int {
 	return -1
 }
 
+// EdgeIndex returns the index of the input edge from one external node id
+// to another (either direction for a two-way edge), the index SetFactor and
+// Traffic take.
+func (g *Graph) EdgeIndex(from, to int64) (int, bool) {
+	u, ok1 := g.index[from]
+	v, ok2 := g.index[to]
+	if !ok1 || !ok2 {
+		return -1, false
+	}
+	e := g.EdgeBetween(u, v)
+	return e, e >= 0
+}
+
 // SetTraffic installs traffic factors (nil removes them). Queries that
 // start afterwards use them.
 func (g *Graph) SetTraffic(t *Traffic) {

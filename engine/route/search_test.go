@@ -120,6 +120,12 @@ func TestGraph_SetFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if e, ok := g.EdgeIndex(4, 3); !ok || e != 3 {
+		t.Fatalf("EdgeIndex(4, 3) = %d, %v; want the two-way edge 3", e, ok)
+	}
+	if _, ok := g.EdgeIndex(1, 4); ok {
+		t.Fatal("EdgeIndex found an edge between unconnected nodes")
+	}
 	g.SetTraffic(NewTraffic([]float64{0, 7 * 60, 10 * 60}, g.NumEdges()))
 	s := NewSearcher(g)
 	want := 2100 / (50 / 3.6)
