@@ -64,9 +64,9 @@ const maxErrors = 10000
 // Import budgets: past these an import writes what it holds and carries on,
 // so memory stays flat whatever the file's size.
 const (
-	budgetBlockBytes = 32 << 20
-	budgetKeys       = 2 << 20
-	budgetAggRows    = 400_000
+	budgetBlockBytes = 8 << 20
+	budgetKeyBytes   = 16 << 20
+	budgetAggRows    = 100_000
 	batchRows        = 2048
 )
 
@@ -845,7 +845,7 @@ func (im *importer) maybeFlush(ctx context.Context) error {
 	if err := im.flushBlocks(ctx, im.blockBytes > budgetBlockBytes); err != nil {
 		return err
 	}
-	if im.keys.loaded > budgetKeys {
+	if im.keys.bytes() > budgetKeyBytes {
 		if err := im.keys.flush(ctx); err != nil {
 			return err
 		}

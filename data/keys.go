@@ -56,7 +56,8 @@ type keyChunk struct {
 type keyIndex struct {
 	tx     *sql.Tx
 	groups map[groupKey]*keyGroup
-	loaded int // keys held in memory, for the flush budget
+	loaded    int // keys held as strings, for the flush budget
+	tailBytes int // bytes of front-coded tails
 
 	// preloaded is the class whose bounds were all read: a group missing
 	// from groups has no stored keys.
@@ -86,6 +87,9 @@ func countKey(date int32, locID int64) string {
 	b = binary.BigEndian.AppendUint64(b, uint64(locID))
 	return string(b)
 }
+
+// bytes is roughly what the index holds in memory.
+func (ix *keyIndex) bytes() int { return 48*ix.loaded + ix.tailBytes + 64*len(ix.groups) }
 
 // add records key for (class, item) and reports whether it was already
 // there, in the store or earlier in this import.
@@ -127,11 +131,13 @@ func (ix *keyIndex) addTo(ctx context.Context, g *keyGroup, key string) (dup boo
 	if last := g.chunks[len(g.chunks)-1]; key > last.bound {
 		if last.loaded {
 			last.keys = append(last.keys, strings.Clone(key))
+			ix.loaded++
 		} else {
+			n := len(last.tail)
 			last.tail = appendKey(last.tail, last.bound, key, last.tailPrefix())
+			ix.tailBytes += len(last.tail) - n
 		}
 		last.bound, last.dirty = strings.Clone(key), true
-		ix.loaded++
 		return false, nil
 	}
 	// The chunk whose range (previous bound, bound] holds key.
@@ -436,7 +442,7 @@ func (ix *keyIndex) flush(ctx context.Context) error {
 		return fmt.Errorf("write key index: %w", err)
 	}
 	ix.groups = map[groupKey]*keyGroup{}
-	ix.loaded = 0
+	ix.loaded, ix.tailBytes = 0, 0
 	ix.preloaded = 0
 	return nil
 }

@@ -52,7 +52,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// The writer gets the bigger page cache: imports touch rows all over
 	// the aggregates, and a page read back from the OS costs a syscall.
-	w, err := sql.Open("sqlite", dsn(abs, 128<<10)+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn(abs, 64<<10)+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

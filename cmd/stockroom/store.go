@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"text/tabwriter"
+	"time"
 
 	"stockroom/data"
 	"stockroom/engine"
@@ -50,7 +51,7 @@ file could not be read or parsed at all, 2 for usage errors.`)
 	}
 	defer closeFn()
 	opt := data.ImportOptions{Kind: data.Kind(*kind), CreateItems: *create, User: userName(c, *user)}
-	prog := newProgress(c, *asJSON)
+	prog := newProgress(c, *asJSON || !isTerminal(c.stderr))
 	results, err := eng.Import(ctx, paths, opt, prog.update)
 	prog.done()
 	if err != nil {
@@ -234,12 +235,14 @@ func round(v float64, places int) float64 {
 	return math.Round(v*p) / p
 }
 
-// progress prints a one-line progress bar on stderr while files import.
+// progress prints a one-line progress bar on stderr while files import,
+// at most ten times a second.
 type progress struct {
 	c       *cli
 	quiet   bool
 	last    string
 	printed bool
+	at      time.Time
 }
 
 func newProgress(c *cli, quiet bool) *progress { return &progress{c: c, quiet: quiet} }
@@ -248,6 +251,10 @@ func (p *progress) update(path string, done, total int64) {
 	if p.quiet || total <= 0 {
 		return
 	}
+	if time.Since(p.at) < 100*time.Millisecond && done < total {
+		return
+	}
+	p.at = time.Now()
 	pct := int(100 * done / total)
 	line := fmt.Sprintf("\r%-50s %3d%%", truncateLeft(path, 50), pct)
 	if line != p.last {
