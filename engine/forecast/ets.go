@@ -401,6 +401,9 @@ func etsFilter(y []float64, sp etsSpec, m, start int, p *etsPar, sOut []float64)
 	}
 	a, be, g := p.alpha, p.beta, p.gamma
 	var sse, logMu float64
+	// Σ log μ as the log of a running product, folded before it can
+	// overflow: one log per many steps instead of one per step.
+	prodMu := 1.0
 	n := 0
 	j := start % m
 	if m == 1 {
@@ -446,7 +449,11 @@ func etsFilter(y []float64, sp etsSpec, m, start int, p *etsPar, sOut []float64)
 			}
 			e := (v - mu) / mu
 			sse += e * e
-			logMu += math.Log(mu)
+			prodMu *= mu
+			if prodMu > 1e150 || prodMu < 1e-150 {
+				logMu += math.Log(prodMu)
+				prodMu = 1
+			}
 			n++
 			switch sp.season {
 			case 'N':
@@ -473,6 +480,7 @@ func etsFilter(y []float64, sp etsSpec, m, start int, p *etsPar, sOut []float64)
 	if n == 0 {
 		return etsRun{lik: math.Inf(1)}
 	}
+	logMu += math.Log(prodMu)
 	lik := float64(n)*math.Log(math.Max(sse, 1e-300)/float64(n)) + 2*logMu
 	return etsRun{lik: lik, sse: sse, logMu: logMu, n: n, l: l, b: b, s: s}
 }

@@ -37,7 +37,8 @@ type gseries struct {
 type featSet struct {
 	freq    Freq
 	m       int    // seasonal stride
-	wins    [4]int // level windows in periods
+	wins    [4]int // mean windows in periods, for features
+	lvWin   int    // the level window every row is measured against
 	sk      [2]int // seasons averaged for the same-season features
 	year    int    // periods per year, for the same-time-last-year feature
 	attrs   []string
@@ -46,7 +47,8 @@ type featSet struct {
 	nFeat   int
 	colAttr int // first attribute column
 	colName int // event name column
-	colKind int // first per-kind column (3 per kind)
+	colKind int // first per-kind column
+	kStride int // columns per kind: event days in the period, days to, days since
 }
 
 const (
@@ -76,16 +78,17 @@ func newFeatSet(freq Freq, attrs []string, kinds int) *featSet {
 	fs := &featSet{freq: freq, m: freq.Season(), attrs: attrs, kinds: kinds, nBase: nBaseFeat}
 	switch freq {
 	case Daily:
-		fs.wins, fs.sk, fs.year = [4]int{7, 28, 91, 364}, [2]int{4, 12}, 364
+		fs.wins, fs.lvWin, fs.sk, fs.year = [4]int{7, 28, 91, 364}, 91, [2]int{4, 12}, 364
 	case Weekly:
-		fs.wins, fs.sk, fs.year = [4]int{4, 13, 26, 52}, [2]int{1, 2}, 52
+		fs.wins, fs.lvWin, fs.sk, fs.year = [4]int{4, 13, 26, 52}, 26, [2]int{1, 2}, 52
 	default:
-		fs.wins, fs.sk, fs.year = [4]int{3, 6, 12, 24}, [2]int{1, 2}, 12
+		fs.wins, fs.lvWin, fs.sk, fs.year = [4]int{3, 6, 12, 24}, 12, [2]int{1, 2}, 12
 	}
 	fs.colAttr = fs.nBase
 	fs.colName = fs.colAttr + len(attrs)
 	fs.colKind = fs.colName + 1
-	fs.nFeat = fs.colKind + 3*kinds
+	fs.kStride = 3
+	fs.nFeat = fs.colKind + fs.kStride*kinds
 	return fs
 }
 
@@ -151,7 +154,7 @@ func (g *gseries) mean(c, w int) float64 {
 // level is the scale a row is measured against: the recent mean demand,
 // reaching further back when the recent past has none.
 func (g *gseries) level(c int, fs *featSet) float64 {
-	for _, w := range []int{fs.wins[2], fs.wins[3], c} {
+	for _, w := range []int{fs.lvWin, fs.wins[3], c} {
 		if v := g.mean(c, w); v > 0 {
 			return v
 		}
@@ -261,10 +264,14 @@ func (fs *featSet) row(g *gseries, j, c int, ci *calIndex, out []float32) (level
 		out[fs.colAttr+i] = float32(g.attr[i])
 	}
 	out[fs.colName] = -1
+	ks := fs.kStride
 	for k := range fs.kinds {
-		out[fs.colKind+3*k] = 0
-		out[fs.colKind+3*k+1] = eventCap
-		out[fs.colKind+3*k+2] = eventCap
+		col := fs.colKind + ks*k
+		out[col+ks-2] = eventCap
+		out[col+ks-1] = eventCap
+		if ks == 3 {
+			out[col] = 0
+		}
 	}
 	if g.ev != nil {
 		d0 := int(date - ci.first)
@@ -278,14 +285,15 @@ func (fs *featSet) row(g *gseries, j, c int, ci *calIndex, out []float32) (level
 					out[fs.colName] = float32(g.ev.name[d])
 				}
 				for k := range fs.kinds {
-					if g.ev.kinds[d]&(1<<k) != 0 {
-						out[fs.colKind+3*k]++
+					if ks == 3 && g.ev.kinds[d]&(1<<k) != 0 {
+						out[fs.colKind+ks*k]++
 					}
 				}
 			}
 			for k := range fs.kinds {
-				out[fs.colKind+3*k+1] = float32(g.ev.to[k][d0])
-				out[fs.colKind+3*k+2] = float32(g.ev.since[k][d0])
+				col := fs.colKind + ks*k
+				out[col+ks-2] = float32(g.ev.to[k][d0])
+				out[col+ks-1] = float32(g.ev.since[k][d0])
 			}
 		}
 	}
@@ -300,10 +308,11 @@ type globalSpec struct {
 
 // globalFit trains the gradient-boosted trees on all series and returns, per
 // series, the predicted mean for each requested origin (keyed by the
-// absolute cut T0+c, as History.global expects).
-func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calendar, horizon int, cfg GBTConfig, workers int, seed uint64, tick func()) ([]map[int][]float64, error) {
+// absolute cut T0+c, as History.global expects) and the in-sample errors
+// of its training rows (for the dispersion of its count distribution).
+func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calendar, horizon int, cfg GBTConfig, workers int, seed uint64, tick func()) ([]map[int][]float64, []momStats, error) {
 	if len(hs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	freq := hs[0].Series.Freq
 	// The calendar spans every series' history plus the horizon.
@@ -408,7 +417,7 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 	}
 	first[len(hs)] = len(rows)
 	if len(rows) < 2*cfg.MinLeaf {
-		return nil, fmt.Errorf("gbt: %d training rows, need %d", len(rows), 2*cfg.MinLeaf)
+		return nil, nil, fmt.Errorf("gbt: %d training rows, need %d", len(rows), 2*cfg.MinLeaf)
 	}
 	nf := fs.nFeat
 	raw := make([]float32, len(rows)*nf)
@@ -474,9 +483,19 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 			d.offset[i] = math.Log(lv[i])
 		}
 	}
-	model, err := trainGBT(ctx, d, cfg, workers, seed, tick)
+	model, F, err := trainGBT(ctx, d, cfg, workers, seed, tick)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	ins := make([]momStats, len(hs))
+	for i := range hs {
+		for k := first[i]; k < first[i+1]; k++ {
+			mu := math.Exp(F[k])
+			if cfg.Objective == "l2" {
+				mu = math.Max(0, F[k]*lv[k])
+			}
+			ins[i].add(target[k], mu)
+		}
 	}
 	// Predict every requested origin.
 	out := make([]map[int][]float64, len(hs))
@@ -515,7 +534,7 @@ func globalFit(ctx context.Context, hs []*History, specs []globalSpec, cal Calen
 		out[i] = res
 		mu.Unlock()
 	})
-	return out, nil
+	return out, ins, nil
 }
 
 // parallelFor runs f(0..n−1) on up to workers goroutines, in chunks.

@@ -12,13 +12,13 @@ import (
 // GBTConfig tunes the global gradient-boosted trees. Zero fields take the
 // defaults shown.
 type GBTConfig struct {
-	Trees        int     // boosting rounds (300)
-	LearningRate float64 // shrinkage (0.05)
-	Leaves       int     // leaves per tree, grown best-first (63)
+	Trees        int     // boosting rounds (250)
+	LearningRate float64 // shrinkage (0.1)
+	Leaves       int     // leaves per tree, grown best-first (31)
 	MinLeaf      int     // minimum rows in a leaf (100)
 	Lambda       float64 // L2 penalty on leaf values (1)
 	Bins         int     // histogram bins per feature, ≤ 255 (63)
-	RowSample    float64 // fraction of rows per tree (0.5)
+	RowSample    float64 // fraction of rows per tree (0.3)
 	ColSample    float64 // fraction of features per tree (0.8)
 	// Objective is "poisson" (log link, the series level as offset),
 	// "tweedie" (same, variance power TweediePower) or "l2" (squared error
@@ -47,14 +47,14 @@ func (c GBTConfig) withDefaults() GBTConfig {
 			*v = d
 		}
 	}
-	def(&c.Trees, 300)
-	deff(&c.LearningRate, 0.05)
-	def(&c.Leaves, 63)
+	def(&c.Trees, 250)
+	deff(&c.LearningRate, 0.1)
+	def(&c.Leaves, 31)
 	def(&c.MinLeaf, 100)
 	deff(&c.Lambda, 1)
 	def(&c.Bins, 63)
 	c.Bins = min(c.Bins, 255)
-	deff(&c.RowSample, 0.5)
+	deff(&c.RowSample, 0.3)
 	c.RowSample = math.Min(1, c.RowSample)
 	deff(&c.ColSample, 0.8)
 	c.ColSample = math.Min(1, c.ColSample)
@@ -186,12 +186,15 @@ func (t gbtTree) predictRaw(x []float32) float64 {
 	}
 }
 
-func (t gbtTree) predictBinned(b *binned, row int) float64 {
+func (t gbtTree) predictBinned(b *binned, row int) float64 { return t[t.leafBinned(b, row)].value }
+
+// leafBinned returns the index of the leaf a training row falls in.
+func (t gbtTree) leafBinned(b *binned, row int) int32 {
 	i := int32(0)
 	for {
 		n := &t[i]
 		if n.feat < 0 {
-			return n.value
+			return i
 		}
 		if b.col[n.feat][row] <= n.bin {
 			i = n.left
@@ -228,7 +231,7 @@ type gbtData struct {
 type leafState struct {
 	rows  []int32   // row indices, ascending
 	gh    []float64 // gradient and hessian per row, aligned with rows
-	hist  []float64 // feats × maxBin × 3 (g, h, count)
+	hist  []float64 // feats × maxBin × 2 (gradient, hessian sums)
 	g, h  float64
 	gain  float64
 	feat  int
@@ -238,11 +241,12 @@ type leafState struct {
 }
 
 // trainGBT fits the ensemble. progress, if set, is told after each tree.
-func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed uint64, progress func()) (*gbt, error) {
+// It also returns the final link-scale score of every training row.
+func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed uint64, progress func()) (*gbt, []float64, error) {
 	x := d.x
 	n := x.rows
 	if n == 0 {
-		return nil, fmt.Errorf("gbt: no training rows")
+		return nil, nil, fmt.Errorf("gbt: no training rows")
 	}
 	r := rand.New(rand.NewPCG(seed, 0x9b7))
 	m := &gbt{obj: c.Objective}
@@ -263,11 +267,21 @@ func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed ui
 	for i := range F {
 		F[i] = m.base + d.offset[i]
 	}
+	// For the Poisson loss the mean is tracked directly and updated by
+	// multiplying with each leaf's exp(value): one exp per leaf, not per row.
+	poisson := c.Objective != "l2" && c.Objective != "tweedie"
+	var mu []float64
+	if poisson {
+		mu = make([]float64, n)
+		for i, f := range F {
+			mu[i] = math.Exp(f)
+		}
+	}
 	maxBin := 0
 	for _, nb := range x.nbin {
 		maxBin = max(maxBin, nb)
 	}
-	hsize := x.feats * maxBin * 3
+	hsize := x.feats * maxBin * 2
 	g := &grower{x: x, c: c, maxBin: maxBin, workers: workers,
 		pool:    sync.Pool{New: func() any { return make([]float64, hsize) }},
 		scratch: make([]int32, n), scratchGH: make([]float64, 2*n)}
@@ -278,7 +292,7 @@ func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed ui
 	rho := c.TweediePower
 	for it := 0; it < c.Trees; it++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// Bagging, then gradients and hessians of the sampled rows at the
 		// current scores, gathered in row order.
@@ -300,11 +314,10 @@ func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed ui
 				gi = w * (-d.y[i]*a + b)
 				hi = w * math.Max(1e-6, -(1-rho)*d.y[i]*a+(2-rho)*b)
 			default:
-				mu := math.Exp(F[i])
-				gi = w * (mu - d.y[i])
+				gi = w * (mu[i] - d.y[i])
 				// LightGBM's max_delta_step: a floor and lift on the
 				// hessian keeps leaves of near-zero rows from exploding.
-				hi = w * math.Max(mu, 1e-3) * 2.0137527074704766 // e^0.7
+				hi = w * math.Max(mu[i], 1e-3) * 2.0137527074704766 // e^0.7
 			}
 			rows = append(rows, int32(i))
 			gh = append(gh, gi, hi)
@@ -320,15 +333,28 @@ func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed ui
 		}
 		tree, leaves := g.grow(rows, gh, feats)
 		// In-bag rows know their leaf; the others walk the tree.
+		expv := make([]float64, len(tree))
+		for k, nd := range tree {
+			if nd.feat < 0 {
+				expv[k] = math.Exp(nd.value)
+			}
+		}
 		for _, l := range leaves {
-			v := tree[l.node].value
+			v, e := tree[l.node].value, expv[l.node]
 			for _, i := range l.rows {
 				F[i] += v
+				if poisson {
+					mu[i] *= e
+				}
 			}
 		}
 		for i := range n {
 			if !inBag[i] {
-				F[i] += tree.predictBinned(x, i)
+				k := tree.leafBinned(x, i)
+				F[i] += tree[k].value
+				if poisson {
+					mu[i] *= expv[k]
+				}
 			}
 		}
 		for _, l := range leaves {
@@ -340,7 +366,7 @@ func trainGBT(ctx context.Context, d *gbtData, c GBTConfig, workers int, seed ui
 			progress()
 		}
 	}
-	return m, nil
+	return m, F, nil
 }
 
 // grower grows trees on one training matrix, reusing buffers.
@@ -389,8 +415,8 @@ func (gr *grower) grow(rows []int32, gh []float64, feats []int) (gbtTree, []*lea
 		gr.buildHist(small, feats)
 		large.hist = p.hist
 		for _, f := range feats {
-			base := f * gr.maxBin * 3
-			hs, ss := large.hist[base:base+x.nbin[f]*3], small.hist[base:base+x.nbin[f]*3]
+			base := f * gr.maxBin * 2
+			hs, ss := large.hist[base:base+x.nbin[f]*2], small.hist[base:base+x.nbin[f]*2]
 			for k := range hs {
 				hs[k] -= ss[k]
 			}
@@ -455,16 +481,15 @@ func (gr *grower) partition(p *leafState) (*leafState, *leafState) {
 func (gr *grower) buildHist(l *leafState, feats []int) {
 	x := gr.x
 	rows, gh := l.rows, l.gh
-	nf, stride := x.feats, gr.maxBin*3
+	nf, stride := x.feats, gr.maxBin*2
 	pass := func(rows []int32, gh []float64, hist []float64) {
 		for k, i := range rows {
 			g, h := gh[2*k], gh[2*k+1]
 			r := x.data[int(i)*nf : int(i)*nf+nf]
 			for f, b := range r {
-				j := f*stride + int(b)*3
+				j := f*stride + int(b)*2
 				hist[j] += g
 				hist[j+1] += h
-				hist[j+2]++
 			}
 		}
 	}
@@ -504,13 +529,16 @@ func (gr *grower) bestSplit(l *leafState, feats []int) {
 	}
 	lam := c.Lambda
 	parent := l.g * l.g / (l.h + lam)
+	// Rows per bin are estimated from the hessian, as LightGBM does: the
+	// histograms then carry two sums instead of three.
+	perH := n / l.h
 	for _, f := range feats {
-		hs := l.hist[f*maxBin*3:]
+		hs := l.hist[f*maxBin*2:]
 		var gl, hl, cl float64
 		for b := 0; b < x.nbin[f]-1; b++ {
-			gl += hs[b*3]
-			hl += hs[b*3+1]
-			cl += hs[b*3+2]
+			gl += hs[b*2]
+			hl += hs[b*2+1]
+			cl = hl * perH
 			if cl < float64(c.MinLeaf) {
 				continue
 			}

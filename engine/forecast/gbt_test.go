@@ -37,7 +37,7 @@ func TestGBT_LearnsAStepAndAnInteraction(t *testing.T) {
 	}
 	bx := newBinned(raw, n, nf, 63, r)
 	d := &gbtData{x: bx, y: y, w: ones(n), offset: make([]float64, n)}
-	m, err := trainGBT(context.Background(), d, GBTConfig{Trees: 200, LearningRate: 0.1, Leaves: 15, MinLeaf: 20, Objective: "l2"}.withDefaults(), 2, 1, nil)
+	m, _, err := trainGBT(context.Background(), d, GBTConfig{Trees: 200, LearningRate: 0.1, Leaves: 15, MinLeaf: 20, Objective: "l2"}.withDefaults(), 2, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestGlobalFit_LearnsEventsAndPrices(t *testing.T) {
 		hs[i] = NewHistory(&series[i])
 		specs[i] = globalSpec{trainCut: hs[i].N(), predCuts: []int{hs[i].N()}}
 	}
-	preds, err := globalFit(context.Background(), hs, specs, cal, h, GBTConfig{Trees: 150, LearningRate: 0.1, Leaves: 15, MinLeaf: 30}, 2, 1, nil)
+	preds, _, err := globalFit(context.Background(), hs, specs, cal, h, GBTConfig{Trees: 150, LearningRate: 0.1, Leaves: 15, MinLeaf: 30}, 2, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

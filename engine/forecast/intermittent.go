@@ -114,6 +114,16 @@ func (s *momStats) add(y, f float64) {
 	s.sm2 += f * f
 }
 
+// disp returns the dispersion 1/size: 0 (Poisson) when the errors are
+// not overdispersed.
+func (s *momStats) disp() float64 {
+	excess := s.se - s.sm
+	if excess <= 0 || s.sm2 <= 0 {
+		return 0
+	}
+	return math.Min(20, excess/s.sm2)
+}
+
 // size returns the dispersion; +Inf (Poisson) when the errors are not
 // overdispersed.
 func (s *momStats) size() float64 {

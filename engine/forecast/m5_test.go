@@ -416,3 +416,18 @@ func TestM5Tune(t *testing.T) {
 	}
 	t.Logf("mean ratio to best benchmark: auto W %.4f Q %.4f | gbt W %.4f Q %.4f", sumA/sumB, sumQA/sumB, sumG/sumB, sumQB/sumB)
 }
+
+// BenchmarkM5 times the whole M5 subset: 280 series, global model fitted
+// twice, every model backtested on 3 windows, selection, quantiles.
+//
+//	go test ./engine/forecast -run XXX -bench BenchmarkM5 -benchtime 3x -count 3
+func BenchmarkM5(b *testing.B) {
+	d := loadM5(b)
+	train, _ := d.split(model.MustDate("2016-04-24"), 28)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Run(context.Background(), train, d.cal, Options{Horizon: 28, Seed: 1}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -19,9 +19,9 @@ type History struct {
 	T0     int // index in Series of Y[0]
 	Season int // seasonal period (7 for daily data…)
 
-	// global holds the global model's predictions for this series keyed by
-	// cut-off (T0+len(Y)); set by Run.
-	global map[int][]float64
+	// global holds the global model's predictions for this series; set
+	// by Run.
+	global *globalPreds
 	cache  map[string]Fitted
 }
 
@@ -146,6 +146,14 @@ func noArg(name string, has bool) error {
 	return nil
 }
 
+// globalPreds are the global model's forecasts for one series, keyed by
+// the absolute cut-off (T0+len(Y)) they were made from, with the negative
+// binomial dispersion (1/size) that goes with each.
+type globalPreds struct {
+	mean map[int][]float64
+	disp map[int]float64
+}
+
 // globalModel stands for the gradient-boosted trees fitted across all
 // series by Run; per series it hands out the predictions made there.
 type globalModel struct{}
@@ -156,15 +164,22 @@ func (globalModel) Fit(h *History) (Fitted, error) {
 	if h.global == nil {
 		return nil, fmt.Errorf("gbt: no global fit for this series")
 	}
-	return globalFitted{}, nil
+	if _, ok := h.global.mean[h.T0+h.N()]; !ok {
+		return nil, fmt.Errorf("gbt: no global forecast from this origin")
+	}
+	return globalFitted{disp: h.global.disp[h.T0+h.N()]}, nil
 }
 
-type globalFitted struct{}
+type globalFitted struct{ disp float64 }
 
-func (globalFitted) Params() string { return "global" }
+func (f globalFitted) Params() string { return fmtParams("model", "global", "dispersion", f.disp) }
 
+// Predict hands out the global forecast; count series get a negative
+// binomial whose dispersion comes from the fit's in-sample errors, scaled
+// to the size of its out-of-sample errors (see runGlobal).
 func (globalFitted) Predict(hist *History, h int) Prediction {
-	p, ok := hist.global[hist.T0+hist.N()]
+	c := hist.T0 + hist.N()
+	p, ok := hist.global.mean[c]
 	m := make([]float64, h)
 	if ok {
 		copy(m, p)
@@ -176,7 +191,19 @@ func (globalFitted) Predict(hist *History, h int) Prediction {
 			m[i] = v
 		}
 	}
-	return Prediction{Mean: m}
+	disp, ok := hist.global.disp[c]
+	if !ok || !isCount(hist.Y) {
+		return Prediction{Mean: m}
+	}
+	size := math.Inf(1)
+	if disp > 0 {
+		size = 1 / disp
+	}
+	d := make([]Dist, h)
+	for i, v := range m {
+		d[i] = NegBin{Mu: v, Size: size}
+	}
+	return Prediction{Mean: m, Dists: d}
 }
 
 // recentMean is the mean of the last w observed values (0 if none).

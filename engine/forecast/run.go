@@ -28,9 +28,21 @@ type Options struct {
 	// Windows is the number of rolling-origin backtest windows, each
 	// Horizon periods long and ending at the end of the history (3).
 	Windows int
-	// Combine > 1 also scores the quantile average of the best Combine
-	// candidates and uses it when it beats the best single model (2).
+	// Margin is how much lower (as a fraction) a series' backtest scaled
+	// pinball loss must be than the collection default's for the series to
+	// leave the default (0.3; negative for none). Backtests over a few
+	// windows are noisy, and on the M5 data switching on smaller margins
+	// cost accuracy.
+	Margin float64
+	// Combine > 1 blends a series' own best model with the default
+	// (quantile average) instead of switching outright (2); with no
+	// default, the best Combine candidates are blended when that scores
+	// better than the best alone.
 	Combine int
+	// Sample bounds how many series are backtested to find the
+	// collection's default model (1000); larger collections use an even
+	// sample of them.
+	Sample int
 	// Workers bounds the parallelism (runtime.GOMAXPROCS(0)).
 	Workers int
 	// FitWindow is how many recent periods the smoothing models are
@@ -132,6 +144,17 @@ func Run(ctx context.Context, series []Series, cal Calendar, o Options, progress
 	if o.Combine <= 0 {
 		o.Combine = 2
 	}
+	switch {
+	case o.Margin == 0:
+		o.Margin = 0.3
+	case o.Margin < 0:
+		o.Margin = 0
+	case o.Margin >= 1:
+		return nil, fmt.Errorf("forecast: margin %g is not below 1", o.Margin)
+	}
+	if o.Sample <= 0 {
+		o.Sample = 1000
+	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -170,6 +193,9 @@ func Run(ctx context.Context, series []Series, cal Calendar, o Options, progress
 	}
 	gcfg := o.GBT.withDefaults()
 	total := len(series)
+	if len(series) > o.Sample {
+		total += o.Sample
+	}
 	if useGlobal {
 		total += 2 * gcfg.Trees * len(freqGroups(hs))
 	}
@@ -191,43 +217,96 @@ func Run(ctx context.Context, series []Series, cal Calendar, o Options, progress
 		}
 	}
 
+	// Phase 1: backtest every series (or an even sample of a large
+	// collection) to find the collection's default model.
+	var sample []int
+	if len(series) <= o.Sample {
+		sample = make([]int, len(series))
+		for i := range sample {
+			sample[i] = i
+		}
+	} else {
+		sample = make([]int, o.Sample)
+		for k := range sample {
+			sample[k] = k * len(series) / o.Sample
+		}
+	}
+	keep := len(sample) == len(series)
+	states := make([]*seriesState, len(series))
+	coll := newCollection()
+	var cmu sync.Mutex
+	err := forEach(ctx, o.Workers, len(sample), func(k int) error {
+		i := sample[k]
+		st := backtestOne(hs[i], models, o)
+		cmu.Lock()
+		coll.add(st)
+		cmu.Unlock()
+		if keep {
+			states[i] = st
+		} else {
+			tick()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	def := coll.best()
+
+	// Phase 2: choose and forecast each series.
 	var results []Result
 	if o.OnResult == nil {
 		results = make([]Result, len(series))
 	}
 	var rmu sync.Mutex
-	var firstErr error
+	err = forEach(ctx, o.Workers, len(series), func(i int) error {
+		st := states[i]
+		if st == nil {
+			st = backtestOne(hs[i], models, o)
+		}
+		res := finishOne(st, o, def)
+		states[i], hs[i] = nil, nil // let the series go once forecast
+		tick()
+		if o.OnResult != nil {
+			rmu.Lock()
+			defer rmu.Unlock()
+			return o.OnResult(res)
+		}
+		results[i] = res
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// forEach runs f(0…n−1) on a bounded pool of workers, stopping at the
+// first error or when ctx is cancelled.
+func forEach(ctx context.Context, workers, n int, f func(i int) error) error {
 	jobs := make(chan int)
+	var mu sync.Mutex
+	var first error
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
 	var wg sync.WaitGroup
-	for range min(o.Workers, max(1, len(series))) {
+	for range min(workers, max(1, n)) {
 		wg.Go(func() {
 			for i := range jobs {
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || failed() {
 					continue
 				}
-				res := forecastOne(hs[i], models, o)
-				if o.OnResult != nil {
-					rmu.Lock()
-					if firstErr == nil {
-						firstErr = o.OnResult(res)
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
 					}
-					rmu.Unlock()
-				} else {
-					results[i] = res
+					mu.Unlock()
 				}
-				hs[i] = nil // let the history go once forecast
-				tick()
 			}
 		})
 	}
-	for i := range series {
-		if ctx.Err() != nil {
-			break
-		}
-		rmu.Lock()
-		failed := firstErr != nil
-		rmu.Unlock()
-		if failed {
+	for i := range n {
+		if ctx.Err() != nil || failed() {
 			break
 		}
 		jobs <- i
@@ -235,12 +314,9 @@ func Run(ctx context.Context, series []Series, cal Calendar, o Options, progress
 	close(jobs)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	return results, nil
+	return first
 }
 
 // newModel is NewModel with the fit window applied.
@@ -326,27 +402,63 @@ func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick
 			}
 			fin[k] = globalSpec{trainCut: h.N(), predCuts: []int{h.N()}}
 		}
-		for pass, specs := range [][]globalSpec{bt, fin} {
-			preds, err := globalFit(ctx, sub, specs, cal, o.Horizon, o.GBT, o.Workers, o.Seed+uint64(pass), tick)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				// Too little data for the global model: the per-series
-				// models carry on without it.
-				continue
+		// The backtest fit also measures how much larger its errors are
+		// out of sample than in sample; the same factor scales the
+		// dispersion of the final fit.
+		predsBT, insBT, err := globalFit(ctx, sub, bt, cal, o.Horizon, o.GBT, o.Workers, o.Seed, tick)
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		predsFin, insFin, err2 := globalFit(ctx, sub, fin, cal, o.Horizon, o.GBT, o.Workers, o.Seed+1, tick)
+		if err2 != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil || err2 != nil {
+			// Too little data for the global model: the per-series models
+			// carry on without it.
+			continue
+		}
+		k := oosInflation(sub, bt, predsBT, insBT, o.Horizon)
+		for j, i := range idx {
+			g := &globalPreds{mean: map[int][]float64{}, disp: map[int]float64{}}
+			for c, p := range predsBT[j] {
+				g.mean[c] = p
+				g.disp[c] = k * insBT[j].disp()
 			}
-			for k, i := range idx {
-				if hs[i].global == nil {
-					hs[i].global = map[int][]float64{}
-				}
-				for c, p := range preds[k] {
-					hs[i].global[c] = p
-				}
+			for c, p := range predsFin[j] {
+				g.mean[c] = p
+				g.disp[c] = k * insFin[j].disp()
 			}
+			hs[i].global = g
 		}
 	}
 	return nil
+}
+
+// oosInflation compares the global model's backtest errors with what its
+// in-sample dispersion expects: the ratio of excess variance (beyond
+// Poisson) out of sample to in sample, pooled over every series, within
+// [0.5, 10].
+func oosInflation(hs []*History, specs []globalSpec, preds []map[int][]float64, ins []momStats, horizon int) float64 {
+	var got, want float64
+	for j, h := range hs {
+		phi := ins[j].disp()
+		for _, c := range specs[j].predCuts {
+			p := preds[j][h.T0+c]
+			for t := 0; t < horizon && c+t < h.N(); t++ {
+				y := h.Y[c+t]
+				if math.IsNaN(y) {
+					continue
+				}
+				got += (y-p[t])*(y-p[t]) - p[t]
+				want += phi * p[t] * p[t]
+			}
+		}
+	}
+	if want <= 0 || got <= 0 {
+		return 1
+	}
+	return math.Max(0.5, math.Min(10, got/want))
 }
 
 // candidate is one model's backtest on a series.
@@ -361,96 +473,186 @@ type candidate struct {
 	blend  []int // for the blend candidate: indices of its members
 }
 
-// forecastOne backtests, selects and forecasts one series.
-func forecastOne(h *History, models []Model, o Options) Result {
+// seriesState is one series' backtest, between the two phases of Run.
+type seriesState struct {
+	h        *History
+	cuts     []int
+	hb       int
+	actual   [][]float64
+	scale    Scale
+	cands    []*candidate // every model, in the order given
+	useCount bool
+	inter    bool
+}
+
+// backtestOne fits every candidate on the data before the first backtest
+// window and forecasts each window.
+func backtestOne(h *History, models []Model, o Options) *seriesState {
+	st := &seriesState{h: h, inter: intermittent(h.Y)}
+	st.useCount = isCount(h.Y) && (o.CountDist == "always" || (o.CountDist == "auto" && st.inter))
+	st.cuts, st.hb = backtestCuts(h.N(), o.Horizon, o.Windows, h.Season)
+	if len(st.cuts) == 0 {
+		return st
+	}
+	train := h.Cut(st.cuts[0])
+	train.cache = map[string]Fitted{}
+	st.scale = guardScale(NaiveScale(train.Y), train.Y)
+	st.actual = make([][]float64, len(st.cuts))
+	for w, c := range st.cuts {
+		st.actual[w] = h.Y[c : c+st.hb]
+	}
+	for _, m := range models {
+		cd := &candidate{model: m, score: Score{Model: m.Name()}}
+		st.cands = append(st.cands, cd)
+		f, err := m.Fit(train)
+		if err != nil {
+			cd.err = err
+			cd.score.Err = err.Error()
+			continue
+		}
+		cd.fitted = f
+		cd.score.Params = f.Params()
+		cd.own = true
+		for _, c := range st.cuts {
+			p := f.Predict(h.Cut(c), st.hb)
+			cd.means = append(cd.means, p.Mean)
+			cd.dists = append(cd.dists, p.Dists)
+			if p.Dists == nil {
+				cd.own = false
+			}
+		}
+		if !cd.own {
+			for w := range st.cuts {
+				rs := residualsExcept(cd.means, st.actual, w)
+				cd.dists[w] = calibrated(cd.means[w], rs, st.useCount)
+			}
+		}
+		cd.score = scoreWindows(cd.score, st.actual, cd.means, cd.dists, o.Quantiles, st.scale)
+	}
+	return st
+}
+
+// collection summarises the backtests of many series: for each model, its
+// total pinball loss relative to the total demand (a pooled WQL) and on how
+// many series it could be fitted.
+type collection struct {
+	series int
+	loss   map[string]float64 // Σ WQL·volume
+	volume map[string]float64
+	fitted map[string]int
+}
+
+func newCollection() *collection {
+	return &collection{loss: map[string]float64{}, volume: map[string]float64{}, fitted: map[string]int{}}
+}
+
+func (c *collection) add(st *seriesState) {
+	if len(st.cuts) == 0 {
+		return
+	}
+	c.series++
+	for _, cd := range st.cands {
+		if cd.err != nil {
+			continue
+		}
+		c.fitted[cd.score.Model]++
+		c.loss[cd.score.Model] += cd.score.WQL * cd.score.Volume
+		c.volume[cd.score.Model] += cd.score.Volume
+	}
+}
+
+// best is the default model: the lowest pooled loss among the models that
+// could be fitted on nearly every series (a model that only fits easy
+// series would look better than it is).
+func (c *collection) best() string {
+	best, bv := "", math.Inf(1)
+	for m, n := range c.fitted {
+		if n < c.series*99/100 || c.volume[m] <= 0 {
+			continue
+		}
+		if v := c.loss[m] / c.volume[m]; v < bv || (v == bv && m < best) {
+			best, bv = m, v
+		}
+	}
+	return best
+}
+
+// finishOne chooses the model of one series and forecasts with it: the
+// collection's default model, unless another candidate's scaled pinball
+// loss beats it by more than the margin on windows that had demand; then
+// the quantile average of the two (or that candidate alone with Combine 1).
+// Without a default the best candidate wins, blended with the runner-up
+// when that scores better.
+func finishOne(st *seriesState, o Options, def string) Result {
+	h := st.h
 	s := h.Series
 	H := o.Horizon
-	res := Result{SeriesID: s.ID, Freq: s.Freq, Levels: o.Quantiles}
+	res := Result{SeriesID: s.ID, Freq: s.Freq, Levels: o.Quantiles, Windows: len(st.cuts)}
 	res.Periods = make([]model.Date, H)
 	end := h.T0 + h.N()
 	for k := range res.Periods {
 		res.Periods[k] = s.Date(end + k)
 	}
-	count := isCount(h.Y)
-	inter := intermittent(h.Y)
-	useCount := count && (o.CountDist == "always" || (o.CountDist == "auto" && inter))
-
-	cuts, hb := backtestCuts(h.N(), H, o.Windows, h.Season)
-	res.Windows = len(cuts)
-	var cands []*candidate
-	if len(cuts) > 0 {
-		train := h.Cut(cuts[0])
-		train.cache = map[string]Fitted{}
-		sc := guardScale(NaiveScale(train.Y), train.Y)
-		actual := make([][]float64, len(cuts))
-		for w, c := range cuts {
-			actual[w] = h.Y[c : c+hb]
+	ok := make([]*candidate, 0, len(st.cands))
+	for _, cd := range st.cands {
+		if cd.err == nil {
+			ok = append(ok, cd)
 		}
-		for _, m := range models {
-			cd := &candidate{model: m, score: Score{Model: m.Name()}}
-			cands = append(cands, cd)
-			f, err := m.Fit(train)
-			if err != nil {
-				cd.err = err
-				cd.score.Err = err.Error()
-				continue
+	}
+	slices.SortStableFunc(ok, func(a, b *candidate) int { return cmpScore(a.score, b.score) })
+	if len(ok) > 0 {
+		chosen := ok[0]
+		var dc *candidate
+		for _, cd := range ok {
+			if cd.score.Model == def {
+				dc = cd
 			}
-			cd.fitted = f
-			cd.score.Params = f.Params()
-			cd.own = true
-			for _, c := range cuts {
-				p := f.Predict(h.Cut(c), hb)
-				cd.means = append(cd.means, p.Mean)
-				cd.dists = append(cd.dists, p.Dists)
-				if p.Dists == nil {
-					cd.own = false
+		}
+		var extra *candidate
+		switch {
+		case dc != nil:
+			chosen = dc
+			if b := ok[0]; b != dc && b.score.Volume > 0 && b.score.SPL < (1-o.Margin)*dc.score.SPL {
+				chosen = b
+				if o.Combine > 1 {
+					extra = blendCandidate([]*candidate{dc, b}, st.actual, o.Quantiles, st.scale)
+					chosen = extra
 				}
 			}
-			if !cd.own {
-				for w := range cuts {
-					rs := residualsExcept(cd.means, actual, w)
-					cd.dists[w] = calibrated(cd.means[w], rs, useCount)
-				}
-			}
-			cd.score = scoreWindows(cd.score, actual, cd.means, cd.dists, o.Quantiles, sc)
-		}
-		ok := make([]*candidate, 0, len(cands))
-		for _, cd := range cands {
-			if cd.err == nil {
-				ok = append(ok, cd)
-			}
-		}
-		slices.SortStableFunc(ok, func(a, b *candidate) int { return cmpScore(a.score, b.score) })
-		if o.Combine > 1 && len(ok) >= 2 {
-			k := min(o.Combine, len(ok))
-			bl := blendCandidate(ok[:k], actual, o.Quantiles, sc)
+		case o.Combine > 1 && len(ok) >= 2:
+			bl := blendCandidate(ok[:min(o.Combine, len(ok))], st.actual, o.Quantiles, st.scale)
 			if cmpScore(bl.score, ok[0].score) < 0 {
-				ok = append([]*candidate{bl}, ok...)
+				chosen, extra = bl, bl
 			}
+		}
+		if extra != nil {
+			res.Scores = append(res.Scores, extra.score)
 		}
 		for _, cd := range ok {
 			res.Scores = append(res.Scores, cd.score)
 		}
-		for _, cd := range cands {
+		for _, cd := range st.cands {
 			if cd.err != nil {
 				res.Scores = append(res.Scores, cd.score)
 			}
 		}
-		if len(ok) > 0 {
-			finalForecast(&res, h, ok[0], ok, actual, useCount, o)
-			return res
-		}
+		finalForecast(&res, h, chosen, ok, st.actual, st.useCount, o)
+		return res
+	}
+	for _, cd := range st.cands {
+		res.Scores = append(res.Scores, cd.score)
 	}
 	// No backtest (or nothing fitted on the training part): fall back to
 	// a sensible default fitted on everything.
 	res.Note = "no backtest: history too short"
-	if len(cuts) > 0 {
+	if len(st.cuts) > 0 {
 		res.Note = "no candidate could be fitted on the backtest's training part"
 	}
 	order := []string{"ets", "naive"}
-	if inter {
+	if st.inter {
 		order = []string{"sba", "naive"}
 	}
+	count := isCount(h.Y)
 	for _, name := range order {
 		m, _ := newModel(name, o.FitWindow)
 		f, err := m.Fit(h)
