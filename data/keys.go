@@ -54,8 +54,8 @@ type keyChunk struct {
 // answers "seen before?" and records new keys, and writes back the chunks it
 // changed when flushed.
 type keyIndex struct {
-	tx     *sql.Tx
-	groups map[groupKey]*keyGroup
+	tx        *sql.Tx
+	groups    map[groupKey]*keyGroup
 	loaded    int // keys held as strings, for the flush budget
 	tailBytes int // bytes of front-coded tails
 
