@@ -209,6 +209,12 @@ type parsed struct {
 	raw  string
 	v    any
 	err  *rowError
+
+	// Set by prefetchKeys for ledger rows it resolved, so apply does not
+	// look them up again.
+	st   *itemState
+	slot int
+	key  string
 }
 
 type batch struct {
@@ -512,6 +518,7 @@ func (im *importer) prefetchKeys(ctx context.Context, rows []parsed) error {
 			items = append(items, st.id)
 		}
 		wants = append(wants, want{st, key})
+		p.st, p.slot, p.key = st, slot, key
 	}
 	if err := im.keys.groupsFor(ctx, class, items); err != nil {
 		return err
@@ -695,9 +702,13 @@ func (im *importer) resolveSlow(ctx context.Context, p *parsed, sku, loc string)
 }
 
 func (im *importer) applySale(ctx context.Context, p *parsed, s model.SaleLine) (*rowError, error) {
-	st, slot, e, err := im.state(ctx, p, s.SKU, s.Location)
-	if e != nil || err != nil {
-		return e, err
+	st, slot := p.st, p.slot
+	if st == nil {
+		var e *rowError
+		var err error
+		if st, slot, e, err = im.state(ctx, p, s.SKU, s.Location); e != nil || err != nil {
+			return e, err
+		}
 	}
 	ch, err := im.channel(ctx, s.Channel)
 	if err != nil {
@@ -724,9 +735,13 @@ func (im *importer) applySale(ctx context.Context, p *parsed, s model.SaleLine) 
 }
 
 func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Movement) (*rowError, error) {
-	st, slot, e, err := im.state(ctx, p, m.SKU, m.Location)
-	if e != nil || err != nil {
-		return e, err
+	st, slot := p.st, p.slot
+	if st == nil {
+		var e *rowError
+		var err error
+		if st, slot, e, err = im.state(ctx, p, m.SKU, m.Location); e != nil || err != nil {
+			return e, err
+		}
 	}
 	if dup, err := im.addKey(ctx, st, keyMovement, movementKey(m.Ref, im.locIDs[slot])); err != nil || dup {
 		if dup {
@@ -738,6 +753,7 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 	var ch int64
 	if m.Kind == model.Sale {
 		// A sale in a movements file is demand too, on the default channel.
+		var err error
 		if ch, err = im.channel(ctx, model.DefaultChannel); err != nil {
 			return nil, err
 		}
