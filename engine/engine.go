@@ -15,14 +15,16 @@ import (
 
 // Engine ties the store to the pipeline and the hub.
 type Engine struct {
-	store *data.Store
-	hub   *Hub
-	vp    versionPoller
+	store     *data.Store
+	hub       *Hub
+	vp        versionPoller
+	steps     []Step
+	stepTimes stepTimes
 }
 
 // New returns an engine on an open store.
 func New(store *data.Store) *Engine {
-	return &Engine{store: store, hub: NewHub()}
+	return &Engine{store: store, hub: NewHub(), steps: defaultSteps()}
 }
 
 // Store is the engine's store.
@@ -65,6 +67,7 @@ func (e *Engine) Import(ctx context.Context, paths []string, opt data.ImportOpti
 			e.hub.Publish(model.Change{Kind: model.ChangeStock})
 		}
 	}
+	e.afterImport(ctx, results)
 	return results, nil
 }
 

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,5 +82,44 @@ func TestEngine_WatchPublishes(t *testing.T) {
 	v1, err := e.Version(ctx)
 	if err != nil || v1 == v0 {
 		t.Errorf("data version %d → %d (%v): commits must move it", v0, v1, err)
+	}
+}
+
+// TestEngine_PipelineRunsAfterCommits: steps see the files that committed
+// rows, in order, and a failing step does not stop the next.
+func TestEngine_PipelineRunsAfterCommits(t *testing.T) {
+	e := newEngine(t)
+	sub, stop := e.Subscribe()
+	defer stop()
+	var seen []string
+	e.AddStep(engine.Step{Name: "first", Run: func(ctx context.Context, _ *engine.Engine, imported []data.FileResult) error {
+		for _, r := range imported {
+			seen = append(seen, string(r.Kind))
+		}
+		return fmt.Errorf("boom")
+	}})
+	e.AddStep(engine.Step{Name: "second", Run: func(context.Context, *engine.Engine, []data.FileResult) error {
+		seen = append(seen, "second")
+		return nil
+	}})
+	good := "../testdata/imports/good/"
+	if _, err := e.Import(context.Background(), []string{good + "locations.csv", good + "suppliers.csv"}, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The same files again commit nothing: the pipeline does not run.
+	if _, err := e.Import(context.Background(), []string{good + "locations.csv"}, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(seen, ",") != "locations,suppliers,second" {
+		t.Errorf("steps saw %v", seen)
+	}
+	failed := false
+	for len(sub) > 0 {
+		if c := <-sub; strings.Contains(c.Text, "first after import failed: boom") {
+			failed = true
+		}
+	}
+	if !failed {
+		t.Errorf("the failing step was not reported")
 	}
 }
