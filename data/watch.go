@@ -95,7 +95,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	addDirs()
 
-	tick := time.NewTicker(max(w.Quiet/2, 20*time.Millisecond))
+	// Waiting files are checked often (a stat each), so a file is taken
+	// soon after its quiet period ends.
+	tick := time.NewTicker(max(w.Quiet/5, 10*time.Millisecond))
 	defer tick.Stop()
 	var rescan <-chan time.Time
 	if w.Rescan > 0 {
