@@ -26,6 +26,13 @@ type config struct {
 	Mouse bool             `json:"mouse"`
 	Watch []string         `json:"watch"`
 
+	// Running as a service (serve.go, backup.go, report.go).
+	Serve    serveConfig     `json:"serve"`
+	Schedule []scheduleEntry `json:"schedule"`
+	SMTP     smtpConfig      `json:"smtp"`
+	Backup   backupConfig    `json:"backup"`
+	Report   reportConfig    `json:"report"`
+
 	path string
 }
 

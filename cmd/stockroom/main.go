@@ -72,6 +72,10 @@ func commands() []command {
 		{"po", "list purchase orders", runPO},
 		{"simulate", "replay a demand history under a replenishment policy", runSimulate},
 		{"route", "plan delivery routes (CVRPLIB instance or a store's deliveries)", runRoute},
+		{"serve", "run unattended: watchers, schedule, metrics, Kafka feed and an SSH console per person", runServe},
+		{"backup", "take a verified, compressed online backup and apply retention", runBackup},
+		{"restore", "restore a store from a backup, verified before it replaces anything", runRestore},
+		{"report", "write the stock report workbook (.xlsx), optionally mail it", runReport},
 	}
 }
 

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"stockroom/engine"
+	"stockroom/engine/report"
+	"stockroom/model"
+)
+
+// smtpConfig is the config file's "smtp" section. The password is best
+// kept out of the file: password_env names an environment variable,
+// password_file a file holding it.
+type smtpConfig struct {
+	Host         string `json:"host"`
+	Port         int    `json:"port"` // default 587 (STARTTLS); 465 means TLS from the start
+	Username     string `json:"username"`
+	Password     string `json:"password"`
+	PasswordEnv  string `json:"password_env"`
+	PasswordFile string `json:"password_file"`
+	From         string `json:"from"`
+	TLS          string `json:"tls"`     // "starttls" (default) or "implicit"
+	CAFile       string `json:"ca_file"` // PEM roots to trust instead of the system's
+}
+
+// reportConfig is the config file's "report" section, for scheduled
+// reports.
+type reportConfig struct {
+	Dir     string   `json:"dir"`     // default: reports/ next to the store
+	MailTo  []string `json:"mail_to"` // mailed when set
+	Subject string   `json:"subject"` // default "Stock report DATE"
+}
+
+// smtp turns the section into the engine's settings.
+func (c config) smtp(getenv func(string) string) (engine.SMTPConfig, error) {
+	s := c.SMTP
+	where := "config " + c.path + ": smtp"
+	if s.Host == "" {
+		return engine.SMTPConfig{}, fmt.Errorf("%s: no host configured (set smtp.host, smtp.from and the credentials)", where)
+	}
+	out := engine.SMTPConfig{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, From: s.From}
+	switch strings.ToLower(s.TLS) {
+	case "", "starttls":
+	case "implicit", "tls":
+		out.ImplicitTLS = true
+	default:
+		return out, fmt.Errorf("%s.tls: %q (want starttls or implicit)", where, s.TLS)
+	}
+	if s.PasswordEnv != "" {
+		out.Password = getenv(s.PasswordEnv)
+		if out.Password == "" {
+			return out, fmt.Errorf("%s.password_env: $%s is empty", where, s.PasswordEnv)
+		}
+	}
+	if s.PasswordFile != "" {
+		b, err := os.ReadFile(s.PasswordFile)
+		if err != nil {
+			return out, fmt.Errorf("%s.password_file: %w", where, err)
+		}
+		out.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	if s.CAFile != "" {
+		pool, err := engine.LoadCAFile(s.CAFile)
+		if err != nil {
+			return out, fmt.Errorf("%s.ca_file: %w", where, err)
+		}
+		out.RootCAs = pool
+	}
+	return out, nil
+}
+
+func runReport(ctx context.Context, c *cli, args []string) error {
+	fs := newFlags(c, "report", "--db DB --out FILE.xlsx [--mail-to ADDR]...", `
+Write the stock report workbook: stock and its status, reorder proposals
+with their reasons, forecast accuracy by model and category, anomalies and
+imports, each sheet with a chart. With --mail-to it is sent through the
+SMTP server in the config file (STARTTLS and authentication; see the
+README). Sheets whose engine has stored nothing yet say so.`)
+	db := dbFlag(c, fs)
+	out := fs.String("out", "", "the workbook to write (.xlsx)")
+	var to dirList
+	fs.Var(&to, "mail-to", "mail the report to this address (repeatable, or comma-separated)")
+	subject := fs.String("subject", "", `the mail's subject (default "Stock report DATE")`)
+	cfgPath := fs.String("config", defaultConfigPath(c.getenv), "config file (env STOCKROOM_CONFIG)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("report: unexpected argument %q", pos[0])
+	}
+	if *out == "" {
+		return usageErrorf("report: name the workbook with --out FILE.xlsx")
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var rcpt []string
+	for _, t := range to {
+		for _, a := range strings.Split(t, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				rcpt = append(rcpt, a)
+			}
+		}
+	}
+	var smtp engine.SMTPConfig
+	if len(rcpt) > 0 {
+		// Check the mail settings before the work, not after.
+		if smtp, err = cfg.smtp(c.getenv); err != nil {
+			return err
+		}
+	}
+	eng, closeFn, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	defer eng.Close()
+	d, err := gatherReport(ctx, eng)
+	if err != nil {
+		return err
+	}
+	b, err := writeReport(*out, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s: %s; %d stock rows need a look, %d imports listed\n", *out, bytesHuman(int64(len(b))), len(d.Stock), len(d.Imports))
+	if len(rcpt) > 0 {
+		if err := mailReport(ctx, smtp, rcpt, *subject, filepath.Base(*out), b, d); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "mailed to %s\n", strings.Join(rcpt, ", "))
+	}
+	return nil
+}
+
+// writeReport writes the workbook (through a temporary file, so a reader
+// never sees half of it) and returns its bytes.
+func writeReport(path string, d report.Data) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := report.Write(&buf, d); err != nil {
+		return nil, err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	tmp := path + ".partial"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func mailReport(ctx context.Context, smtp engine.SMTPConfig, to []string, subject, name string, b []byte, d report.Data) error {
+	if subject == "" {
+		subject = "Stock report " + d.Generated.Format("2006-01-02")
+	}
+	var out, low int
+	for _, s := range d.Status {
+		switch s.Status {
+		case string(model.StatusOut):
+			out = s.Rows
+		case string(model.StatusLow):
+			low = s.Rows
+		}
+	}
+	body := fmt.Sprintf("Stock report for %s, data as of %s.\n\nOut of stock: %d item×locations\nLow: %d\nOpen proposals: %d\nOpen anomalies: %d\nImports listed: %d\n\nThe workbook is attached.\n",
+		d.Store, d.AsOf, out, low, len(d.Proposals), len(d.Anomalies), len(d.Imports))
+	return engine.SendMail(ctx, smtp, engine.Mail{To: to, Subject: subject, Body: body, Attachments: []engine.Attachment{{
+		Name: name, ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: b}}})
+}
+
+// Report bounds: the stock sheet lists the rows that need a look, worst
+// cover first, up to reportStockRows; the imports sheet the last
+// reportImportDays days, up to reportImports files.
+const (
+	reportStockRows  = 50000
+	reportImports    = 5000
+	reportImportDays = 31
+)
+
+// gatherReport reads what the report shows from the store.
+func gatherReport(ctx context.Context, eng *engine.Engine) (report.Data, error) {
+	d := report.Data{Store: eng.Name(), Generated: time.Now()}
+	o, err := eng.Overview(ctx)
+	if err != nil {
+		return d, err
+	}
+	if o.AsOf != model.NoDate {
+		d.AsOf = o.AsOf.String()
+	}
+	d.Items, d.Locations, d.StockValue = o.Items, o.Locations, o.StockValue
+	for _, st := range []model.Status{model.StatusOut, model.StatusLow, model.StatusOK, model.StatusOver, model.StatusDead, model.StatusIdle} {
+		d.Status = append(d.Status, report.StatusCount{Status: string(st), Rows: o.ByStatus[st]})
+	}
+	q := model.StockQuery{Sort: model.SortCover, Limit: 5000,
+		Filter: model.Filter{Conds: []model.Cond{{Col: "status", Op: "!=", Str: string(model.StatusOK)}}, AsOf: o.AsOf}}
+	for len(d.Stock) < reportStockRows {
+		rows, err := eng.StockPage(ctx, q)
+		if err != nil {
+			return d, err
+		}
+		for _, r := range rows {
+			if len(d.Stock) == reportStockRows {
+				break
+			}
+			cover := r.CoverDays
+			if cover >= model.NoCover {
+				cover = -1
+			}
+			last := ""
+			if r.LastSale != model.NoDate && r.LastSale != 0 {
+				last = r.LastSale.String()
+			}
+			d.Stock = append(d.Stock, report.StockLine{SKU: r.SKU, Name: r.Name, Category: r.Category, Location: r.Location,
+				OnHand: r.OnHand, OnOrder: r.OnOrder, AvgDaily: r.AvgDaily, CoverDays: cover, LastSale: last, Status: string(r.Status(o.AsOf))})
+		}
+		if len(rows) < q.Limit {
+			break
+		}
+		q.After = rows[len(rows)-1].Cursor
+	}
+	if len(d.Stock) == reportStockRows {
+		q.After = nil
+		if n, err := eng.StockCount(ctx, q); err == nil {
+			d.StockTruncated = n - len(d.Stock)
+		}
+	}
+	since := time.Now().AddDate(0, 0, -reportImportDays)
+	var before int64
+	for len(d.Imports) < reportImports {
+		files, err := eng.Imports(ctx, before, 1000)
+		if err != nil {
+			return d, err
+		}
+		done := len(files) < 1000
+		for _, f := range files {
+			if f.Finished.Before(since) || len(d.Imports) == reportImports {
+				done = true
+				break
+			}
+			d.Imports = append(d.Imports, report.Import{Finished: f.Finished, Path: f.Path, Kind: f.Kind, User: f.User,
+				RowsOK: f.RowsOK, Duplicate: f.RowsDuplicate, Rejected: f.RowsRejected, Error: f.Error})
+			before = f.ID
+		}
+		if done {
+			break
+		}
+	}
+	return d, gatherEngines(ctx, eng, &d)
+}
+
+// gatherEngines fills the sheets of the forecast, replenishment and anomaly
+// engines. Until each stores its results, its sheet carries a note.
+func gatherEngines(ctx context.Context, eng *engine.Engine, d *report.Data) error {
+	d.ProposalsNote = "Reorder proposals are not stored by this build yet; this sheet fills in once replenishment runs on the store."
+	d.AccuracyNote = "No forecast backtests are stored by this build yet; this sheet fills in once the nightly forecast runs on the store."
+	d.AnomaliesNote = "Anomalies are not stored by this build yet; this sheet fills in once anomaly scans run on the store."
+	return nil
+}
+
+// reportJob is the scheduled report: written to the reports folder and
+// mailed when the config names recipients.
+func reportJob(eng *engine.Engine, cfg config, dbDir string, logf func(string, ...any)) engine.Job {
+	return func(ctx context.Context) error {
+		d, err := gatherReport(ctx, eng)
+		if err != nil {
+			return err
+		}
+		dir := cfg.Report.Dir
+		if dir == "" {
+			dir = filepath.Join(dbDir, "reports")
+		}
+		path := filepath.Join(dir, "stockroom-report-"+d.Generated.Format("2006-01-02-1504")+".xlsx")
+		b, err := writeReport(path, d)
+		if err != nil {
+			return err
+		}
+		logf("report: %s", path)
+		if len(cfg.Report.MailTo) == 0 {
+			return nil
+		}
+		smtp, err := cfg.smtp(os.Getenv)
+		if err != nil {
+			return err
+		}
+		if err := mailReport(ctx, smtp, cfg.Report.MailTo, cfg.Report.Subject, filepath.Base(path), b, d); err != nil {
+			return err
+		}
+		logf("report: mailed to %s", strings.Join(cfg.Report.MailTo, ", "))
+		return nil
+	}
+}
