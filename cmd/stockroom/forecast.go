@@ -18,9 +18,11 @@ import (
 func runForecast(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags(c, "forecast", "--input SERIES.csv --horizon H [--out FORECAST.csv] [flags]", `
 Forecast demand series with quantiles. Every candidate model is backtested
-on rolling origins (the last --windows × H periods of each series); the one
-with the lowest mean scaled pinball loss (RMSSE breaks ties), or the
-quantile average of the best two when that scores better, forecasts.
+on rolling origins (the last --windows × H periods of each series) and
+scored by mean scaled pinball loss (RMSSE breaks ties). The model with the
+lowest loss over all series together is the default; a series keeps it
+unless its own best model beats it by more than --margin, and then gets
+the quantile average of the two (--combine 1: that model alone).
 
 SERIES.csv is long format: series_id,period,value (period an ISO date; the
 frequency, daily, weekly or monthly, is inferred; NA or empty = missing),
@@ -51,7 +53,8 @@ errors. The store mode (--db) forecasts every item and location.`)
 	models := fs.String("models", "auto", "auto (every model) or a comma-separated list")
 	backtest := fs.Bool("backtest", false, "print each model's backtest accuracy; --out gets per-series scores")
 	windows := fs.Int("windows", 3, "backtest windows per series")
-	combine := fs.Int("combine", 2, "also try the quantile average of the best N models (1 = winner only)")
+	combine := fs.Int("combine", 2, "blend a series' own best model with the default instead of switching (1 = switch)")
+	margin := fs.Float64("margin", 0.3, "how much lower (fraction) a series' own best loss must be to leave the default model")
 	workers := fs.Int("workers", 0, "parallel workers (default: all cores)")
 	seed := fs.Uint64("seed", 1, "random seed of the global model")
 	quiet := fs.Bool("quiet", false, "no progress on standard error")
@@ -75,7 +78,13 @@ errors. The store mode (--db) forecasts every item and location.`)
 	if err != nil {
 		return usageErrorf("forecast --quantiles: %v", err)
 	}
-	opt := forecast.Options{Horizon: *horizon, Quantiles: levels, Windows: *windows, Combine: *combine, Workers: *workers, Seed: *seed}
+	if !(*margin >= 0 && *margin < 1) {
+		return usageErrorf("forecast: --margin must be in [0,1)")
+	}
+	opt := forecast.Options{Horizon: *horizon, Quantiles: levels, Windows: *windows, Combine: *combine, Workers: *workers, Seed: *seed, Margin: *margin}
+	if *margin == 0 {
+		opt.Margin = -1 // no margin: each series' own best model
+	}
 	if m := strings.TrimSpace(*models); m != "" && m != "auto" {
 		for _, name := range strings.Split(m, ",") {
 			name = strings.TrimSpace(name)

@@ -152,3 +152,30 @@ func TestGlobalFit_LearnsEventsAndPrices(t *testing.T) {
 		t.Errorf("discount uplift %.2f, want about 1.6", promoRatio)
 	}
 }
+
+// BenchmarkGBTTrain fits 50 trees on 200,000 rows × 40 features, about
+// the shape of the M5 global model.
+func BenchmarkGBTTrain(b *testing.B) {
+	r := newRand(1)
+	n, nf := 200000, 40
+	raw := make([]float32, n*nf)
+	y := make([]float64, n)
+	for i := range n {
+		x := raw[i*nf : (i+1)*nf]
+		for f := range x {
+			x[f] = float32(r.Float64())
+		}
+		y[i] = poisson(r, math.Exp(float64(x[0]+x[1]*x[2])))
+	}
+	bx := newBinned(raw, n, nf, 63, r)
+	d := &gbtData{x: bx, y: y, w: ones(n), offset: make([]float64, n)}
+	cfg := GBTConfig{Trees: 50}.withDefaults()
+	c0 := cpuTime()
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := trainGBT(context.Background(), d, cfg, 1, 1, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+}

@@ -424,10 +424,12 @@ func TestM5Tune(t *testing.T) {
 func BenchmarkM5(b *testing.B) {
 	d := loadM5(b)
 	train, _ := d.split(model.MustDate("2016-04-24"), 28)
+	c0 := cpuTime()
 	b.ResetTimer()
 	for range b.N {
 		if _, err := Run(context.Background(), train, d.cal, Options{Horizon: 28, Seed: 1}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
 }

@@ -121,11 +121,14 @@ type Candidate struct {
 }
 
 // Run forecasts every series: it fits the global model across all of
-// them, backtests every candidate per series on rolling origins, picks the
-// winner (or a blend of the best few) by mean scaled pinball loss with
-// RMSSE as the tie-breaker, and forecasts with quantiles. progress, if
-// set, is called with work done out of total. Results come back in input
-// order unless o.OnResult is set.
+// them, backtests every candidate per series on rolling origins and scores
+// it by mean scaled pinball loss (RMSSE breaks ties), chooses per series,
+// and forecasts with quantiles. The choice has two levels: the candidate
+// with the lowest pooled backtest loss over the collection is the default,
+// and a series leaves it only when its own best candidate beats it by more
+// than o.Margin on windows that had demand (then blending the two when
+// o.Combine > 1). progress, if set, is called with work done out of total.
+// Results come back in input order unless o.OnResult is set.
 func Run(ctx context.Context, series []Series, cal Calendar, o Options, progress func(done, total int)) ([]Result, error) {
 	if o.Horizon <= 0 {
 		return nil, errors.New("forecast: horizon must be positive")
@@ -405,12 +408,23 @@ func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick
 		// The backtest fit also measures how much larger its errors are
 		// out of sample than in sample; the same factor scales the
 		// dispersion of the final fit.
-		predsBT, insBT, err := globalFit(ctx, sub, bt, cal, o.Horizon, o.GBT, o.Workers, o.Seed, tick)
-		if err != nil && ctx.Err() != nil {
-			return ctx.Err()
+		// The two fits are independent: with two or more workers they run
+		// side by side, which keeps both cores busier than splitting each
+		// fit's histograms.
+		var predsBT, predsFin []map[int][]float64
+		var insBT, insFin []momStats
+		var err, err2 error
+		w1, w2 := o.Workers, o.Workers
+		var wg sync.WaitGroup
+		if o.Workers >= 2 {
+			w1, w2 = o.Workers/2, o.Workers-o.Workers/2
+			wg.Go(func() { predsBT, insBT, err = globalFit(ctx, sub, bt, cal, o.Horizon, o.GBT, w1, o.Seed, tick) })
+		} else {
+			predsBT, insBT, err = globalFit(ctx, sub, bt, cal, o.Horizon, o.GBT, w1, o.Seed, tick)
 		}
-		predsFin, insFin, err2 := globalFit(ctx, sub, fin, cal, o.Horizon, o.GBT, o.Workers, o.Seed+1, tick)
-		if err2 != nil && ctx.Err() != nil {
+		predsFin, insFin, err2 = globalFit(ctx, sub, fin, cal, o.Horizon, o.GBT, w2, o.Seed+1, tick)
+		wg.Wait()
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err != nil || err2 != nil {
@@ -567,7 +581,7 @@ func (c *collection) add(st *seriesState) {
 func (c *collection) best() string {
 	best, bv := "", math.Inf(1)
 	for m, n := range c.fitted {
-		if n < c.series*99/100 || c.volume[m] <= 0 {
+		if n*100 < c.series*99 || c.volume[m] <= 0 {
 			continue
 		}
 		if v := c.loss[m] / c.volume[m]; v < bv || (v == bv && m < best) {
@@ -602,26 +616,14 @@ func finishOne(st *seriesState, o Options, def string) Result {
 	slices.SortStableFunc(ok, func(a, b *candidate) int { return cmpScore(a.score, b.score) })
 	if len(ok) > 0 {
 		chosen := ok[0]
-		var dc *candidate
-		for _, cd := range ok {
-			if cd.score.Model == def {
-				dc = cd
-			}
-		}
 		var extra *candidate
-		switch {
-		case dc != nil:
-			chosen = dc
-			if b := ok[0]; b != dc && b.score.Volume > 0 && b.score.SPL < (1-o.Margin)*dc.score.SPL {
-				chosen = b
-				if o.Combine > 1 {
-					extra = blendCandidate([]*candidate{dc, b}, st.actual, o.Quantiles, st.scale)
-					chosen = extra
-				}
-			}
-		case o.Combine > 1 && len(ok) >= 2:
-			bl := blendCandidate(ok[:min(o.Combine, len(ok))], st.actual, o.Quantiles, st.scale)
-			if cmpScore(bl.score, ok[0].score) < 0 {
+		switch parts := pick(ok, def, o.Margin, o.Combine); {
+		case len(parts) == 1:
+			chosen = parts[0]
+		case len(parts) > 1:
+			bl := blendCandidate(parts, st.actual, o.Quantiles, st.scale)
+			// Without a default the blend must earn its place.
+			if parts[0].score.Model == def || cmpScore(bl.score, ok[0].score) < 0 {
 				chosen, extra = bl, bl
 			}
 		}
@@ -679,6 +681,36 @@ func finishOne(st *seriesState, o Options, def string) Result {
 	}
 	fillForecast(&res, z, d)
 	return res
+}
+
+// pick applies the selection rule to a series' fitted candidates, sorted
+// best first. It returns the default model, or what replaces it: the
+// series' best alone, or with combine > 1 the default and the best (to be
+// blended). Without a default it returns the best, or the best combine
+// candidates for the caller to blend if that scores better.
+func pick(ok []*candidate, def string, margin float64, combine int) []*candidate {
+	var dc *candidate
+	for _, cd := range ok {
+		if cd.score.Model == def {
+			dc = cd
+		}
+	}
+	b := ok[0]
+	if dc == nil {
+		if combine > 1 && len(ok) >= 2 {
+			return ok[:min(combine, len(ok))]
+		}
+		return ok[:1]
+	}
+	// A backtest without demand cannot tell models apart: every model
+	// that forecasts zero is perfect on it.
+	if b == dc || b.score.Volume == 0 || !(b.score.SPL < (1-margin)*dc.score.SPL) {
+		return []*candidate{dc}
+	}
+	if combine > 1 {
+		return []*candidate{dc, b}
+	}
+	return []*candidate{b}
 }
 
 // blendCandidate scores the quantile average of the given candidates.

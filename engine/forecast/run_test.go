@@ -276,3 +276,61 @@ func TestRun_SelectsTheRightModel(t *testing.T) {
 		t.Errorf("scores: %+v", r.Scores)
 	}
 }
+
+func TestPick(t *testing.T) {
+	c := func(name string, spl, vol float64) *candidate {
+		return &candidate{score: Score{Model: name, SPL: spl, Volume: vol}}
+	}
+	names := func(cs []*candidate) string {
+		var s []string
+		for _, x := range cs {
+			s = append(s, x.score.Model)
+		}
+		return fmt.Sprint(s)
+	}
+	cases := []struct {
+		name    string
+		ok      []*candidate
+		def     string
+		combine int
+		want    string
+	}{
+		{"default is best", []*candidate{c("gbt", 1, 5), c("sba", 1.2, 5)}, "gbt", 2, "[gbt]"},
+		{"within margin", []*candidate{c("sba", 0.8, 5), c("gbt", 1, 5)}, "gbt", 2, "[gbt]"},
+		{"beyond margin, blend", []*candidate{c("sba", 0.6, 5), c("gbt", 1, 5)}, "gbt", 2, "[gbt sba]"},
+		{"beyond margin, switch", []*candidate{c("sba", 0.6, 5), c("gbt", 1, 5)}, "gbt", 1, "[sba]"},
+		{"no demand in the backtest", []*candidate{c("naive", 0, 0), c("gbt", 0.2, 0)}, "gbt", 2, "[gbt]"},
+		{"default not fitted", []*candidate{c("sba", 0.6, 5), c("ses", 0.7, 5), c("naive", 1, 5)}, "gbt", 2, "[sba ses]"},
+		{"no default, no blend", []*candidate{c("sba", 0.6, 5), c("ses", 0.7, 5)}, "", 1, "[sba]"},
+	}
+	for _, tc := range cases {
+		if got := names(pick(tc.ok, tc.def, 0.3, tc.combine)); got != tc.want {
+			t.Errorf("%s: picked %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestCollection_Best(t *testing.T) {
+	st := func(scores ...Score) *seriesState {
+		s := &seriesState{cuts: []int{1}}
+		for _, sc := range scores {
+			cd := &candidate{score: sc}
+			if sc.Err != "" {
+				cd.err = errors.New(sc.Err)
+			}
+			s.cands = append(s.cands, cd)
+		}
+		return s
+	}
+	c := newCollection()
+	// Pooled loss weighs busy series: gbt loses on the small series but
+	// wins the total; hw-mult looks best but fits only one series.
+	c.add(st(Score{Model: "gbt", WQL: 0.5, Volume: 10}, Score{Model: "sba", WQL: 0.3, Volume: 10}, Score{Model: "hw-mult", Err: "zeros"}))
+	c.add(st(Score{Model: "gbt", WQL: 0.2, Volume: 1000}, Score{Model: "sba", WQL: 0.3, Volume: 1000}, Score{Model: "hw-mult", WQL: 0.01, Volume: 1000}))
+	if got := c.best(); got != "gbt" {
+		t.Errorf("best = %q, want gbt", got)
+	}
+	if got := newCollection().best(); got != "" {
+		t.Errorf("empty collection: best = %q", got)
+	}
+}

@@ -81,6 +81,14 @@ func genRetail(n, length, horizon int, seed uint64) ([]Series, Calendar) {
 	return out, cal
 }
 
+// cpuTime is the CPU time (user + system) the process has used: on a
+// shared machine it says more than wall time.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &u)
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
 // TestScale forecasts generated daily series end to end and reports series
 // per second, CPU time and peak memory. Opt-in:
 //
