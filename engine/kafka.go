@@ -32,9 +32,12 @@ type KafkaOptions struct {
 	Spool string
 	// MaxRecords bounds one batch; 0: 20,000.
 	MaxRecords int
-	Import     data.ImportOptions
-	Metrics    *Metrics
-	Logf       func(format string, args ...any)
+	// Linger is how long to keep collecting records for a batch after the
+	// first arrives; 0: 1 s, negative: import each poll as it comes.
+	Linger  time.Duration
+	Import  data.ImportOptions
+	Metrics *Metrics
+	Logf    func(format string, args ...any)
 	// BeforeCommit, when set, runs after a batch's rows are in the ledger
 	// and before its offsets are committed; an error stops the consumer
 	// there without committing. Tests crash the consumer with it.
@@ -70,6 +73,9 @@ func (e *Engine) ConsumeKafka(ctx context.Context, opt KafkaOptions) error {
 	if opt.MaxRecords <= 0 {
 		opt.MaxRecords = 20000
 	}
+	if opt.Linger == 0 {
+		opt.Linger = time.Second
+	}
 	if opt.Logf == nil {
 		opt.Logf = func(string, ...any) {}
 	}
@@ -98,16 +104,10 @@ func (e *Engine) ConsumeKafka(ctx context.Context, opt KafkaOptions) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		fetches := cl.PollRecords(ctx, opt.MaxRecords)
-		if fetches.IsClientClosed() {
+		recs, closed := pollBatch(ctx, cl, opt)
+		if closed {
 			return nil
 		}
-		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-				opt.Logf("kafka: %s[%d]: %v", t, p, err)
-			}
-		})
-		recs := fetches.Records()
 		if len(recs) == 0 {
 			cl.AllowRebalance()
 			continue
@@ -145,6 +145,46 @@ func (e *Engine) ConsumeKafka(ctx context.Context, opt KafkaOptions) error {
 			opt.Metrics.KafkaCommitted(len(recs))
 		}
 		cl.AllowRebalance()
+	}
+}
+
+// pollBatch waits for records, then keeps polling for up to Linger (or
+// until MaxRecords or 16 MiB) so that a trickle of small messages is
+// imported as one file: an import costs per item it touches, not only
+// per row, so bigger batches go much faster.
+func pollBatch(ctx context.Context, cl *kgo.Client, opt KafkaOptions) ([]*kgo.Record, bool) {
+	var recs []*kgo.Record
+	size := 0
+	pctx := ctx
+	var cancels []context.CancelFunc
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	for {
+		fetches := cl.PollRecords(pctx, opt.MaxRecords-len(recs))
+		if fetches.IsClientClosed() {
+			return recs, true
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				opt.Logf("kafka: %s[%d]: %v", t, p, err)
+			}
+		})
+		for _, r := range fetches.Records() {
+			recs = append(recs, r)
+			size += len(r.Value)
+		}
+		switch {
+		case len(recs) > 0 && opt.Linger < 0,
+			len(recs) >= opt.MaxRecords, size >= 16<<20,
+			pctx.Err() != nil, ctx.Err() != nil:
+			return recs, false
+		case len(recs) > 0 && pctx == ctx:
+			c, cancel := context.WithTimeout(ctx, opt.Linger)
+			pctx, cancels = c, append(cancels, cancel)
+		}
 	}
 }
 

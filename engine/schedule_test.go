@@ -235,7 +235,7 @@ func TestSchedule_FailuresVisible(t *testing.T) {
 }
 
 // metricValue reads one series from the metrics registry; -1 when absent.
-func metricValue(t *testing.T, m *engine.Metrics, name, label, value string) float64 {
+func metricValue(t testing.TB, m *engine.Metrics, name, label, value string) float64 {
 	t.Helper()
 	mfs, err := m.Registry().Gather()
 	if err != nil {
