@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"stockroom/data/demo"
+	"stockroom/model"
 )
 
 var updateAnomalies = flag.Bool("update-anomalies", false, "rewrite testdata/anomaly (the generated input and the golden scores)")
@@ -242,4 +245,26 @@ func TestRunAnomalies_help(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "is_anomaly") || !strings.Contains(stdout, "--period") {
 		t.Errorf("exit %d, help:\n%s", code, stdout)
 	}
+}
+
+// TestAnomalies_demo measures detectors and rules on the demo data: it
+// generates the demo files (or reads STOCKROOM_DEMO_DIR), rebuilds the
+// daily sales series and the ledger from them as the store would (a
+// re-sent file and re-exported lines counted once), runs the ensemble and
+// the rules, and scores them against truth/anomalies.csv. Long: only with
+// STOCKROOM_LONG=1.
+func TestAnomalies_demo(t *testing.T) {
+	if os.Getenv("STOCKROOM_LONG") == "" {
+		t.Skip("the demo evaluation is long: set STOCKROOM_LONG=1")
+	}
+	dir := os.Getenv("STOCKROOM_DEMO_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+		opt := demo.Options{Seed: 1, End: model.MustDate("2026-11-25")}
+		if _, err := demo.Generate(context.Background(), dir, opt, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev := evalDemo(t, dir)
+	t.Log("\n" + ev)
 }

@@ -44,12 +44,16 @@ type EnsembleConfig struct {
 	// ZAlarm is the robust |z| that scores 0.5 (default 5).
 	ZAlarm float64
 	// ShiftAlarm is the CUSUM decision interval of the level and variance
-	// detectors (default 12).
+	// detectors (default 8).
 	ShiftAlarm float64
 	// ChangeWindow is the change detectors' reference window (default
 	// twice Window): a longer reference than the seasonal model's, since
 	// a noisy reference is what makes a CUSUM cry wolf.
 	ChangeWindow int
+	// ShiftDrift is the CUSUM allowance k of the level detector, in
+	// spreads (default 1): shifts smaller than about 2k spreads are not
+	// worth an alert on demand that also drifts with the year.
+	ShiftDrift float64
 	// IQRK is the fence distance in IQRs (default 3: Tukey's outer fences).
 	IQRK float64
 	// RawValues turns off the square-root transform of counts. By default
@@ -90,7 +94,7 @@ func NABConfig(period int, lo, hi float64, probation int) EnsembleConfig {
 		Period: period, Bins: 24, Window: clampInt(4*period, 56, 1200), Level: 12,
 		MinScale: 1e-3 * (hi - lo), Min: lo, Max: hi,
 		NoveltyGrids: 5, NoveltyLevels: 8, NoveltyWords: 3, NoveltyPhases: 8,
-		ZAlarm: 4, ShiftAlarm: 5, ChangeWindow: clampInt(4*period, 56, 1200), IQRK: 1.5,
+		ZAlarm: 4, ShiftAlarm: 5, ShiftDrift: 0.5, ChangeWindow: clampInt(4*period, 56, 1200), IQRK: 1.5,
 		Threshold: 0.4, Cooldown: max(probation/10, 1),
 		Weights: [NComponents]float64{0.1, -1, 0.1, 0.1, -1, 1}, RawValues: true,
 	}
@@ -118,10 +122,13 @@ func (c EnsembleConfig) withDefaults() EnsembleConfig {
 		c.ZAlarm = 5
 	}
 	if c.ShiftAlarm <= 0 {
-		c.ShiftAlarm = 12
+		c.ShiftAlarm = 8
 	}
 	if c.ChangeWindow <= 0 {
 		c.ChangeWindow = 2 * c.Window
+	}
+	if c.ShiftDrift <= 0 {
+		c.ShiftDrift = 1
 	}
 	if c.IQRK <= 0 {
 		c.IQRK = 3
@@ -208,8 +215,9 @@ func NewEnsemble(cfg EnsembleConfig) *Ensemble {
 		Level: cfg.Level, MinHistory: cfg.MinHistory, MinScale: cfg.MinScale, ZAlarm: cfg.ZAlarm})
 	e.iqr = NewIQR(IQRConfig{Window: cfg.Window, MinHistory: max(cfg.MinHistory/2, 8), MinIQR: cfg.MinScale, K: cfg.IQRK})
 	chg := ChangeConfig{Window: cfg.ChangeWindow, MinHistory: cfg.MinHistory, MinScale: cfg.MinScale, Alarm: cfg.ShiftAlarm}
-	e.lvl = NewLevelShift(chg)
 	e.vr = NewVarianceShift(chg)
+	chg.Drift = cfg.ShiftDrift
+	e.lvl = NewLevelShift(chg)
 	// A small forest: it only supports the other detectors, and a process
 	// may hold one per series.
 	e.ifo = NewIForest(IForestConfig{Window: min(cfg.Window, 256), Trees: 10, Sample: 32,
@@ -238,6 +246,10 @@ func (e *Ensemble) Reset() {
 	e.hot = -1
 	e.mode = modeUnknown
 	e.sz.cfg.Multiplicative = false
+	e.sz.cfg.MinScale = e.cfg.MinScale
+	e.iqr.cfg.MinIQR = e.cfg.MinScale
+	e.lvl.ref.floor = e.cfg.MinScale
+	e.vr.ref.floor = e.cfg.MinScale
 }
 
 // Last returns the verdict on the latest point.
@@ -263,6 +275,13 @@ func (e *Ensemble) PushPhase(phase int, x float64) float64 {
 			e.mode = modeSqrt
 			// Counts are demand: weekly swings scale with the level.
 			e.sz.cfg.Multiplicative = true
+			// On the Anscombe scale Poisson noise has spread 1 at any
+			// volume: no count series is calmer than that, however many
+			// zeros an intermittent item's history holds.
+			e.sz.cfg.MinScale = math.Max(e.cfg.MinScale, 1)
+			e.iqr.cfg.MinIQR = math.Max(e.cfg.MinScale, 1.35)
+			e.lvl.ref.floor = math.Max(e.cfg.MinScale, 1)
+			e.vr.ref.floor = math.Max(e.cfg.MinScale, 1)
 		}
 	}
 	v := x

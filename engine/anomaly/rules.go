@@ -23,13 +23,14 @@ const (
 )
 
 // StockDay is one day of one item at one location as the ledger has it.
-// The identity holds: Close = Open + In - Sold + Adjusted.
+// The identity holds: Close = Open + In - Sold + Adjusted + Counted.
 type StockDay struct {
 	Date     model.Date
 	Open     int64 // on hand at the start of the day (the day before's Close)
 	In       int64 // receipts, transfers in and returns
 	Sold     int64 // units sold (positive)
-	Adjusted int64 // adjustments, write-offs, count corrections and transfers out (signed)
+	Adjusted int64 // adjustments, write-offs and transfers out (signed)
+	Counted  int64 // the correction a stock count booked (signed; Shrinkage judges it)
 	Close    int64 // on hand at the end of the day
 }
 
@@ -83,21 +84,25 @@ func (r StockRules) CheckStock(sku, loc string, days []StockDay) []model.Anomaly
 				float64(d.Close), 0, fmt.Sprintf("closes at %d on hand", d.Close)))
 		}
 		negative = d.Close < 0
-		// A sale inside a run already flagged negative is the same episode.
-		if d.Sold > 0 && d.Open <= 0 && d.In <= 0 && !wasNegative {
+		// Stock found or booked in during the day (a positive adjustment,
+		// the opening balance) was there to sell too. A sale inside a run
+		// already flagged negative is the same episode.
+		avail := d.Open + d.In + max(d.Adjusted, 0) + max(d.Counted, 0)
+		if d.Sold > 0 && avail <= 0 && !wasNegative {
 			out = append(out, newFinding(RuleSaleNoStock, sku, loc, d.Date, ruleScoreCertain,
 				float64(d.Sold), 0, fmt.Sprintf("%d sold with %d on hand and nothing received", d.Sold, d.Open)))
 		}
 		// Units that left without a sale: what was there and came in, less
-		// what sold and what is left.
-		gone := d.Open + d.In - d.Sold - d.Close
+		// what sold and what is left, not counting what a stock count
+		// corrected (that is Shrinkage's to judge).
+		gone := d.Open + d.In - d.Sold - (d.Close - d.Counted)
 		base := d.Open + d.In
 		if gone >= r.VanishUnits && base > 0 && float64(gone) >= r.VanishShare*float64(base) {
 			share := float64(gone) / float64(base)
 			// 0.5 at the VanishShare edge, 1 when everything went.
 			score := ruleScoreAtTheEdge + ruleScoreAtTheEdge*(share-r.VanishShare)/math.Max(1-r.VanishShare, 1e-9)
 			out = append(out, newFinding(RuleVanished, sku, loc, d.Date, score,
-				float64(d.Close), float64(base-d.Sold),
+				float64(d.Close-d.Counted), float64(base-d.Sold),
 				fmt.Sprintf("%d of %d units gone without a sale", gone, base)))
 		}
 	}

@@ -49,6 +49,7 @@ func TestStockRules_CheckStock(t *testing.T) {
 			[]string{"stock_vanished@2025-01-02"}},
 		{"small write-off is no anomaly", 40, [][3]int64{{0, 2, -3}}, nil},
 		{"half of tiny stock is below VanishUnits", 6, [][3]int64{{0, 0, -4}}, nil},
+		{"an opening balance booked the day of the first sale", 0, [][3]int64{{0, 3, 40}}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := rulesOf(StockRules{}.CheckStock("A", "DC", ledger(c.open, c.moves)))
@@ -56,6 +57,12 @@ func TestStockRules_CheckStock(t *testing.T) {
 				t.Errorf("got %v, want %v", got, c.want)
 			}
 		})
+	}
+	// A count that finds 30 missing is Shrinkage's, not a vanishing.
+	counted := ledger(40, [][3]int64{{0, 2, 0}})
+	counted[0].Counted, counted[0].Close = -30, counted[0].Close-30
+	if got := (StockRules{}).CheckStock("A", "DC", counted); len(got) != 0 {
+		t.Errorf("count correction flagged: %v", rulesOf(got))
 	}
 	vs := StockRules{}.CheckStock("A", "DC", ledger(40, [][3]int64{{0, 0, -40}}))
 	if len(vs) != 1 || vs[0].Score != 1 || vs[0].Observed != 0 || vs[0].Expected != 40 {
