@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -472,6 +473,45 @@ func TestParseAuthorizedKeys(t *testing.T) {
 	for i, w := range want {
 		if i >= len(msgs) || !strings.HasPrefix(msgs[i], w) {
 			t.Fatalf("errors %q, want prefixes %q", msgs, want)
+		}
+	}
+}
+
+func TestServe_Metrics(t *testing.T) {
+	olga, mallory := newPerson(t, "olga"), newPerson(t, "mallory")
+	db, dir := newDepot(t, olga.line("operator")+"\n")
+	p := startServe(t, serveArgs(db, dir, "--metrics", "127.0.0.1:0")...)
+	m := regexp.MustCompile(`metrics: listening on (http://\S+/metrics)`).FindStringSubmatch(p.stderr.String())
+	if m == nil {
+		t.Fatalf("no metrics address in the log:\n%s", p.stderr.String())
+	}
+	cl, _, err := dial(p.addr, olga)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	sshRun(t, cl, "", "run report")
+	dial(p.addr, mallory)
+	resp, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(body)
+	for _, want := range []string{
+		`stockroom_schedule_runs_total{job="report"} 1`,
+		`stockroom_schedule_failures_total{job="report"} 0`,
+		`stockroom_ssh_sessions_total{role="operator"} 1`,
+		`stockroom_ssh_auth_refused_total 1`,
+		`stockroom_stock_rows{status="ok"}`,
+		`stockroom_stockouts `,
+		`stockroom_db_bytes{file="main"}`,
+		`stockroom_quarantine_files 0`,
+		`stockroom_last_import_timestamp_seconds`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q", want)
 		}
 	}
 }
