@@ -271,6 +271,10 @@ func tableCounts(ctx context.Context, q interface {
 }
 
 func fileURI(path, query string) string {
+	// A relative path would read as the URI's authority.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	u := url.URL{Scheme: "file", Path: path, RawQuery: query}
 	return u.String()
 }

@@ -274,3 +274,21 @@ func TestPruneBackups(t *testing.T) {
 		}
 	}
 }
+
+func TestStore_BackupRelativeDir(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations")
+	wd, _ := os.Getwd()
+	dir := t.TempDir()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	res, err := st.Backup(context.Background(), "bk", data.BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := data.Restore(context.Background(), res.File, "restored.db", false); err != nil {
+		t.Fatal(err)
+	}
+}
