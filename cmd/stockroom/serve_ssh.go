@@ -635,5 +635,3 @@ func (s *sshServer) shutdown(grace, deadline time.Duration) {
 	}
 	s.srv.Close()
 }
-
-
