@@ -28,7 +28,9 @@ type gseries struct {
 	cs, cn []float64 // prefix sums of observed demand and counts, len n+1
 	ss, sn []float64 // seasonal-stride sums ending at each index, len n
 	last   []int32   // index of the last sale at or before i (−1 none)
+	cpos   []int32   // prefix counts of periods with a sale, len n+1
 	price  []float64 // carried-forward price per local index, len n+horizon
+	regMax []float64 // regMax[c]: the highest price over the year before c
 	ev     *evTable
 	attr   []int // value id per attribute key (−1 none)
 }
@@ -100,6 +102,7 @@ func prepSeries(h *History, horizon int, ev *evTable, attrIDs []map[string]int, 
 	g.ss = make([]float64, n)
 	g.sn = make([]float64, n)
 	g.last = make([]int32, n)
+	g.cpos = make([]int32, n+1)
 	m := h.Season
 	last := int32(-1)
 	for i, v := range h.Y {
@@ -119,6 +122,10 @@ func prepSeries(h *History, horizon int, ev *evTable, attrIDs []map[string]int, 
 		}
 		g.ss[i], g.sn[i] = sv, sc
 		g.last[i] = last
+		g.cpos[i+1] = g.cpos[i]
+		if v > 0 {
+			g.cpos[i+1]++
+		}
 	}
 	s := h.Series
 	if s.Prices != nil {
@@ -130,6 +137,7 @@ func prepSeries(h *History, horizon int, ev *evTable, attrIDs []map[string]int, 
 			}
 			g.price[i] = p
 		}
+		g.regMax = slidingMax(g.price, n+1, regWindow(s.Freq))
 	}
 	g.ev = ev
 	g.attr = make([]int, len(attrs))
@@ -222,12 +230,7 @@ func (fs *featSet) row(g *gseries, j, c int, ci *calIndex, out []float32) (level
 	a := max(0, c-w2)
 	if cnt := g.cn[c] - g.cn[a]; cnt > 0 {
 		// Zero share: observed periods in the window minus those with sales.
-		pos := 0.0
-		for i := a; i < c; i++ {
-			if g.h.Y[i] > 0 {
-				pos++
-			}
-		}
+		pos := float64(g.cpos[c] - g.cpos[a])
 		out[fZeroShare] = float32(1 - pos/cnt)
 	} else {
 		out[fZeroShare] = nan
@@ -246,12 +249,7 @@ func (fs *featSet) row(g *gseries, j, c int, ci *calIndex, out []float32) (level
 	out[fPriceReg], out[fPriceChg] = nan, nan
 	if g.price != nil && j < len(g.price) {
 		p := g.price[j]
-		reg := math.NaN()
-		for i := max(0, c-fs.wins[3]); i < c; i++ {
-			if v := g.price[i]; !math.IsNaN(v) && !(v <= reg) {
-				reg = v
-			}
-		}
+		reg := g.regMax[c]
 		if !math.IsNaN(p) && reg > 0 {
 			out[fPriceReg] = float32(p / reg)
 		}
@@ -298,6 +296,43 @@ func (fs *featSet) row(g *gseries, j, c int, ci *calIndex, out []float32) (level
 		}
 	}
 	return lv
+}
+
+// regWindow is how far back the regular (undiscounted) price is looked
+// for: a year.
+func regWindow(f Freq) int {
+	switch f {
+	case Weekly:
+		return 52
+	case Monthly:
+		return 12
+	}
+	return 364
+}
+
+// slidingMax returns out[c] = max(x[c−w … c−1]) for c < n, ignoring NaN
+// (NaN when the window holds no value), with a monotonic deque: O(len).
+func slidingMax(x []float64, n, w int) []float64 {
+	out := make([]float64, n)
+	dq := make([]int, 0, 64) // indices of decreasing values
+	for c := range n {
+		// Window for out[c] is [c−w, c−1]: add c−1, drop c−w−1.
+		if i := c - 1; i >= 0 && i < len(x) && !math.IsNaN(x[i]) {
+			for len(dq) > 0 && x[dq[len(dq)-1]] <= x[i] {
+				dq = dq[:len(dq)-1]
+			}
+			dq = append(dq, i)
+		}
+		for len(dq) > 0 && dq[0] < c-w {
+			dq = dq[1:]
+		}
+		if len(dq) == 0 {
+			out[c] = math.NaN()
+		} else {
+			out[c] = x[dq[0]]
+		}
+	}
+	return out
 }
 
 // globalSpec is where the global model trains and predicts for one series.

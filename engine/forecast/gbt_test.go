@@ -179,3 +179,20 @@ func BenchmarkGBTTrain(b *testing.B) {
 	}
 	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
 }
+
+func TestSlidingMax(t *testing.T) {
+	nan := math.NaN()
+	x := []float64{3, nan, 1, 5, 2, 2, 0, nan, nan, nan}
+	got := slidingMax(x, len(x)+1, 3)
+	for c := range got {
+		want := nan
+		for i := max(0, c-3); i < c && i < len(x); i++ {
+			if !math.IsNaN(x[i]) && !(x[i] <= want) {
+				want = x[i]
+			}
+		}
+		if !(got[c] == want || math.IsNaN(got[c]) && math.IsNaN(want)) {
+			t.Errorf("max before %d = %g, want %g", c, got[c], want)
+		}
+	}
+}
