@@ -372,9 +372,8 @@ type RoadFactor struct {
 	User     string
 }
 
-// SetRoadFactor stores the traffic factor of the road from→to (as it is
-// keyed in road_edge, either direction of a two-way road); factor 1 clears
-// it. The road must exist.
+// SetRoadFactor stores the traffic factor of the road from→to (either
+// direction of a two-way road); factor 1 clears it. The road must exist.
 func (s *Store) SetRoadFactor(ctx context.Context, f RoadFactor) error {
 	if math.IsNaN(f.Factor) || f.Factor <= 0 {
 		return fmt.Errorf("road factor %d-%d: must be positive (+Inf closes the road), got %g", f.From, f.To, f.Factor)
@@ -383,13 +382,16 @@ func (s *Store) SetRoadFactor(ctx context.Context, f RoadFactor) error {
 		f.SetAt = time.Now()
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM road_edge WHERE (from_id = ? AND to_id = ?)
-			OR (from_id = ? AND to_id = ? AND oneway = 0)`, f.From, f.To, f.To, f.From).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
+		// Key the factor as the road is keyed, so 2-1 and 1-2 name the
+		// same two-way road; an exact match wins (two one-way roads).
+		err := tx.QueryRowContext(ctx, `SELECT from_id, to_id FROM road_edge WHERE (from_id = ? AND to_id = ?)
+			OR (from_id = ? AND to_id = ? AND oneway = 0) ORDER BY from_id = ? DESC LIMIT 1`,
+			f.From, f.To, f.To, f.From, f.From).Scan(&f.From, &f.To)
+		if err == sql.ErrNoRows {
 			return fmt.Errorf("road factor: no road from node %d to node %d: %w", f.From, f.To, ErrNotFound)
+		}
+		if err != nil {
+			return err
 		}
 		if f.Factor == 1 {
 			_, err := tx.ExecContext(ctx, "DELETE FROM road_traffic WHERE from_id = ? AND to_id = ?", f.From, f.To)
@@ -399,7 +401,7 @@ func (s *Store) SetRoadFactor(ctx context.Context, f RoadFactor) error {
 		if math.IsInf(f.Factor, 1) {
 			factor = nil // SQLite has no infinity literal that survives every driver
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO road_traffic(from_id, to_id, factor, set_at, user) VALUES (?, ?, ?, ?, ?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO road_traffic(from_id, to_id, factor, set_at, user) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT(from_id, to_id) DO UPDATE SET factor = excluded.factor, set_at = excluded.set_at, user = excluded.user`,
 			f.From, f.To, factor, f.SetAt.UnixMilli(), f.User)
 		if err != nil {

@@ -155,14 +155,14 @@ func TestStore_SetRoadFactor(t *testing.T) {
 	}
 	fs, err := st.RoadFactors(ctx)
 	if err != nil || len(fs) != 2 || fs[0].From != 1 || fs[0].To != 2 || fs[0].Factor != 2.5 ||
-		fs[1].To != 3 || !math.IsInf(fs[1].Factor, 1) {
+		fs[1].From != 3 || fs[1].To != 1 || !math.IsInf(fs[1].Factor, 1) {
 		t.Fatalf("factors %+v %v", fs, err)
 	}
-	// Factor 1 clears.
-	if err := st.SetRoadFactor(ctx, data.RoadFactor{From: 1, To: 2, Factor: 1}); err != nil {
+	// Factor 1 clears, named from either end of a two-way road.
+	if err := st.SetRoadFactor(ctx, data.RoadFactor{From: 2, To: 1, Factor: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if fs, _ := st.RoadFactors(ctx); len(fs) != 1 || fs[0].To != 3 {
+	if fs, _ := st.RoadFactors(ctx); len(fs) != 1 || fs[0].From != 3 {
 		t.Errorf("after clearing: %+v", fs)
 	}
 }

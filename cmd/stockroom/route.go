@@ -2,12 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
+	"stockroom/engine"
+	"stockroom/engine/route"
 	"stockroom/engine/route/vrp"
+	"stockroom/model"
 )
 
 const routeDescription = `
@@ -21,10 +30,25 @@ depot omitted; then Cost N) to --out, or to standard output. The cost is
 always printed. The search is a hybrid genetic search; it stops at
 --time-limit and returns the best solution found.
 
-With --db, plan a depot's deliveries for a date from the store.`
+With --db, plan a depot's deliveries of a day from the store: the imported
+deliveries, the depot's vehicles (capacity, shift, longest run) and the
+road network (great-circle distance × 1.3 at 40 km/h without one), with
+the traffic factors set so far. The plan is stored (the console's Routes
+screen shows the latest) and printed: one line per run with its vehicle,
+stops, load/capacity, km and duration, or JSON with --json. --replan starts
+from the day's latest stored plan instead of from scratch (new deliveries
+are fitted in, cancelled ones dropped); with --now, runs that left the
+depot before that time of day keep their stops. --traffic FROM-TO=FACTOR
+slows the road between two nodes (2 = twice as long, 1 = clear, "closed")
+for this and every later plan.
+
+Exit status: 0 on success, 1 on errors (no deliveries that day, no
+vehicles, a depot without coordinates), 2 for usage errors, 3 when the
+plan leaves deliveries unassigned or breaks a limit (it is still stored
+and printed).`
 
 func runRoute(ctx context.Context, c *cli, args []string) error {
-	fs := newFlags(c, "route", "--instance FILE.vrp [--time-limit 10s] [--seed N] [--out FILE.sol] | --db DB --depot D --date YYYY-MM-DD", routeDescription)
+	fs := newFlags(c, "route", "--instance FILE.vrp [--time-limit 10s] [--seed N] [--out FILE.sol]\n       stockroom route --db DB --depot D --date YYYY-MM-DD [--time-limit 10s] [--json] [--replan [--now HH:MM]] [--traffic FROM-TO=F]...", routeDescription)
 	instance := fs.String("instance", "", "CVRPLIB/TSPLIB `file` to solve")
 	limit := fs.Duration("time-limit", 10*time.Second, "stop the search after this long")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and iteration budget give the same routes")
@@ -36,6 +60,17 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 	db := dbFlag(c, fs)
 	depot := fs.String("depot", "", "depot location code (with --db)")
 	date := fs.String("date", "", "delivery date YYYY-MM-DD (with --db)")
+	asJSON := fs.Bool("json", false, "with --db: print the plan as JSON")
+	replan := fs.Bool("replan", false, "with --db: start from the day's latest stored plan (warm start)")
+	now := fs.String("now", "", "with --replan: time of day `HH:MM`; runs that left the depot before it keep their stops (default: the current time)")
+	stops := fs.Bool("stops", false, "with --db: list each run's stops")
+	user := fs.String("as", "", "with --db: who is planning, for the plan and the audit trail (default: the login name)")
+	var traffic []roadFactor
+	fs.Func("traffic", "with --db: `FROM-TO=FACTOR` sets traffic on the road between two node ids (2: twice as long, 1: clear, closed); repeatable", func(v string) error {
+		f, err := parseRoadFactor(v)
+		traffic = append(traffic, f)
+		return err
+	})
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -43,20 +78,47 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("route: unexpected argument %q", pos[0])
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	dbSet := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "db" || f.Name == "depot" || f.Name == "date" {
-			dbSet = true
-		}
-	})
+	for _, n := range []string{"db", "depot", "date", "json", "replan", "now", "stops", "as", "traffic"} {
+		dbSet = dbSet || set[n]
+	}
 	switch {
 	case *instance != "" && dbSet:
 		return usageErrorf("route: give either --instance or --db/--depot/--date, not both")
 	case *instance == "" && !dbSet:
 		return usageErrorf("route: give --instance FILE.vrp, or --db DB --depot D --date YYYY-MM-DD")
 	case *instance == "":
-		_, _, _ = db, depot, date
-		return usageErrorf("route --db: not wired to the store yet")
+		for _, n := range []string{"out", "round", "vehicles", "iterations"} {
+			if set[n] {
+				return usageErrorf("route: --%s is for --instance; with --db the fleet and limits come from the store", n)
+			}
+		}
+		if *limit <= 0 {
+			return usageErrorf("route: --time-limit must be positive")
+		}
+		if *depot == "" || *date == "" {
+			return usageErrorf("route --db: give --depot D and --date YYYY-MM-DD")
+		}
+		day, err := model.ParseDate(*date)
+		if err != nil {
+			return usageErrorf("route --date: %q is not a date YYYY-MM-DD", *date)
+		}
+		var at time.Time
+		if *now != "" {
+			if !*replan {
+				return usageErrorf("route: --now is for --replan")
+			}
+			hm, err := time.Parse("15:04", *now)
+			if err != nil {
+				return usageErrorf("route --now: %q is not a time of day HH:MM", *now)
+			}
+			t := day.Time()
+			at = time.Date(t.Year(), t.Month(), t.Day(), hm.Hour(), hm.Minute(), 0, 0, time.Local)
+		}
+		return routeDB(ctx, c, *db, *depot, day, traffic, engine.RouteOptions{TimeLimit: *limit, Seed: *seed,
+			Workers: *workers, User: userName(c, *user), Now: at}, *replan, *asJSON, *stops)
 	}
 	if *limit <= 0 && *iters <= 0 {
 		return usageErrorf("route: --time-limit must be positive (or give --iterations)")
@@ -111,4 +173,216 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 		return ctx.Err()
 	}
 	return nil
+}
+
+// roadFactor is one --traffic setting.
+type roadFactor struct {
+	from, to int64
+	factor   float64
+}
+
+// parseRoadFactor reads FROM-TO=FACTOR, FACTOR a positive number or
+// "closed".
+func parseRoadFactor(v string) (roadFactor, error) {
+	var f roadFactor
+	road, val, ok := strings.Cut(v, "=")
+	a, b, ok2 := strings.Cut(road, "-")
+	if !ok || !ok2 {
+		return f, fmt.Errorf("%q is not FROM-TO=FACTOR", v)
+	}
+	var err error
+	if f.from, err = strconv.ParseInt(strings.TrimSpace(a), 10, 64); err != nil {
+		return f, fmt.Errorf("%q: FROM is not a node id", v)
+	}
+	if f.to, err = strconv.ParseInt(strings.TrimSpace(b), 10, 64); err != nil {
+		return f, fmt.Errorf("%q: TO is not a node id", v)
+	}
+	switch val = strings.ToLower(strings.TrimSpace(val)); val {
+	case "closed", "inf", "+inf":
+		f.factor = math.Inf(1)
+	default:
+		f.factor, err = strconv.ParseFloat(val, 64)
+		if err != nil || math.IsNaN(f.factor) || f.factor <= 0 {
+			return f, fmt.Errorf("%q: FACTOR must be a positive number or closed", v)
+		}
+	}
+	return f, nil
+}
+
+func routeDB(ctx context.Context, c *cli, dbPath, depot string, day model.Date, traffic []roadFactor, opt engine.RouteOptions, replan, asJSON, stops bool) error {
+	eng, closeFn, err := openEngine(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	for _, f := range traffic {
+		if err := eng.SetRoadFactor(ctx, f.from, f.to, f.factor, opt.User); err != nil {
+			return fmt.Errorf("route --traffic: %w", err)
+		}
+	}
+	var p *engine.RoutePlan
+	if replan {
+		p, err = eng.ReplanRoutes(ctx, depot, day, opt)
+	} else {
+		p, err = eng.PlanRoutes(ctx, depot, day, opt)
+	}
+	if err != nil {
+		if errors.Is(err, engine.ErrNoDeliveries) {
+			return fmt.Errorf("route: nothing to deliver from %s on %s (import a deliveries file)", depot, day)
+		}
+		return fmt.Errorf("route: %w", err)
+	}
+	if asJSON {
+		err = writeJSON(c.stdout, planJSON(p))
+	} else {
+		err = printPlan(c.stdout, p, stops)
+	}
+	if err != nil {
+		return err
+	}
+	if !p.Feasible {
+		why := "it breaks a capacity, duration or time-window limit"
+		if len(p.Unassigned) > 0 {
+			why = fmt.Sprintf("%d deliveries could not be assigned (too heavy for every vehicle, or unreachable)", len(p.Unassigned))
+		}
+		return &exitError{code: 3, err: fmt.Errorf("route: plan %d stored, but %s", p.ID, why)}
+	}
+	return nil
+}
+
+// clock formats minutes after midnight as HH:MM (past 24:00 for runs that
+// end after midnight).
+func clock(min float64) string {
+	m := int(math.Round(min))
+	return fmt.Sprintf("%02d:%02d", m/60, m%60)
+}
+
+// span formats a duration in minutes as 1h05m.
+func span(min float64) string {
+	m := int(math.Round(min))
+	if m < 60 {
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%dh%02dm", m/60, m%60)
+}
+
+func printPlan(w io.Writer, p *engine.RoutePlan, stops bool) error {
+	n := 0
+	for _, r := range p.Runs {
+		n += len(r.Stops)
+	}
+	dist := "great-circle distances"
+	if p.Roads {
+		dist = "road distances"
+	}
+	state := "feasible"
+	if !p.Feasible {
+		state = "NOT feasible"
+	}
+	fmt.Fprintf(w, "plan %d: %s %s, %d runs, %d stops, %.1f km, %s on the road, %s, %s, planned in %.1fs (%s)\n",
+		p.ID, p.Depot.Code, p.Date, len(p.Runs), n, p.DistanceM/1000, span(p.DurationMin), state, dist, p.SolveTime.Seconds(), p.Note)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "RUN\tVEHICLE\tSTOPS\tLOAD/CAP\tKM\tDURATION\tSTART\tEND\t")
+	for i, r := range p.Runs {
+		note := ""
+		if r.Departed {
+			note = " on the road"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d/%d\t%.1f\t%s\t%s\t%s\t%s\n", i+1, r.Vehicle, len(r.Stops), r.Load, r.Capacity,
+			r.DistanceM/1000, span(r.DurationMin), clock(r.StartMin), clock(r.EndMin), note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if stops {
+		for i, r := range p.Runs {
+			fmt.Fprintf(w, "\nrun %d, %s:\n", i+1, r.Vehicle)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "  #\tDELIVERY\tCUSTOMER\tDEMAND\tARRIVE\tSTART\tLEG KM\t")
+			for k, s := range r.Stops {
+				flag := ""
+				switch {
+				case s.Late:
+					flag = "late"
+				case s.Done:
+					flag = "done"
+				}
+				fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\t%.1f\t%s\n", k+1, s.Delivery, s.Customer, s.Demand, clock(s.ArriveMin),
+					clock(s.StartMin), s.LegM/1000, flag)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(p.Unassigned) > 0 {
+		fmt.Fprintf(w, "unassigned: %s\n", strings.Join(p.Unassigned, " "))
+	}
+	return nil
+}
+
+type stopJSON struct {
+	Delivery  string  `json:"delivery"`
+	Customer  string  `json:"customer"`
+	Lat       float64 `json:"lat"`
+	Lon       float64 `json:"lon"`
+	Node      int64   `json:"node,omitempty"`
+	SnapM     float64 `json:"snap_m"`
+	Demand    int64   `json:"demand"`
+	LegM      float64 `json:"leg_m"`
+	LegMin    float64 `json:"leg_min"`
+	ArriveMin float64 `json:"arrive_min"`
+	StartMin  float64 `json:"start_min"`
+	DepartMin float64 `json:"depart_min"`
+	Late      bool    `json:"late"`
+	Done      bool    `json:"done"`
+}
+
+type runJSON struct {
+	Vehicle     string     `json:"vehicle"`
+	Stops       []stopJSON `json:"stops"`
+	Load        int64      `json:"load"`
+	Capacity    int64      `json:"capacity"`
+	DistanceM   float64    `json:"distance_m"`
+	DurationMin float64    `json:"duration_min"`
+	StartMin    float64    `json:"start_min"`
+	EndMin      float64    `json:"end_min"`
+	Departed    bool       `json:"departed"`
+}
+
+type planJSONOut struct {
+	PlanID      int64     `json:"plan_id"`
+	Depot       string    `json:"depot"`
+	Date        string    `json:"date"`
+	CreatedAt   time.Time `json:"created_at"`
+	User        string    `json:"user"`
+	Note        string    `json:"note"`
+	Feasible    bool      `json:"feasible"`
+	Roads       bool      `json:"roads"`
+	DistanceM   float64   `json:"distance_m"`
+	DurationMin float64   `json:"duration_min"`
+	SolveMS     int64     `json:"solve_ms"`
+	Runs        []runJSON `json:"runs"`
+	Unassigned  []string  `json:"unassigned"`
+}
+
+func planJSON(p *engine.RoutePlan) planJSONOut {
+	out := planJSONOut{PlanID: p.ID, Depot: p.Depot.Code, Date: p.Date.String(), CreatedAt: p.CreatedAt, User: p.User,
+		Note: p.Note, Feasible: p.Feasible, Roads: p.Roads, DistanceM: p.DistanceM, DurationMin: p.DurationMin,
+		SolveMS: p.SolveTime.Milliseconds(), Runs: []runJSON{}, Unassigned: append([]string{}, p.Unassigned...)}
+	for _, r := range p.Runs {
+		rj := runJSON{Vehicle: r.Vehicle, Stops: []stopJSON{}, Load: r.Load, Capacity: r.Capacity, DistanceM: r.DistanceM,
+			DurationMin: r.DurationMin, StartMin: r.StartMin, EndMin: r.EndMin, Departed: r.Departed}
+		for _, s := range r.Stops {
+			rj.Stops = append(rj.Stops, stopOf(s))
+		}
+		out.Runs = append(out.Runs, rj)
+	}
+	return out
+}
+
+func stopOf(s route.Stop) stopJSON {
+	return stopJSON{Delivery: s.Delivery, Customer: s.Customer, Lat: s.Lat, Lon: s.Lon, Node: s.Node, SnapM: s.SnapM,
+		Demand: s.Demand, LegM: s.LegM, LegMin: s.LegMin, ArriveMin: s.ArriveMin, StartMin: s.StartMin,
+		DepartMin: s.DepartMin, Late: s.Late, Done: s.Done}
 }
