@@ -70,7 +70,11 @@ func openConsole(ctx context.Context, c *cli, eng *engine.Engine, cfg config, wa
 		})
 	}
 	theme, _ := tui.ThemeByName(cfg.Theme) // checked at load
-	m := tui.New(tui.Options{Backend: eng, Keys: cfg.keyMap(), Styles: tui.NewThemedStyles(lipgloss.DefaultRenderer(), theme), Poll: poll})
+	r := lipgloss.DefaultRenderer()
+	// The theme says light or dark: asking the terminal instead costs up to
+	// five seconds at start when it does not answer.
+	r.SetHasDarkBackground(cfg.Theme != "light")
+	m := tui.New(tui.Options{Backend: eng, Keys: cfg.keyMap(), Styles: tui.NewThemedStyles(r, theme), Poll: poll})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(c.stdin), tea.WithOutput(c.stdout)}
 	if cfg.Mouse {
 		opts = append(opts, tea.WithMouseCellMotion())

@@ -24,6 +24,29 @@ type screenLog struct {
 	buf bytes.Buffer
 }
 
+// answer reads a pseudo-terminal into screen and answers the queries a
+// real terminal answers (background colour, cursor position): Bubble Tea
+// asks at start and waits up to five seconds for a reply.
+func answer(f io.ReadWriter, screen *screenLog) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			b := buf[:n]
+			if bytes.Contains(b, []byte("\x1b]11;?")) {
+				f.Write([]byte("\x1b]11;rgb:0000/0000/0000\x1b\\"))
+			}
+			if bytes.Contains(b, []byte("\x1b[6n")) {
+				f.Write([]byte("\x1b[1;1R"))
+			}
+			screen.Write(b)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 func (s *screenLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -68,7 +91,7 @@ func TestConsole_RealTerminal(t *testing.T) {
 	}
 	defer f.Close()
 	screen := &screenLog{}
-	go io.Copy(screen, f)
+	go answer(f, screen)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 
