@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"stockroom/data"
+	"stockroom/model"
 )
 
 // WatchOptions tune folder watching.
@@ -24,7 +26,7 @@ func (e *Engine) Watch(ctx context.Context, dirs []string, opt WatchOptions) err
 		logf = func(string, ...any) {}
 	}
 	w := data.NewWatcher(dirs, func(ctx context.Context, paths []string) {
-		results, err := e.Import(ctx, paths, opt.Import, nil)
+		results, err := e.Import(ctx, paths, opt.Import, e.progressPublisher())
 		if err != nil && ctx.Err() == nil {
 			logf("import: %v", err)
 		}
@@ -42,4 +44,17 @@ func (e *Engine) Watch(ctx context.Context, dirs []string, opt WatchOptions) err
 		w.Rescan = opt.Rescan
 	}
 	return w.Run(ctx)
+}
+
+// progressPublisher reports import progress on the hub, five times a
+// second at most, so consoles can show it.
+func (e *Engine) progressPublisher() ImportProgress {
+	var last time.Time
+	return func(path string, done, total int64) {
+		if done < total && time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		e.hub.Publish(model.Change{Kind: model.ChangeProgress, Text: "importing " + filepath.Base(path), Done: done, Total: total})
+	}
 }

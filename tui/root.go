@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -52,6 +53,7 @@ type root struct {
 	errText string
 	asOf    model.Date
 	feed    []model.Change // recent changes, for the overview's alert feed
+	work    *model.Change  // long work in progress (an import), for the status line
 }
 
 // New returns the console's root model.
@@ -168,14 +170,21 @@ func (r *root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		r.stack = append(r.stack, msg.s)
 		return r, msg.s.Init()
 	case changeMsg:
-		if msg.Kind != model.ChangeProgress {
-			if msg.Text != "" {
-				r.status = msg.Text
+		if msg.Kind == model.ChangeProgress {
+			c := model.Change(msg)
+			r.work = &c
+			if c.Total > 0 && c.Done >= c.Total {
+				r.work = nil
 			}
-			r.feed = append(r.feed, model.Change(msg))
-			if len(r.feed) > 50 {
-				r.feed = r.feed[len(r.feed)-50:]
-			}
+			return r, waitChange(r.sub)
+		}
+		r.work = nil
+		if msg.Text != "" {
+			r.status = msg.Text
+		}
+		r.feed = append(r.feed, model.Change(msg))
+		if len(r.feed) > 50 {
+			r.feed = r.feed[len(r.feed)-50:]
 		}
 		return r, tea.Batch(r.top().Refresh(), waitChange(r.sub), r.loadAsOf())
 	case asOfMsg:
@@ -398,6 +407,13 @@ func (r *root) statusLine() string {
 		}
 	}
 	right := r.top().Position()
+	if w := r.work; w != nil {
+		bar := w.Text
+		if w.Total > 0 {
+			bar += fmt.Sprintf(" %3d%%", 100*w.Done/w.Total)
+		}
+		right = st.Prompt.Render(bar) + "  " + right
+	}
 	pad := r.width - lipgloss.Width(right) - 1
 	return st.StatusBar.Render(fit(left, max(0, pad), false) + " " + right)
 }
