@@ -3,6 +3,7 @@ package anomaly
 import (
 	"math"
 	"math/rand/v2"
+	"sort"
 )
 
 // weekShape is a retail week, Monday first: quiet early week, busy weekend.
@@ -65,4 +66,11 @@ func alarms(cfg EnsembleConfig, xs []float64) []int {
 		}
 	}
 	return out
+}
+
+// sortedCopy returns a sorted copy of a.
+func sortedCopy(a []float64) []float64 {
+	b := append([]float64(nil), a...)
+	sort.Float64s(b)
+	return b
 }

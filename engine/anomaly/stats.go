@@ -1,9 +1,6 @@
 package anomaly
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // scratch is working memory a detector needs only within a push. An
 // Ensemble gives all its detectors the same one: a process holding a
@@ -178,11 +175,4 @@ func severityScore(u float64) float64 {
 	}
 	u2 := u * u
 	return u2 * u2 / (1 + u2*u2)
-}
-
-// sortedCopy returns a sorted copy of a.
-func sortedCopy(a []float64) []float64 {
-	b := append([]float64(nil), a...)
-	sort.Float64s(b)
-	return b
 }
