@@ -17,7 +17,6 @@ import (
 
 	"stockroom/data"
 	"stockroom/engine"
-	"stockroom/model"
 	"stockroom/tui"
 )
 
@@ -319,6 +318,3 @@ func importLine(r data.FileResult) string {
 	}
 	return fmt.Sprintf("%s: %s, %d rows imported, %d duplicate, %d rejected (%.2fs)", r.Path, r.Kind, r.RowsOK, r.RowsDuplicate, r.RowsRejected, r.Seconds)
 }
-
-// jobActor is who scheduled runs are audited as.
-var jobActor = model.Actor{Name: "schedule", Role: model.RoleAdmin}
