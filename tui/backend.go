@@ -35,4 +35,5 @@ type Backend interface {
 	// Movements returns ledger lines newest first (location "" for all).
 	Movements(ctx context.Context, sku, location string, limit int) ([]model.Movement, error)
 	DailyHistory(ctx context.Context, sku, location string) (model.DailyHistory, error)
+	routesBackend
 }

@@ -57,6 +57,10 @@ var commandTable = []cmdSpec{
 	{"imports", "", "imported files and their rejected rows", true, func(e *env, _ feedFunc, _ []string) (screen, error) {
 		return newImportsView(e), nil
 	}},
+	{"routes", "[DEPOT] [DATE]", "a depot's delivery runs and their map", true, func(e *env, _ feedFunc, args []string) (screen, error) {
+		depot, date, err := parseRoutesArgs(args)
+		return newRoutesView(e, depot, date), err
+	}},
 	{"help", "", "all keys", false, nil},
 	{"quit", "", "leave", false, nil},
 }

@@ -27,6 +27,7 @@ type Styles struct {
 	Marked    lipgloss.Style // shaded chart columns (days out of stock)
 	Status    map[model.Status]lipgloss.Style
 	Chart     map[string]lipgloss.Style // chart lines by name
+	RouteMap  map[string]lipgloss.Style // routes map: depot, run (highlighted), other (runs), stop (highlighted)
 }
 
 // NewStyles builds the default (dark) styles from a renderer.
@@ -59,6 +60,12 @@ func NewThemedStyles(r *lipgloss.Renderer, t Theme) *Styles {
 		"p10":      r.NewStyle().Foreground(t.c(t.Dim)),
 		"p90":      r.NewStyle().Foreground(t.c(t.Dim)),
 		"anomaly":  r.NewStyle().Foreground(t.c(t.Bad)),
+	}
+	s.RouteMap = map[string]lipgloss.Style{
+		"depot": r.NewStyle().Foreground(t.c(t.Bad)).Bold(true),
+		"run":   r.NewStyle().Foreground(t.c(t.Accent)),
+		"other": r.NewStyle().Foreground(t.c(t.Dim)),
+		"stop":  r.NewStyle().Foreground(t.c(t.Info)).Bold(true),
 	}
 	s.Status = map[model.Status]lipgloss.Style{
 		model.StatusOut:  r.NewStyle().Foreground(t.c(t.Bad)).Bold(true),
