@@ -9,8 +9,9 @@
 package nab
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Profile is one of NAB's application profiles: the weights of a true
@@ -217,7 +218,9 @@ func Sweep(files []File, p Profile) Result {
 			cur += v
 		}
 	}
-	sort.SliceStable(evs, func(a, b int) bool { return evs[a].score > evs[b].score })
+	// Rows with equal scores are taken together below, so their order
+	// does not matter and an unstable sort will do.
+	slices.SortFunc(evs, func(a, b event) int { return cmp.Compare(b.score, a.score) })
 	bestTheta, bestRaw := 1.1, cur
 	for i := 0; i < len(evs); {
 		theta := evs[i].score
