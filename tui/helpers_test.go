@@ -95,6 +95,14 @@ func newConsole(tb testing.TB, eng *engine.Engine) tea.Model {
 	return tui.New(tui.Options{Backend: fixedName{eng}, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r)})
 }
 
+// newLiveConsole is a console with the engine's real change subscription
+// and polling, for tests and benchmarks that run a real program.
+func newLiveConsole(tb testing.TB, eng *engine.Engine) tea.Model {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	return tui.New(tui.Options{Backend: eng, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r), Poll: 500 * time.Millisecond})
+}
+
 // driver runs a model's Update and its commands synchronously, the way
 // the program would. Consoles under test have no ticks (Poll 0) and a
 // closed subscription, so every command returns.
@@ -139,7 +147,11 @@ func (d *driver) keys(s string) {
 	}
 }
 
-func (d *driver) run(cmd tea.Cmd) {
+func (d *driver) run(cmd tea.Cmd) { d.runUntil(cmd, nil) }
+
+// runUntil runs commands until stop says so (after an Update) or none are
+// left; it returns the commands not run yet.
+func (d *driver) runUntil(cmd tea.Cmd, stop func() bool) []tea.Cmd {
 	queue := []tea.Cmd{cmd}
 	for len(queue) > 0 {
 		c := queue[0]
@@ -160,13 +172,17 @@ func (d *driver) run(cmd tea.Cmd) {
 		case tea.BatchMsg:
 			queue = append(queue, msg...)
 		case tea.QuitMsg:
-			return
+			return nil
 		default:
 			m, next := d.m.Update(msg)
 			d.m = m
 			queue = append(queue, next)
+			if stop != nil && stop() {
+				return queue
+			}
 		}
 	}
+	return nil
 }
 
 func (d *driver) view() string { return d.m.View() }
