@@ -69,6 +69,7 @@ type routesView struct {
 	err      error
 	cursor   int
 	offset   int
+	mp       routeMap
 	mapStr   string
 	body     string
 }
@@ -290,7 +291,7 @@ func (v *routesView) draw() {
 	l := v.layout()
 	v.mapStr = ""
 	if v.plan != nil && l.mapW > 0 {
-		v.mapStr = drawRouteMap(v.plan.Plan, l.mapW, l.mapH, v.cursor, -1, v.env.st)
+		v.mapStr = v.mp.draw(v.plan.Plan, l.mapW, l.mapH, v.cursor, -1, v.env.st)
 	}
 	v.render()
 }
@@ -427,6 +428,7 @@ type routeRunView struct {
 	cursor int
 	offset int
 	gone   bool // a newer plan no longer has this vehicle
+	mp     routeMap
 	mapStr string
 	body   string
 }
@@ -526,7 +528,7 @@ func (v *routeRunView) draw() {
 	l := v.layout()
 	v.mapStr = ""
 	if l.mapW > 0 && !v.gone {
-		v.mapStr = drawRouteMap(v.plan.Plan, l.mapW, l.mapH, v.run, v.cursor, v.env.st)
+		v.mapStr = v.mp.draw(v.plan.Plan, l.mapW, l.mapH, v.run, v.cursor, v.env.st)
 	}
 	v.render()
 }
@@ -585,7 +587,7 @@ type routePanes struct {
 }
 
 // routeListWidth is what a routes list needs.
-const routeListWidth = 72
+const routeListWidth = 76
 
 // splitRoutePanes splits w×h: from wideRoutes columns the map takes the width
 // the list leaves; below that it goes under the list, which keeps at most
@@ -652,16 +654,103 @@ func routeSpan(min float64) string {
 // routeBrailleBit is the dot of a braille cell at (x 0..1, y 0..3).
 var routeBrailleBit = [2][4]rune{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
 
-// drawRouteMap draws the depot, every run's path and its stops on a w×h
+// routeMap draws the depot, every run's path and its stops on a w×h
 // canvas: the highlighted run in colour with its stops lettered, the others
 // dim, the depot on top. Paths are braille lines (2×4 dots a cell); the
 // projection keeps the ground's aspect, as Plan.Project does for whole
-// cells. stop ≥ 0 marks one stop of the highlighted run.
-func drawRouteMap(p *route.Plan, w, h, hi, stop int, st *Styles) string {
-	if w < 10 || h < 3 {
+// cells. The rasterised paths and the canvas are kept for the plan and
+// size they were made for, so moving the highlight only recolours.
+type routeMap struct {
+	plan  *route.Plan
+	w, h  int
+	c     canvas.Model
+	class []string // the RouteMap style of each cell, "" blank
+	runs  [][]pathCell
+	stops [][]canvas.Point // per run
+	depot canvas.Point
+	bits  []rune
+	owner []int8
+}
+
+// pathCell is the dots one run's path sets in one cell.
+type pathCell struct {
+	i    int32 // y*w + x
+	bits rune
+}
+
+// draw returns the map with run hi highlighted and, when stop ≥ 0, that
+// stop of it marked.
+func (m *routeMap) draw(p *route.Plan, w, h, hi, stop int, st *Styles) string {
+	if w < 10 || h < 3 || p == nil {
 		return ""
 	}
-	c := canvas.New(w, h)
+	if m.plan != p || m.w != w || m.h != h {
+		m.prepare(p, w, h)
+	}
+	// Blank only the cells drawn last time: Clear would allocate a new
+	// canvas, which costs more than the drawing.
+	for i, cl := range m.class {
+		if cl != "" {
+			m.c.SetCell(canvas.Point{X: i % w, Y: i / w}, canvas.Cell{})
+			m.class[i] = ""
+		}
+	}
+	clear(m.bits)
+	clear(m.owner)
+	put := func(pt canvas.Point, r rune, cl string) {
+		if m.c.SetRuneWithStyle(pt, r, st.RouteMap[cl]) {
+			m.class[pt.Y*w+pt.X] = cl
+		}
+	}
+	for ri, cells := range m.runs {
+		o := int8(1)
+		if ri == hi {
+			o = 2
+		}
+		for _, pc := range cells {
+			m.bits[pc.i] |= pc.bits
+			m.owner[pc.i] = max(m.owner[pc.i], o)
+		}
+	}
+	for i, b := range m.bits {
+		if b == 0 {
+			continue
+		}
+		cl := "other"
+		if m.owner[i] == 2 {
+			cl = "run"
+		}
+		put(canvas.Point{X: i % w, Y: i / w}, 0x2800+b, cl)
+	}
+	// Stops of the other runs first, so the highlighted run's stay visible.
+	for ri, pts := range m.stops {
+		if ri == hi {
+			continue
+		}
+		for _, pt := range pts {
+			put(pt, '•', "other")
+		}
+	}
+	if hi >= 0 && hi < len(m.stops) {
+		mark := rune(runMark(hi)[0])
+		for j, pt := range m.stops[hi] {
+			if j != stop {
+				put(pt, mark, "stop")
+			}
+		}
+		if stop >= 0 && stop < len(m.stops[hi]) {
+			put(m.stops[hi][stop], '◆', "depot")
+		}
+	}
+	put(m.depot, '■', "depot")
+	return viewCanvas(&m.c, m.class, st)
+}
+
+// prepare projects and rasterises a plan for a w×h map.
+func (m *routeMap) prepare(p *route.Plan, w, h int) {
+	m.plan, m.w, m.h = p, w, h
+	m.c = canvas.New(w, h)
+	m.class, m.bits, m.owner = make([]string, w*h), make([]rune, w*h), make([]int8, w*h)
 	minLat, minLon, maxLat, maxLon := p.Bounds()
 	k := math.Cos((minLat + maxLat) / 2 * math.Pi / 180)
 	spanX := math.Max((maxLon-minLon)*k, 1e-9)
@@ -672,83 +761,86 @@ func drawRouteMap(p *route.Plan, w, h, hi, stop int, st *Styles) string {
 	dot := func(lat, lon float64) (int, int) {
 		return int(math.Round(offX + (lon-minLon)*k*scale)), int(math.Round(offY + (maxLat-lat)*scale))
 	}
-	bits := make([]rune, w*h)
-	owner := make([]int8, w*h) // 0 none, 1 other run, 2 highlighted
-	plot := func(x, y int, o int8) {
-		if x < 0 || y < 0 || x >= 2*w || y >= 4*h {
-			return
-		}
-		i := (y/4)*w + x/2
-		bits[i] |= routeBrailleBit[x%2][y%4]
-		owner[i] = max(owner[i], o)
-	}
-	line := func(x0, y0, x1, y1 int, o int8) {
-		dx, dy := absInt(x1-x0), -absInt(y1-y0)
-		sx, sy := signInt(x1-x0), signInt(y1-y0)
-		e := dx + dy
-		for {
-			plot(x0, y0, o)
-			if x0 == x1 && y0 == y1 {
-				return
-			}
-			if e2 := 2 * e; e2 >= dy {
-				e += dy
-				x0 += sx
-			} else {
-				e += dx
-				y0 += sy
-			}
-		}
-	}
-	for i, r := range p.Runs {
-		o := int8(1)
-		if i == hi {
-			o = 2
-		}
-		for j := 1; j < len(r.Path); j++ {
-			x0, y0 := dot(r.Path[j-1].Lat, r.Path[j-1].Lon)
-			x1, y1 := dot(r.Path[j].Lat, r.Path[j].Lon)
-			line(x0, y0, x1, y1, o)
-		}
-	}
-	for i, b := range bits {
-		if b == 0 {
-			continue
-		}
-		style := st.RouteMap["other"]
-		if owner[i] == 2 {
-			style = st.RouteMap["run"]
-		}
-		c.SetRuneWithStyle(canvas.Point{X: i % w, Y: i / w}, 0x2800+b, style)
-	}
 	cell := func(lat, lon float64) canvas.Point {
 		x, y := dot(lat, lon)
 		return canvas.Point{X: min(w-1, max(0, x/2)), Y: min(h-1, max(0, y/4))}
 	}
-	// Stops of the other runs first, so the highlighted run's stay visible.
-	for i, r := range p.Runs {
-		if i == hi {
-			continue
-		}
-		for _, s := range r.Stops {
-			c.SetRuneWithStyle(cell(s.Lat, s.Lon), '•', st.RouteMap["other"])
-		}
-	}
-	if hi >= 0 && hi < len(p.Runs) {
-		mark := rune(runMark(hi)[0])
-		for j, s := range p.Runs[hi].Stops {
-			if j == stop {
-				continue
+	m.runs, m.stops = make([][]pathCell, len(p.Runs)), make([][]canvas.Point, len(p.Runs))
+	seen := map[int32]int{} // cell -> index in the run's cells
+	for ri, r := range p.Runs {
+		clear(seen)
+		var cells []pathCell
+		plot := func(x, y int) {
+			if x < 0 || y < 0 || x >= 2*w || y >= 4*h {
+				return
 			}
-			c.SetRuneWithStyle(cell(s.Lat, s.Lon), mark, st.RouteMap["stop"])
+			i := int32((y/4)*w + x/2)
+			b := routeBrailleBit[x%2][y%4]
+			if at, ok := seen[i]; ok {
+				cells[at].bits |= b
+				return
+			}
+			seen[i] = len(cells)
+			cells = append(cells, pathCell{i: i, bits: b})
 		}
-		if stop >= 0 && stop < len(p.Runs[hi].Stops) {
-			s := p.Runs[hi].Stops[stop]
-			c.SetRuneWithStyle(cell(s.Lat, s.Lon), '◆', st.RouteMap["depot"])
+		for j := 1; j < len(r.Path); j++ {
+			x0, y0 := dot(r.Path[j-1].Lat, r.Path[j-1].Lon)
+			x1, y1 := dot(r.Path[j].Lat, r.Path[j].Lon)
+			// Bresenham from (x0, y0) to (x1, y1).
+			dx, dy := absInt(x1-x0), -absInt(y1-y0)
+			sx, sy := signInt(x1-x0), signInt(y1-y0)
+			e := dx + dy
+			for {
+				plot(x0, y0)
+				if x0 == x1 && y0 == y1 {
+					break
+				}
+				if e2 := 2 * e; e2 >= dy {
+					e += dy
+					x0 += sx
+				} else {
+					e += dx
+					y0 += sy
+				}
+			}
+		}
+		m.runs[ri] = cells
+		for _, s := range r.Stops {
+			m.stops[ri] = append(m.stops[ri], cell(s.Lat, s.Lon))
 		}
 	}
-	c.SetRuneWithStyle(cell(p.Depot.Lat, p.Depot.Lon), '■', st.RouteMap["depot"])
-	return c.View()
+	m.depot = cell(p.Depot.Lat, p.Depot.Lon)
+}
+
+// viewCanvas renders a canvas like its View, but styles each run of cells
+// of one class with one Render call instead of one per cell: a map is
+// mostly blank, and per-cell rendering cost more than the drawing.
+func viewCanvas(c *canvas.Model, class []string, st *Styles) string {
+	w, h := c.Width(), c.Height()
+	var b, run strings.Builder
+	b.Grow(w * h * 2)
+	for y := range h {
+		if y > 0 {
+			b.WriteByte('\n')
+		}
+		for x := 0; x < w; {
+			cl := class[y*w+x]
+			run.Reset()
+			for ; x < w && class[y*w+x] == cl; x++ {
+				r := c.Cell(canvas.Point{X: x, Y: y}).Rune
+				if r == 0 {
+					r = ' '
+				}
+				run.WriteRune(r)
+			}
+			if cl == "" {
+				b.WriteString(run.String())
+			} else {
+				b.WriteString(st.RouteMap[cl].Render(run.String()))
+			}
+		}
+	}
+	return b.String()
 }
 
 func absInt(x int) int {

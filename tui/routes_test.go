@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,36 +28,48 @@ var routeDay = model.MustDate("2030-03-04")
 // routeDay, imported the real way.
 func newRouteEngine(tb testing.TB) *engine.Engine {
 	tb.Helper()
+	spots := [][2]int{{0, 0}, {0, 5}, {5, 0}, {5, 5}, {1, 3}, {4, 1}, {2, 4}, {3, 0}, {0, 2}, {5, 3}}
+	return routeNetwork(tb, 6, spots, 3, 40)
+}
+
+// routeNetwork builds an n×n grid of two-way roads with deliveries at grid
+// spots (slightly off the junctions) and vans vans of capacity capacity.
+func routeNetwork(tb testing.TB, n int, spots [][2]int, vans int, capacity int) *engine.Engine {
+	tb.Helper()
 	eng := newEngine(tb, 3)
 	dir := tb.TempDir()
-	const lat0, lon0, dLat, dLon = 52.47, -1.905, 0.004, 0.006
+	lat0, lon0 := 52.48-float64(n-1)*0.002, -1.89-float64(n-1)*0.003 // DC1 near the middle
+	const dLat, dLon = 0.004, 0.006
 	var nodes, roads strings.Builder
 	nodes.WriteString("id,lat,lon\n")
 	roads.WriteString("from,to,length_m,speed_kmh,oneway\n")
-	id := func(i, j int) int { return 1 + i*6 + j }
-	for i := range 6 {
-		for j := range 6 {
+	id := func(i, j int) int { return 1 + i*n + j }
+	for i := range n {
+		for j := range n {
 			fmt.Fprintf(&nodes, "%d,%.6f,%.6f\n", id(i, j), lat0+float64(i)*dLat, lon0+float64(j)*dLon)
-			if j < 5 {
+			if j < n-1 {
 				fmt.Fprintf(&roads, "%d,%d,%.1f,30,0\n", id(i, j), id(i, j+1), model.HaversineM(0, 0, 0, dLon)*math.Cos(lat0*math.Pi/180))
 			}
-			if i < 5 {
+			if i < n-1 {
 				fmt.Fprintf(&roads, "%d,%d,%.1f,30,0\n", id(i, j), id(i+1, j), model.HaversineM(0, 0, dLat, 0))
 			}
 		}
 	}
 	var ds strings.Builder
 	ds.WriteString("id,date,depot,customer,lat,lon,demand,service_min,ready_min,due_min\n")
-	spots := [][2]int{{0, 0}, {0, 5}, {5, 0}, {5, 5}, {1, 3}, {4, 1}, {2, 4}, {3, 0}, {0, 2}, {5, 3}}
 	for k, s := range spots {
 		fmt.Fprintf(&ds, "D-%02d,%s,DC1,Customer %d,%.6f,%.6f,%d,5,0,0\n", k+1, routeDay, k+1,
 			lat0+float64(s[0])*dLat+0.0003, lon0+float64(s[1])*dLon+0.0004, 8+k%3*3)
 	}
+	var vs strings.Builder
+	vs.WriteString("id,depot,capacity,shift_start_min,shift_end_min,max_duration_min\n")
+	for v := range vans {
+		fmt.Fprintf(&vs, "VAN%d,DC1,%d,480,1080,0\n", v+1, capacity)
+	}
 	for _, p := range []string{
 		writeTemp(tb, dir, "nodes.csv", nodes.String()),
 		writeTemp(tb, dir, "roads.csv", roads.String()),
-		writeTemp(tb, dir, "vehicles.csv", "id,depot,capacity,shift_start_min,shift_end_min,max_duration_min\n"+
-			"VAN1,DC1,40,480,1080,0\nVAN2,DC1,40,480,1080,0\nVAN3,DC1,40,480,1080,0\n"),
+		writeTemp(tb, dir, "vehicles.csv", vs.String()),
 		writeTemp(tb, dir, "deliveries.csv", ds.String()),
 	} {
 		if r := importFile(tb, eng, p); r.Failed() || r.RowsRejected > 0 {
@@ -160,7 +173,7 @@ func TestRoutes_Map(t *testing.T) {
 		mapA := 0
 		for _, l := range lines[3:] {
 			if size.w >= 120 {
-				l = string([]rune(l)[min(len([]rune(l)), 73):])
+				l = string([]rune(l)[min(len([]rune(l)), 77):])
 			}
 			mapA += strings.Count(l, "A")
 		}
@@ -172,15 +185,15 @@ func TestRoutes_Map(t *testing.T) {
 			t.Errorf("%dx%d: %d A marks for %d stops, %d dots for %d other stops:\n%s", size.w, size.h, mapA, len(p.Runs[0].Stops),
 				dots(v), others, v)
 		}
-		// Wide: the map is beside the 72-column list; narrow: under it,
-		// where the depot (in the middle of the stops) is left of column 72.
+		// Wide: the map is beside the 76-column list; narrow: under it,
+		// where the depot (in the middle of the stops) is left of column 76.
 		depotCol := 0
 		for _, l := range lines {
 			if i := strings.Index(l, "■"); i >= 0 {
 				depotCol = lipgloss.Width(l[:i])
 			}
 		}
-		if beside := depotCol > 72; beside != (size.w >= 120) {
+		if beside := depotCol > 76; beside != (size.w >= 120) {
 			t.Errorf("%dx%d: map beside the list %v:\n%s", size.w, size.h, beside, v)
 		}
 		// Moving the cursor moves the highlight: run 2's stops get the letters.
@@ -269,4 +282,35 @@ func TestRoutes_Golden(t *testing.T) {
 			teatest.RequireEqualOutput(t, []byte(fm.View()))
 		})
 	}
+}
+
+// BenchmarkRoutes_Keypress times moving the cursor on the Routes screen
+// (which redraws the map) and rendering the frame, at 200×50, on 150
+// deliveries over a 30×30 road grid planned into about a dozen runs:
+// go test ./tui -run '^$' -bench Routes -benchtime 300x
+func BenchmarkRoutes_Keypress(b *testing.B) {
+	var spots [][2]int
+	for k := range 150 {
+		spots = append(spots, [2]int{(k * 7) % 30, (k * 13) % 30})
+	}
+	eng := routeNetwork(b, 30, spots, 14, 120)
+	planRoutes(b, eng)
+	d := drive(b, newConsole(b, eng), 200, 50)
+	d.keys(":routes{enter}")
+	if !strings.Contains(d.view(), "150 stops") {
+		b.Fatalf("no plan on screen:\n%s", d.view())
+	}
+	keys := []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune{'j'}}, {Type: tea.KeyRunes, Runes: []rune{'k'}}}
+	times := make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		d.send(keys[i%2])
+		_ = d.view()
+		times[i] = time.Since(t0)
+	}
+	b.StopTimer()
+	slices.Sort(times)
+	b.ReportMetric(float64(times[b.N/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(times[b.N*99/100].Microseconds())/1000, "p99-ms")
 }
