@@ -129,6 +129,8 @@ type evalRow struct {
 	wrmsse   float64
 	wql      float64
 	cov, pit []float64
+	busy     []float64 // plain coverage on series selling ≥ 5 a day
+	nBusy    int
 }
 
 type forecastOf struct {
@@ -143,11 +145,20 @@ func evalMethod(name string, train []Series, actual map[string][]float64, weight
 	var num, den float64
 	hits := make([]float64, len(levels))
 	pits := make([]float64, len(levels))
-	var n float64
+	var n, nb float64
+	busy := make([]float64, len(levels))
 	for _, s := range train {
 		f, ok := fc[s.ID]
 		if !ok {
 			continue
+		}
+		if recentMean(s.observed(), 28) >= 5 {
+			h, cnt := coverageCounts(actual[s.ID], f.q, levels, nil)
+			for j := range levels {
+				busy[j] += h[j]
+			}
+			nb += cnt
+			r.nBusy++
 		}
 		y := actual[s.ID]
 		sc := NaiveScale(s.observed())
@@ -169,6 +180,7 @@ func evalMethod(name string, train []Series, actual map[string][]float64, weight
 	for j := range levels {
 		r.cov = append(r.cov, hits[j]/n)
 		r.pit = append(r.pit, pits[j]/n)
+		r.busy = append(r.busy, ratio(busy[j], nb))
 	}
 	return r
 }
@@ -226,6 +238,18 @@ func m5Options() Options {
 		o.Models = strings.Split(v, ",")
 	}
 	return o
+}
+
+// rows0Busy counts the series selling at least 5 a day over their last
+// 28 training days.
+func rows0Busy(d *m5Data, train []Series) int {
+	n := 0
+	for _, s := range train {
+		if recentMean(s.observed(), 28) >= 5 {
+			n++
+		}
+	}
+	return n
 }
 
 // m5Benchmarks are the M5 competition's benchmark methods with the fixed
@@ -306,16 +330,17 @@ func TestM5(t *testing.T) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "M5 subset, %d series, origin %s, horizon %d; run %.1fs on %d procs\n\n", len(train), cut, o.Horizon, elapsed.Seconds(), runtime.GOMAXPROCS(0))
-	fmt.Fprintf(&b, "| method | WRMSSE | WQL | coverage p10…p90 (plain) | max dev | PIT coverage p10…p90 | max dev |\n|---|---|---|---|---|---|---|\n")
-	line := func(r evalRow) {
-		cv := make([]string, len(r.cov))
-		pv := make([]string, len(r.pit))
-		for j := range r.cov {
-			cv[j] = fmt.Sprintf("%.0f", 100*r.cov[j])
-			pv[j] = fmt.Sprintf("%.0f", 100*r.pit[j])
+	fmt.Fprintf(&b, "| method | WRMSSE | WQL | PIT coverage p10…p90 | max dev | plain coverage p10…p90 | max dev | plain, %d busy series | max dev |\n|---|---|---|---|---|---|---|---|---|\n", rows0Busy(d, train))
+	pct := func(v []float64) string {
+		out := make([]string, len(v))
+		for j := range v {
+			out[j] = fmt.Sprintf("%.0f", 100*v[j])
 		}
-		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %s | %.1f | %s | %.1f |\n", r.name, r.wrmsse, r.wql,
-			strings.Join(cv, " "), 100*maxDev(r.cov, levels), strings.Join(pv, " "), 100*maxDev(r.pit, levels))
+		return strings.Join(out, " ")
+	}
+	line := func(r evalRow) {
+		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %s | %.1f | %s | %.1f | %s | %.1f |\n", r.name, r.wrmsse, r.wql,
+			pct(r.pit), 100*maxDev(r.pit, levels), pct(r.cov), 100*maxDev(r.cov, levels), pct(r.busy), 100*maxDev(r.busy, levels))
 	}
 	for _, r := range rows {
 		line(r)
@@ -406,8 +431,9 @@ func TestM5Tune(t *testing.T) {
 			bestW = math.Min(bestW, rb.wrmsse)
 			bestQ = math.Min(bestQ, rb.wql)
 		}
-		t.Logf("%s auto W=%.4f Q=%.4f pit=%.1f | gbt W=%.4f Q=%.4f pit=%.1f | bench W=%.4f Q=%.4f | %.1fs",
-			org, ra.wrmsse, ra.wql, 100*maxDev(ra.pit, levels), rg.wrmsse, rg.wql, 100*maxDev(rg.pit, levels), bestW, bestQ, el.Seconds())
+		t.Logf("%s auto W=%.4f Q=%.4f pit=%.1f busy=%.1f | gbt W=%.4f Q=%.4f pit=%.1f | bench W=%.4f Q=%.4f | %.1fs",
+			org, ra.wrmsse, ra.wql, 100*maxDev(ra.pit, levels), 100*maxDev(ra.busy, levels), rg.wrmsse, rg.wql, 100*maxDev(rg.pit, levels), bestW, bestQ, el.Seconds())
+		t.Logf("   auto pit %.2f busy %.2f", ra.pit, ra.busy)
 		sumA += ra.wrmsse / bestW
 		sumG += rg.wrmsse / bestW
 		sumQA += ra.wql / bestQ
