@@ -84,7 +84,7 @@ func routeNetwork(tb testing.TB, n int, spots [][2]int, vans int, capacity int) 
 func planRoutes(tb testing.TB, eng *engine.Engine) *engine.RoutePlan {
 	tb.Helper()
 	p, err := eng.PlanRoutes(context.Background(), "DC1", routeDay, engine.RouteOptions{TimeLimit: 300 * time.Millisecond,
-		Seed: 1, Workers: 1, User: "dispatch", Now: time.Date(2030, 3, 3, 16, 0, 0, 0, time.UTC)})
+		Seed: 1, Workers: 1, User: "dispatch", Now: time.Date(2030, 3, 3, 16, 0, 0, 0, time.Local)})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -40,7 +40,7 @@ from the day's latest stored plan instead of from scratch (new deliveries
 are fitted in, cancelled ones dropped); with --now, runs that left the
 depot before that time of day keep their stops. --traffic FROM-TO=FACTOR
 slows the road between two nodes (2 = twice as long, 1 = clear, "closed")
-for this and every later plan.
+for this and every later plan. --list lists the stored plans instead.
 
 Exit status: 0 on success, 1 on errors (no deliveries that day, no
 vehicles, a depot without coordinates), 2 for usage errors, 3 when the
@@ -48,7 +48,7 @@ plan leaves deliveries unassigned or breaks a limit (it is still stored
 and printed).`
 
 func runRoute(ctx context.Context, c *cli, args []string) error {
-	fs := newFlags(c, "route", "--instance FILE.vrp [--time-limit 10s] [--seed N] [--out FILE.sol]\n       stockroom route --db DB --depot D --date YYYY-MM-DD [--time-limit 10s] [--json] [--replan [--now HH:MM]] [--traffic FROM-TO=F]...", routeDescription)
+	fs := newFlags(c, "route", "--instance FILE.vrp [--time-limit 10s] [--seed N] [--out FILE.sol]\n       stockroom route --db DB --depot D --date YYYY-MM-DD [--time-limit 10s] [--json] [--replan [--now HH:MM]] [--traffic FROM-TO=F]...\n       stockroom route --db DB --list [--depot D] [--date YYYY-MM-DD] [--json]", routeDescription)
 	instance := fs.String("instance", "", "CVRPLIB/TSPLIB `file` to solve")
 	limit := fs.Duration("time-limit", 10*time.Second, "stop the search after this long")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and iteration budget give the same routes")
@@ -65,6 +65,7 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 	now := fs.String("now", "", "with --replan: time of day `HH:MM`; runs that left the depot before it keep their stops (default: the current time)")
 	stops := fs.Bool("stops", false, "with --db: list each run's stops")
 	user := fs.String("as", "", "with --db: who is planning, for the plan and the audit trail (default: the login name)")
+	list := fs.Bool("list", false, "with --db: list the stored plans (of --depot and --date when given), newest first, instead of planning")
 	var traffic []roadFactor
 	fs.Func("traffic", "with --db: `FROM-TO=FACTOR` sets traffic on the road between two node ids (2: twice as long, 1: clear, closed); repeatable", func(v string) error {
 		f, err := parseRoadFactor(v)
@@ -81,7 +82,7 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	dbSet := false
-	for _, n := range []string{"db", "depot", "date", "json", "replan", "now", "stops", "as", "traffic"} {
+	for _, n := range []string{"db", "depot", "date", "json", "replan", "now", "stops", "as", "traffic", "list"} {
 		dbSet = dbSet || set[n]
 	}
 	switch {
@@ -97,6 +98,20 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 		}
 		if *limit <= 0 {
 			return usageErrorf("route: --time-limit must be positive")
+		}
+		if *list {
+			for _, n := range []string{"replan", "now", "stops", "traffic"} {
+				if set[n] {
+					return usageErrorf("route: --%s plans; --list only lists", n)
+				}
+			}
+			day := model.NoDate
+			if *date != "" {
+				if day, err = model.ParseDate(*date); err != nil {
+					return usageErrorf("route --date: %q is not a date YYYY-MM-DD", *date)
+				}
+			}
+			return routeList(ctx, c, *db, *depot, day, *asJSON)
 		}
 		if *depot == "" || *date == "" {
 			return usageErrorf("route --db: give --depot D and --date YYYY-MM-DD")
@@ -385,4 +400,49 @@ func stopOf(s route.Stop) stopJSON {
 	return stopJSON{Delivery: s.Delivery, Customer: s.Customer, Lat: s.Lat, Lon: s.Lon, Node: s.Node, SnapM: s.SnapM,
 		Demand: s.Demand, LegM: s.LegM, LegMin: s.LegMin, ArriveMin: s.ArriveMin, StartMin: s.StartMin,
 		DepartMin: s.DepartMin, Late: s.Late, Done: s.Done}
+}
+
+func routeList(ctx context.Context, c *cli, dbPath, depot string, day model.Date, asJSON bool) error {
+	eng, closeFn, err := openEngine(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	plans, err := eng.RoutePlans(ctx, depot, day, 0)
+	if err != nil {
+		return fmt.Errorf("route --list: %w", err)
+	}
+	if asJSON {
+		type planRow struct {
+			PlanID      int64     `json:"plan_id"`
+			CreatedAt   time.Time `json:"created_at"`
+			User        string    `json:"user"`
+			Depot       string    `json:"depot"`
+			Date        string    `json:"date"`
+			Runs        int       `json:"runs"`
+			Stops       int       `json:"stops"`
+			DistanceM   float64   `json:"distance_m"`
+			DurationMin float64   `json:"duration_min"`
+			Feasible    bool      `json:"feasible"`
+			Roads       bool      `json:"roads"`
+			Note        string    `json:"note"`
+		}
+		rows := []planRow{}
+		for _, p := range plans {
+			rows = append(rows, planRow{p.ID, p.CreatedAt, p.User, p.Depot, p.Date.String(), p.NumRuns, p.NumStops,
+				p.DistanceM, p.DurationMin, p.Feasible, p.Roads, p.Note})
+		}
+		return writeJSON(c.stdout, map[string]any{"plans": rows})
+	}
+	if len(plans) == 0 {
+		fmt.Fprintln(c.stdout, "no stored plans")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PLAN\tCREATED\tUSER\tDEPOT\tDATE\tRUNS\tSTOPS\tKM\tFEASIBLE\tNOTE")
+	for _, p := range plans {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f\t%v\t%s\n", p.ID, p.CreatedAt.Format("2006-01-02 15:04"), p.User,
+			p.Depot, p.Date, p.NumRuns, p.NumStops, p.DistanceM/1000, p.Feasible, p.Note)
+	}
+	return tw.Flush()
 }

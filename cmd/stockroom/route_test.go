@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,6 +201,37 @@ func TestRunRoute_DBReplanAndTraffic(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &p); err != nil || code != 0 || len(p.Unassigned) != 0 {
 		t.Errorf("cleared: exit %d, %+v", code, p)
 	}
+	// Every plan is kept: --list shows them newest first.
+	out, errOut, code = runCLI(t, nil, "route", "--db", db, "--list", "--depot", "DC1", "--json")
+	var list struct {
+		Plans []struct {
+			PlanID   int64  `json:"plan_id"`
+			Date     string `json:"date"`
+			Stops    int    `json:"stops"`
+			Feasible bool   `json:"feasible"`
+			Note     string `json:"note"`
+		} `json:"plans"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 {
+		t.Fatalf("--list: exit %d %v: %s %s", code, err, out, errOut)
+	}
+	var got []string
+	for _, p := range list.Plans {
+		got = append(got, fmt.Sprintf("%d %s %d %v %s", p.PlanID, p.Date, p.Stops, p.Feasible, p.Note))
+	}
+	want := []string{"4 2026-11-26 3 true plan", "3 2026-11-26 2 false plan",
+		"2 2026-11-26 3 true replan: 1 added, 0 cancelled", "1 2026-11-26 2 true plan"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("--list:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	out, _, _ = runCLI(t, nil, "route", "--db", db, "--list", "--date", "2026-11-27")
+	if strings.TrimSpace(out) != "no stored plans" {
+		t.Errorf("--list of an empty day: %q", out)
+	}
+	out, _, _ = runCLI(t, nil, "route", "--db", db, "--list")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 5 || !strings.HasPrefix(lines[0], "PLAN") {
+		t.Errorf("--list text:\n%s", out)
+	}
 }
 
 func TestRunRoute_Errors(t *testing.T) {
@@ -222,6 +254,7 @@ func TestRunRoute_Errors(t *testing.T) {
 		{"no deliveries", []string{"route", "--db", db, "--depot", "DC1", "--date", "2026-11-27"}, 1, "nothing to deliver from DC1 on 2026-11-27"},
 		{"unknown depot", []string{"route", "--db", db, "--depot", "DC9", "--date", "2026-11-26"}, 1, "depot DC9: no such location"},
 		{"depot without vans", []string{"route", "--db", db, "--depot", "ST1", "--date", "2026-11-26"}, 1, "depot ST1: no vehicles"},
+		{"list and plan", []string{"route", "--db", db, "--list", "--replan"}, 2, "--replan plans; --list only lists"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
