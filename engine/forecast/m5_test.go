@@ -459,3 +459,115 @@ func BenchmarkM5(b *testing.B) {
 	}
 	b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
 }
+
+// TestM5Selection compares selection rules on the validation origins,
+// from one run's backtest scores and every candidate's forecast:
+//
+//	STOCKROOM_M5=1 go test ./engine/forecast -run TestM5Selection -v
+func TestM5Selection(t *testing.T) {
+	if os.Getenv("STOCKROOM_M5") == "" {
+		t.Skip("set STOCKROOM_M5=1 to compare selection rules on M5")
+	}
+	d := loadM5(t)
+	type rule struct {
+		name    string
+		def     bool // use the collection default
+		margin  float64
+		combine int
+	}
+	rules := []rule{
+		{"each series' best", false, 0, 1},
+		{"each series' best two, blended", false, 0, 2},
+		{"collection default only", true, 1, 1},
+		{"default, switch on 10% margin", true, 0.1, 1},
+		{"default, switch on 30% margin", true, 0.3, 1},
+		{"default, blend on 10% margin", true, 0.1, 2},
+		{"default, blend on 30% margin (Run's default)", true, 0.3, 2},
+	}
+	origins := []string{"2016-01-31", "2016-02-28", "2016-03-27"}
+	sumW := make([]float64, len(rules))
+	sumQ := make([]float64, len(rules))
+	var b strings.Builder
+	for _, org := range origins {
+		o := m5Options()
+		o.Candidates = true
+		train, actual := d.split(model.MustDate(org), o.Horizon)
+		w := windowWeights(train, actual)
+		res, err := Run(context.Background(), train, d.cal, o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		coll := newCollection()
+		for _, r := range res {
+			st := &seriesState{cuts: []int{0}}
+			for _, s := range r.Scores {
+				if !strings.HasPrefix(s.Model, "blend(") {
+					cd := &candidate{score: s}
+					if s.Err != "" {
+						cd.err = fmt.Errorf("%s", s.Err)
+					}
+					st.cands = append(st.cands, cd)
+				}
+			}
+			coll.add(st)
+		}
+		def := coll.best()
+		for ri, ru := range rules {
+			fc := map[string]forecastOf{}
+			for _, r := range res {
+				var ok []*candidate
+				for _, s := range r.Scores {
+					if s.Err == "" && !strings.HasPrefix(s.Model, "blend(") {
+						ok = append(ok, &candidate{score: s})
+					}
+				}
+				dn := ""
+				if ru.def {
+					dn = def
+				}
+				parts := pick(ok, dn, ru.margin, ru.combine)
+				var fs []forecastOf
+				for _, p := range parts {
+					for _, c := range r.Candidates {
+						if c.Model == p.score.Model {
+							fs = append(fs, forecastOf{c.Point, c.Quantiles, c.Dists})
+						}
+					}
+				}
+				fc[r.SeriesID] = blendForecasts(fs)
+			}
+			e := evalMethod(ru.name, train, actual, w, DefaultQuantiles, fc)
+			sumW[ri] += e.wrmsse / float64(len(origins))
+			sumQ[ri] += e.wql / float64(len(origins))
+		}
+		fmt.Fprintf(&b, "origin %s: collection default %s\n", org, def)
+	}
+	fmt.Fprintf(&b, "\n| rule | mean WRMSSE | mean WQL |\n|---|---|---|\n")
+	for ri, ru := range rules {
+		fmt.Fprintf(&b, "| %s | %.4f | %.4f |\n", ru.name, sumW[ri], sumQ[ri])
+	}
+	t.Log("\n" + b.String())
+}
+
+// blendForecasts is the quantile average of forecasts (one: itself).
+func blendForecasts(fs []forecastOf) forecastOf {
+	if len(fs) == 1 {
+		return fs[0]
+	}
+	h := len(fs[0].point)
+	out := forecastOf{point: make([]float64, h), q: make([][]float64, h), d: make([]Dist, h)}
+	w := make([]float64, len(fs))
+	for i := range w {
+		w[i] = 1 / float64(len(fs))
+	}
+	for k := range h {
+		parts := make([]Dist, len(fs))
+		for i, f := range fs {
+			out.point[k] += w[i] * f.point[k]
+			parts[i] = f.d[k]
+		}
+		out.d[k] = Blend{Parts: parts, Weights: w}
+		out.q[k] = Quantiles(out.d[k], DefaultQuantiles)
+	}
+	return out
+}
