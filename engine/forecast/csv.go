@@ -21,6 +21,7 @@ type InputError struct {
 	Err   error
 }
 
+// Error formats file:line: field: reason.
 func (e *InputError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -34,6 +35,7 @@ func (e *InputError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying reason.
 func (e *InputError) Unwrap() error { return e.Err }
 
 // csvTable reads a CSV file with a header and finds the columns by name
