@@ -515,3 +515,59 @@ func TestServe_Metrics(t *testing.T) {
 		}
 	}
 }
+
+// TestServeConfig_Example: the example config in testdata/serve (the
+// README's) loads, and its schedule, retention and mail settings come
+// through.
+func TestServeConfig_Example(t *testing.T) {
+	cfg, err := loadConfig("../../testdata/serve/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Serve.SSH != ":2222" || cfg.Serve.Kafka.Topic != "shop-orders" || len(cfg.Serve.Kafka.Brokers) != 2 {
+		t.Fatalf("serve %+v", cfg.Serve)
+	}
+	if len(cfg.Schedule) != 3 || cfg.Schedule[2].Name != "report-monthly" {
+		t.Fatalf("schedule %+v", cfg.Schedule)
+	}
+	if k := cfg.retention(); k != (data.Retention{Daily: 7, Weekly: 4, Monthly: 12}) {
+		t.Fatalf("retention %+v", k)
+	}
+	smtp, err := cfg.smtp(func(k string) string {
+		if k == "STOCKROOM_SMTP_PASSWORD" {
+			return "pw"
+		}
+		return ""
+	})
+	if err != nil || smtp.Password != "pw" || smtp.Port != 587 || smtp.ImplicitTLS {
+		t.Fatalf("smtp %+v %v", smtp, err)
+	}
+	if _, err := cfg.smtp(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "STOCKROOM_SMTP_PASSWORD") {
+		t.Fatalf("empty password env: %v", err)
+	}
+	// A typo in a section is an error naming the field.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"serve": {"sshh": ":22"}}`), 0o644)
+	if _, err := loadConfig(bad); err == nil || !strings.Contains(err.Error(), `"sshh"`) {
+		t.Fatalf("unknown field: %v", err)
+	}
+}
+
+func TestParseAuthorizedKeys_Example(t *testing.T) {
+	f, err := os.Open("../../testdata/serve/authorized_keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	keys, errs := parseAuthorizedKeys(f, "authorized_keys")
+	if len(errs) != 0 || len(keys) != 2 {
+		t.Fatalf("%d keys, errors %v", len(keys), errs)
+	}
+	roles := map[string]string{}
+	for _, k := range keys {
+		roles[k.name] = string(k.role)
+	}
+	if roles["vera"] != "viewer" || roles["olga"] != "operator" {
+		t.Fatalf("roles %v", roles)
+	}
+}
