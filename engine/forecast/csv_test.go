@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -179,4 +180,31 @@ func FuzzReadSeriesCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSeriesFromDemand(t *testing.T) {
+	d := model.MustDate
+	days := []model.DemandDay{
+		{SKU: "B", Location: "L1", Channel: "web", Date: d("2024-01-03"), Units: 2},
+		{SKU: "A", Location: "L1", Channel: "web", Date: d("2024-01-01"), Units: 1},
+		{SKU: "A", Location: "L1", Channel: "shop", Date: d("2024-01-01"), Units: 4},
+		{SKU: "A", Location: "L1", Channel: "shop", Date: d("2024-01-04"), Units: 0, Stockout: true},
+		{SKU: "A", Location: "L2", Channel: "shop", Date: d("2024-01-02"), Units: 3},
+	}
+	s := SeriesFromDemand(days, nil)
+	if len(s) != 3 || s[0].ID != "A@L1" || s[1].ID != "A@L2" || s[2].ID != "B@L1" {
+		t.Fatalf("series %v", s)
+	}
+	a := s[0]
+	if a.Start != d("2024-01-01") || fmt.Sprint(a.Values) != "[5 0 0 0]" || fmt.Sprint(a.Censored) != "[false false false true]" {
+		t.Errorf("A@L1: start %s values %v censored %v", a.Start, a.Values, a.Censored)
+	}
+	if s[1].Censored != nil || fmt.Sprint(s[1].Values) != "[3]" {
+		t.Errorf("A@L2: %v %v", s[1].Values, s[1].Censored)
+	}
+	for i := range s {
+		if err := s[i].Validate(); err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -32,6 +32,12 @@
 //     were (0 for histories too short: a default model is used, see Note).
 //   - Dists and Rho: see below.
 //
+// SeriesFromDemand builds the series from the store's model.DemandDay rows
+// (channels summed, stockout days censored). Promotions reach the model as
+// prices (the discounted price over the promotion's days, with the regular
+// price around it) or as events whose AppliesTo is the series id; the
+// global model learns from both.
+//
 // ReadSeriesCSV, ReadEventsCSV, ReadPricesCSV (+ ApplyPrices) and
 // ReadAttributesCSV read the CLI's file formats; their errors are
 // *InputError values naming file, line and field.

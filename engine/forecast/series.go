@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"stockroom/model"
@@ -204,4 +205,53 @@ func InferFreq(dates []model.Date) (Freq, error) {
 		return Weekly, nil
 	}
 	return 0, fmt.Errorf("infer frequency: smallest gap between periods is %d days; want 1 (daily), 7 (weekly) or a month", minGap)
+}
+
+// SeriesFromDemand turns the store's daily demand rows into daily series,
+// one per item × location with channels summed. Days without a row are
+// zero demand; a day flagged as a stockout is censored. id names a series
+// (nil: "SKU@LOCATION"). Series come back sorted by id.
+func SeriesFromDemand(days []model.DemandDay, id func(sku, location string) string) []Series {
+	if id == nil {
+		id = func(sku, loc string) string { return sku + "@" + loc }
+	}
+	type key struct{ sku, loc string }
+	type span struct {
+		first, last model.Date
+		idx         int
+	}
+	spans := map[key]*span{}
+	var keys []key
+	for _, d := range days {
+		k := key{d.SKU, d.Location}
+		s, ok := spans[k]
+		if !ok {
+			s = &span{first: d.Date, last: d.Date}
+			spans[k] = s
+			keys = append(keys, k)
+		}
+		s.first = min(s.first, d.Date)
+		s.last = max(s.last, d.Date)
+	}
+	slices.SortFunc(keys, func(a, b key) int { return strings.Compare(id(a.sku, a.loc), id(b.sku, b.loc)) })
+	out := make([]Series, len(keys))
+	for i, k := range keys {
+		s := spans[k]
+		s.idx = i
+		n := int(s.last-s.first) + 1
+		out[i] = Series{ID: id(k.sku, k.loc), Start: s.first, Freq: Daily, Values: make([]float64, n)}
+	}
+	for _, d := range days {
+		s := spans[key{d.SKU, d.Location}]
+		se := &out[s.idx]
+		t := int(d.Date - s.first)
+		se.Values[t] += float64(d.Units)
+		if d.Stockout {
+			if se.Censored == nil {
+				se.Censored = make([]bool, len(se.Values))
+			}
+			se.Censored[t] = true
+		}
+	}
+	return out
 }
