@@ -1,0 +1,92 @@
+package replenish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"stockroom/engine/forecast"
+)
+
+// Tuned is a baseline policy's parameters fitted to reach a fill rate,
+// and the replay they give.
+type Tuned struct {
+	Options SimOptions
+	Result  SimResult
+}
+
+// TuneGaps are the spreads between min and max (minmax, in days of
+// demand) and the level/threshold ratios (seed-threshold) Tune tries.
+var (
+	TuneGaps   = []float64{1, 3, 7, 14}
+	TuneRatios = []float64{1, 1.25, 1.5, 2}
+)
+
+// Tune fits a baseline policy (minmax or seed-threshold) to a target fill
+// rate with hindsight, for comparisons at equal service: for each shape
+// (minmax: max − min in days; seed-threshold: level ÷ threshold) it finds
+// by bisection the smallest level in days whose replay reaches the
+// target, and it keeps the shape with the least average stock. The
+// baselines get every advantage: their parameters are chosen on the very
+// history they are scored on.
+func Tune(ctx context.Context, series []forecast.Series, o SimOptions, target float64) (Tuned, error) {
+	if o.Policy != PolicyMinMax && o.Policy != PolicySeedThreshold {
+		return Tuned{}, fmt.Errorf("tune: policy %q has no parameters to tune", o.Policy)
+	}
+	if !(target > 0 && target < 1) {
+		return Tuned{}, fmt.Errorf("tune: target fill rate must be within (0,1), got %g", target)
+	}
+	shapes := TuneGaps
+	if o.Policy == PolicySeedThreshold {
+		shapes = TuneRatios
+	}
+	var best *Tuned
+	for _, shape := range shapes {
+		set := func(o SimOptions, days float64) SimOptions {
+			if o.Policy == PolicyMinMax {
+				o.MinDays, o.MaxDays = days, days+shape
+			} else {
+				o.ThresholdDays, o.LevelDays = days, days*shape
+			}
+			return o
+		}
+		run := func(days float64) (SimResult, error) {
+			return Simulate(ctx, series, set(o, days), nil)
+		}
+		lo, hi := 0.0, 16.0
+		rh, err := run(hi)
+		if err != nil {
+			return Tuned{}, err
+		}
+		for rh.Total.FillRate() < target && hi < 1024 {
+			lo, hi = hi, hi*2
+			if rh, err = run(hi); err != nil {
+				return Tuned{}, err
+			}
+		}
+		if rh.Total.FillRate() < target {
+			continue
+		}
+		// Bisect to 0.01 days: the fill rate then matches the target to
+		// well under a tenth of a point.
+		for hi-lo > 0.01 {
+			m := (lo + hi) / 2
+			r, err := run(m)
+			if err != nil {
+				return Tuned{}, err
+			}
+			if r.Total.FillRate() >= target {
+				hi, rh = m, r
+			} else {
+				lo = m
+			}
+		}
+		if best == nil || rh.Total.AvgOnHand < best.Result.Total.AvgOnHand {
+			best = &Tuned{Options: set(o, hi), Result: rh}
+		}
+	}
+	if best == nil {
+		return Tuned{}, errors.New("tune: no parameters reach the target fill rate")
+	}
+	return *best, nil
+}
