@@ -136,12 +136,16 @@ func TestStock_Help(t *testing.T) {
 // TestStock_Golden snapshots whole screens at 80×24 and 160×48 (colour
 // off): go test ./tui -run Golden -update.
 func TestStock_Golden(t *testing.T) {
-	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}} {
+	for _, size := range []struct {
+		w, h int
+		last string // the bottom row: the screen is full once it shows
+	}{{80, 24, "SKU-0006    Saw 6            ST1"}, {160, 48, "SKU-0014         Saw 14"}} {
 		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
 			eng := newEngine(t, 30)
 			tm := teatest.NewTestModel(t, newConsole(t, eng), teatest.WithInitialTermSize(size.w, size.h))
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "row 1 of 90") },
-				teatest.WithDuration(5*time.Second))
+			teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+				return strings.Contains(string(b), "row 1 of 90") && strings.Contains(string(b), size.last)
+			}, teatest.WithDuration(10*time.Second))
 			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("j")})
 			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("j")})
 			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "row 3 of 90") },
