@@ -257,7 +257,7 @@ func (s *Store) Anomaly(ctx context.Context, id int64) (model.Anomaly, error) {
 }
 
 // SaveAnomalies stores new anomalies, open, and records the files whose
-// rows they were looked for in (checked: file ids; see UncheckedFiles), all
+// rows they were looked for in (checked: file ids; see CheckFiles), all
 // in one transaction. An anomaly already stored (same sku, location,
 // channel, file, day and detector), whatever its state, is left alone, so
 // running the pipeline or a scan again adds nothing twice. It returns the
@@ -485,13 +485,13 @@ type CheckFile struct {
 	Finished      time.Time
 }
 
-// UncheckedFiles returns the imported files whose rows have not been
-// checked for anomalies yet (SaveAnomalies records those that were), in
-// import order.
-func (s *Store) UncheckedFiles(ctx context.Context) ([]CheckFile, error) {
+// CheckFiles returns the imported files, in import order: with
+// uncheckedOnly, those whose rows have not been checked for anomalies yet
+// (SaveAnomalies records those that were).
+func (s *Store) CheckFiles(ctx context.Context, uncheckedOnly bool) ([]CheckFile, error) {
 	return queryAll(ctx, s.r, `SELECT f.id, f.path, f.kind, f.hash, f.rows_ok, f.rows_duplicate, coalesce(d.path, ''), f.error != '', f.finished_at
 		FROM file f LEFT JOIN file d ON d.id = f.duplicate_of
-		WHERE NOT EXISTS (SELECT 1 FROM anomaly_checked c WHERE c.file_id = f.id) ORDER BY f.id`,
+		WHERE ? = 0 OR NOT EXISTS (SELECT 1 FROM anomaly_checked c WHERE c.file_id = f.id) ORDER BY f.id`,
 		func(rows *sql.Rows) (CheckFile, error) {
 			var f CheckFile
 			var kind string
@@ -499,7 +499,7 @@ func (s *Store) UncheckedFiles(ctx context.Context) ([]CheckFile, error) {
 			err := rows.Scan(&f.ID, &f.Path, &kind, &f.Hash, &f.RowsOK, &f.RowsDuplicate, &f.DuplicateOf, &f.Failed, &fin)
 			f.Kind, f.Finished = Kind(kind), time.UnixMilli(fin)
 			return f, err
-		})
+		}, uncheckedOnly)
 }
 
 // SeriesTouch is an item×location some files wrote ledger lines for, and

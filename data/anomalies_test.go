@@ -412,7 +412,7 @@ func TestStore_DetectionInputs(t *testing.T) {
 	for _, k := range []string{"movements", "sales", "counts"} {
 		files = append(files, mustImport(t, st, filepath.Join(dir, k+".csv"), data.ImportOptions{}))
 	}
-	unchecked, err := st.UncheckedFiles(ctx)
+	unchecked, err := st.CheckFiles(ctx, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +500,10 @@ func TestStore_DetectionInputs(t *testing.T) {
 	if _, err := st.SaveAnomalies(ctx, nil, []int64{unchecked[0].ID, unchecked[4].ID}); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := st.UncheckedFiles(ctx); len(left) != 4 {
+	if left, _ := st.CheckFiles(ctx, true); len(left) != 4 {
 		t.Errorf("%d unchecked after marking 2 of 6", len(left))
+	}
+	if all, _ := st.CheckFiles(ctx, false); len(all) != 6 {
+		t.Errorf("%d files in all", len(all))
 	}
 }
