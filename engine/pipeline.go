@@ -22,7 +22,9 @@ type Step struct {
 // defaultSteps are the steps every engine runs. Capabilities add theirs
 // here, in the order they must run.
 func defaultSteps() []Step {
-	return nil
+	return []Step{
+		RoutesStep(2 * time.Second),
+	}
 }
 
 // AddStep appends a step to the pipeline (tests, extra wiring).

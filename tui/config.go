@@ -21,6 +21,7 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"filter": &k.Filter, "sort": &k.Sort, "reverse": &k.Reverse, "open": &k.Open, "mark": &k.Mark,
 		"accept": &k.Accept, "complete": &k.Complete, "back": &k.Back, "command": &k.Command,
 		"next_pane": &k.NextPane, "help": &k.Help, "quit": &k.Quit,
+		"replan": &k.Replan, "plan_afresh": &k.PlanAfresh,
 	}
 }
 

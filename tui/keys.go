@@ -14,6 +14,8 @@ type KeyMap struct {
 	Accept, Complete key.Binding
 	// Everywhere.
 	Back, Command, NextPane, Help, Quit key.Binding
+	// Routes.
+	Replan, PlanAfresh key.Binding
 }
 
 // DefaultKeyMap is the keymap without user overrides.
@@ -37,6 +39,9 @@ func DefaultKeyMap() KeyMap {
 		NextPane: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+
+		Replan:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "re-plan")),
+		PlanAfresh: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "plan afresh")),
 	}
 }
 

@@ -39,11 +39,6 @@ const replanLimit = 2 * time.Second
 // wideRoutes is the width from which the map sits beside the list.
 const wideRoutes = 120
 
-var (
-	replanKey = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "re-plan"))
-	freshKey  = key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "plan afresh"))
-)
-
 // routesMsg is a loaded (or freshly made) plan for the Routes screens.
 type routesMsg struct {
 	id      int
@@ -165,7 +160,7 @@ func (v *routesView) Title() string {
 }
 
 func (v *routesView) Keys() []key.Binding {
-	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "stops")), replanKey, freshKey}
+	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "stops")), v.env.keys.Replan, v.env.keys.PlanAfresh}
 }
 
 func (v *routesView) Capturing() bool       { return false }
@@ -224,9 +219,9 @@ func (v *routesView) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyMsg:
 		k := v.env.keys
 		switch {
-		case key.Matches(msg, replanKey):
+		case key.Matches(msg, v.env.keys.Replan):
 			return v, v.replan(false)
-		case key.Matches(msg, freshKey):
+		case key.Matches(msg, v.env.keys.PlanAfresh):
 			return v, v.replan(true)
 		case key.Matches(msg, k.Open):
 			if runs := v.runs(); v.cursor < len(runs) {
