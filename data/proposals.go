@@ -319,13 +319,16 @@ func (s *Store) ApplyPlan(ctx context.Context, asOf model.Date, rows []PlanRow, 
 			if n, _ := x.RowsAffected(); n != 1 {
 				return fmt.Errorf("update proposal %d: it changed during the recompute", o.id)
 			}
+			prevQty, prevState, prevKind, prevVersion := o.qty, o.state, o.kind, o.version
+			o.kind, o.from, o.supplier, o.qty, o.edited, o.state, o.snooze = kind, r.FromLocID, r.Supplier, qty, edited, state, snooze
+			o.version += int64(bump)
 			if !changed {
 				res.Refreshed++
 				continue
 			}
 			res.Updated++
-			detail, _ := json.Marshal(map[string]any{"qty": []int64{o.qty, qty}, "state": []string{o.state, state}, "kind": []string{o.kind, kind}})
-			if _, err := aud.ExecContext(ctx, ms, user, "recompute", strconv.FormatInt(o.id, 10), o.version, string(detail)); err != nil {
+			detail, _ := json.Marshal(map[string]any{"qty": []int64{prevQty, qty}, "state": []string{prevState, state}, "kind": []string{prevKind, kind}})
+			if _, err := aud.ExecContext(ctx, ms, user, "recompute", strconv.FormatInt(o.id, 10), prevVersion, string(detail)); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,258 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"stockroom/data"
+	"stockroom/engine"
+	"stockroom/model"
+)
+
+// planFixture is a small store with a history: per item×location a
+// receipt at the start and Poisson daily sales (seeded), so the forecast
+// and the levels are known in size.
+type planFixture struct {
+	e   *engine.Engine
+	dir string
+}
+
+type stockSpec struct {
+	sku, loc string
+	start    int64   // received on the first day
+	rate     float64 // sales a day
+}
+
+func newPlanFixture(t *testing.T, specs []stockSpec) *planFixture {
+	t.Helper()
+	e := newEngine(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	files := []string{
+		write("locations.csv", "code,name,kind\nDC1,Depot,depot\nST1,Store one,store\nST2,Store two,store\n"),
+		write("suppliers.csv", "code,name,lead_time_days,lead_time_sd_days,moq\nSUP1,Supplier,7,2,0\n"),
+	}
+	items := "sku,name,category,unit_cost,price,supplier,pack_size,moq\n"
+	seen := map[string]bool{}
+	for _, s := range specs {
+		if !seen[s.sku] {
+			items += fmt.Sprintf("%s,Item %s,cat,10,20,SUP1,1,0\n", s.sku, s.sku)
+			seen[s.sku] = true
+		}
+	}
+	files = append(files, write("items.csv", items))
+	start := model.MustDate("2026-05-01")
+	const days = 180
+	var mv, sales strings.Builder
+	mv.WriteString("date,sku,location,qty,kind,ref\n")
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	r := rand.New(rand.NewPCG(7, 7))
+	for i, s := range specs {
+		fmt.Fprintf(&mv, "%s,%s,%s,%d,receipt,INIT-%d\n", start, s.sku, s.loc, s.start, i)
+		stock := s.start
+		for d := 1; d < days; d++ {
+			q := int64(poisson(r, s.rate))
+			q = min(q, stock)
+			if q > 0 {
+				fmt.Fprintf(&sales, "%s,SO-%d-%d,%s,%s,web,%d,20\n", start.AddDays(d), i, d, s.sku, s.loc, q)
+				stock -= q
+			}
+		}
+	}
+	files = append(files, write("movements.csv", mv.String()), write("sales.csv", sales.String()))
+	res, err := e.Import(context.Background(), files, data.ImportOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range res {
+		if x.Failed() || x.RowsRejected > 0 {
+			t.Fatalf("%s: %s %+v", x.Path, x.Error, x.Errors)
+		}
+	}
+	return &planFixture{e: e, dir: dir}
+}
+
+func poisson(r *rand.Rand, m float64) int {
+	k := 0
+	for p := r.ExpFloat64(); p < m; p += r.ExpFloat64() {
+		k++
+	}
+	return k
+}
+
+func (f *planFixture) plan(t *testing.T) engine.PlanSummary {
+	t.Helper()
+	sum, err := f.e.Plan(context.Background(), engine.PlanOptions{User: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func (f *planFixture) proposal(t *testing.T, sku, loc string) *model.Proposal {
+	t.Helper()
+	ps, err := f.e.Proposals(context.Background(), model.ProposalQuery{SKU: sku, Location: loc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) > 1 {
+		t.Fatalf("%d open proposals for %s at %s", len(ps), sku, loc)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ps[0]
+}
+
+// A store that has run out buys; the one with far more than it needs
+// transfers to its sister location first.
+func TestEngine_Plan_TransferBeforePurchase(t *testing.T) {
+	f := newPlanFixture(t, []stockSpec{
+		{"A1", "DC1", 5000, 2},  // far more than it needs
+		{"A1", "ST1", 150, 1},   // sells out
+		{"B1", "ST1", 100, 1.5}, // sells out, nobody to transfer from
+		{"C1", "ST2", 3000, 3},  // plenty: no proposal
+	})
+	sum := f.plan(t)
+	if sum.ItemLocations != 4 || sum.Transfers != 1 || sum.Purchases != 1 {
+		t.Fatalf("summary %+v, want 4 item×locations, 1 transfer, 1 purchase", sum)
+	}
+	tr := f.proposal(t, "A1", "ST1")
+	if tr == nil || tr.Kind != model.ProposalTransfer || tr.From != "DC1" || tr.Qty <= 0 {
+		t.Fatalf("A1 at ST1: %+v, want a transfer from DC1", tr)
+	}
+	if !strings.Contains(tr.Reasons.Transfer, "DC1 holds") {
+		t.Errorf("transfer reason %q", tr.Reasons.Transfer)
+	}
+	if tr.Reasons.Position+tr.Qty < tr.Reasons.ReorderPoint {
+		t.Errorf("transfer %d leaves the position %d below the reorder point %d", tr.Qty, tr.Reasons.Position, tr.Reasons.ReorderPoint)
+	}
+	buy := f.proposal(t, "B1", "ST1")
+	if buy == nil || buy.Kind != model.ProposalPurchase || buy.Supplier != "SUP1" {
+		t.Fatalf("B1 at ST1: %+v, want a purchase from SUP1", buy)
+	}
+	r := buy.Reasons
+	// The numbers hang together: ss = rop − mean demand over lead time +
+	// review; the order brings the position to the order-up-to level.
+	if d := float64(r.ReorderPoint) - r.HorizonMean - r.SafetyStock; d > 1e-6 || d < -1e-6 {
+		t.Errorf("reorder point %d ≠ horizon mean %.2f + safety %.2f", r.ReorderPoint, r.HorizonMean, r.SafetyStock)
+	}
+	if r.Position+buy.Qty < r.OrderUpTo || r.Position >= r.ReorderPoint {
+		t.Errorf("position %d + qty %d vs order-up-to %d, reorder point %d", r.Position, buy.Qty, r.OrderUpTo, r.ReorderPoint)
+	}
+	if r.Model == "" || r.DailyMean < 1 || r.DailyMean > 2.2 || r.Class == "" || r.Service < 0.9 || r.StockoutDate == "" {
+		t.Errorf("reasons %+v", r)
+	}
+	if f.proposal(t, "C1", "ST2") != nil {
+		t.Errorf("C1 has stock for years and still got a proposal")
+	}
+	counts, err := f.e.AlertCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[model.AlertBelowReorder] != 2 || counts[model.AlertOverstock] < 1 {
+		t.Errorf("alerts %v, want 2 below reorder and overstock at DC1", counts)
+	}
+}
+
+// Recomputing again and again never makes a second proposal; an approval
+// nets the need away; a receipt closes the order.
+func TestEngine_Plan_Lifecycle(t *testing.T) {
+	f := newPlanFixture(t, []stockSpec{{"B1", "ST1", 100, 1.5}, {"B2", "ST1", 80, 2}})
+	ctx := context.Background()
+	first := f.plan(t)
+	if first.Proposals.Created != 2 {
+		t.Fatalf("first plan: %+v", first.Proposals)
+	}
+	for range 3 {
+		s := f.plan(t)
+		if s.Proposals.Created != 0 || s.Proposals.Withdrawn != 0 || s.Proposals.Updated != 0 {
+			t.Errorf("repeat plan changed proposals: %+v", s.Proposals)
+		}
+	}
+	n, err := f.e.ProposalCount(ctx, model.ProposalQuery{})
+	if err != nil || n != 2 {
+		t.Fatalf("%d open proposals (%v), want 2", n, err)
+	}
+	p := f.proposal(t, "B1", "ST1")
+	a, err := f.e.Approve(ctx, p.ID, p.Version, 0, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The approved quantity is on order: the next plan does not propose
+	// B1 again.
+	f.plan(t)
+	if q := f.proposal(t, "B1", "ST1"); q != nil {
+		t.Errorf("B1 proposed again after approval: %+v", q)
+	}
+	tot, err := f.e.ProposalTotals(ctx, model.ProposalQuery{})
+	if err != nil || tot.Count != 1 {
+		t.Fatalf("totals %+v %v", tot, err)
+	}
+	// A receipt carrying the order's code closes it after the import.
+	f.e.AddStep(engine.ReplenishStep())
+	rec := filepath.Join(f.dir, "receipt.csv")
+	os.WriteFile(rec, []byte(fmt.Sprintf("date,sku,location,qty,kind,ref\n2026-10-28,B1,ST1,%d,receipt,%s\n", a.Qty, a.PO)), 0o644)
+	if _, err := f.e.Import(ctx, []string{rec}, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pos, err := f.e.PurchaseOrders(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pos) != 1 || pos[0].State != model.POReceived {
+		t.Fatalf("orders after the receipt: %+v", pos)
+	}
+	got, _ := f.e.Proposal(ctx, p.ID)
+	if got.State != model.ProposalReceived {
+		t.Errorf("proposal %s after its receipt, want received", got.State)
+	}
+	// Stale versions and repeated actions are refused.
+	q := f.proposal(t, "B2", "ST1")
+	if _, err := f.e.Reject(ctx, q.ID, q.Version+5, "bob", "no"); !errors.Is(err, model.ErrProposalStale) {
+		t.Errorf("stale reject: %v", err)
+	}
+	if _, err := f.e.Approve(ctx, p.ID, 0, 0, "bob"); !errors.Is(err, model.ErrProposalTransition) {
+		t.Errorf("approving a received proposal: %v", err)
+	}
+}
+
+// A supplier budget keeps the most urgent purchases and cuts the rest.
+func TestEngine_Plan_Budget(t *testing.T) {
+	f := newPlanFixture(t, []stockSpec{{"B1", "ST1", 100, 1.5}, {"B2", "ST1", 80, 2}, {"B3", "ST2", 60, 1}})
+	ctx := context.Background()
+	before := f.plan(t)
+	if before.Purchases != 3 {
+		t.Fatalf("%d purchases without a budget, want 3", before.Purchases)
+	}
+	budget := before.Value / 2
+	err := f.e.Store().SetPolicies(ctx, []data.PolicyRule{{Scope: "supplier", Key: "SUP1", Service: nan(), ReviewDays: -1,
+		LeadTimeDays: nan(), LeadTimeSDDays: nan(), MaxStock: -1, OrderCost: nan(), HoldingRate: nan(), Budget: budget}}, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := f.plan(t)
+	if after.BudgetCut == 0 || after.Value > budget+1e-6 {
+		t.Errorf("with budget %.2f: value %.2f, %d cut", budget, after.Value, after.BudgetCut)
+	}
+	ps, _ := f.e.Proposals(ctx, model.ProposalQuery{})
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Urgency < ps[i-1].Urgency {
+			t.Errorf("proposals not in urgency order")
+		}
+	}
+}
+
+func nan() float64 { var z float64; return z / z }
