@@ -23,6 +23,7 @@ type Step struct {
 // here, in the order they must run.
 func defaultSteps() []Step {
 	return []Step{
+		AnomalyStep(DefaultStepSeries),
 		RoutesStep(2 * time.Second),
 	}
 }

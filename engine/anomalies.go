@@ -1,0 +1,776 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"stockroom/data"
+	"stockroom/engine/anomaly"
+	"stockroom/model"
+)
+
+// The anomaly list's query types, for the console and the CLI.
+type (
+	// AnomalyQuery selects stored anomalies (see data.AnomalyQuery).
+	AnomalyQuery = data.AnomalyQuery
+	// AnomalyCursor is a row's place in an anomaly order.
+	AnomalyCursor = data.AnomalyCursor
+	// AnomalySort is an order of the anomaly list.
+	AnomalySort = data.AnomalySort
+	// AnomalyLogEntry is one action in an anomaly's log.
+	AnomalyLogEntry = data.AnomalyAction
+)
+
+// The anomaly list orders.
+const (
+	AnomalyNewest  = data.AnomalyNewest
+	AnomalyByScore = data.AnomalyByScore
+)
+
+// ErrNotAllowed says the actor's role does not allow the action.
+var ErrNotAllowed = errors.New("not allowed for this role")
+
+// DefaultStepSeries is how many item×locations the after-import step checks
+// itself. An import that touches more (a history load, a catalogue-wide
+// export) is left to the scan, `stockroom anomalies --db DB --scan` or the
+// scheduled anomaly-scan job, so that the next file dropped into a watched
+// folder does not wait minutes behind it.
+const DefaultStepSeries = 2000
+
+// warmDays is how much history before the first new day a series'
+// detectors are rebuilt from: enough to fill the seasonal model's window
+// (16 weeks) and most of the change detectors' reference, at about 1.4 ms
+// a series.
+const warmDays = 140
+
+// seriesDetectors are the detectors whose Observed is the units a series
+// sold on a day: only their corrections and exclusions change what
+// forecasting sees (a corrected price is not a corrected demand).
+var seriesDetectors = append(append([]string(nil), anomaly.Components[:]...), "ensemble")
+
+func isSeriesDetector(d string) bool { return slices.Contains(seriesDetectors, d) }
+
+// stockRules are the rules judged on an item×location's stock.
+var stockRules = []string{anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock, anomaly.RuleVanished, anomaly.RuleShrinkage}
+
+// AnomalyStep is the pipeline step that looks for anomalies in what an
+// import brought: the item×locations its ledger lines touched (demand
+// series from their first new day, stock rules), its counts, its prices,
+// and files that repeat earlier ones. An import touching more than
+// maxSeries item×locations (<= 0: DefaultStepSeries) is left to the scan.
+func AnomalyStep(maxSeries int) Step {
+	if maxSeries <= 0 {
+		maxSeries = DefaultStepSeries
+	}
+	return Step{Name: "anomalies", Run: func(ctx context.Context, e *Engine, imported []data.FileResult) error {
+		_, err := e.checkImported(ctx, imported, maxSeries)
+		return err
+	}}
+}
+
+// ScanOptions tune a scan.
+type ScanOptions struct {
+	// Full checks every file and every series from its first day, not
+	// only what no step or scan has checked yet.
+	Full bool
+	// Workers is how many series are checked at once (default: all cores).
+	Workers int
+	// Progress, when set, is called now and then with items done of total.
+	Progress func(done, total int)
+}
+
+// ScanResult says what a step or a scan looked at and found.
+type ScanResult struct {
+	Files    int // files checked
+	Series   int // item×locations checked
+	Found    int // findings, stored before or not
+	Added    []model.Anomaly
+	Deferred int // item×locations left to the scan (the step only)
+	Seconds  float64
+}
+
+// ScanAnomalies checks for anomalies what no after-import step has checked
+// (imports too big for it), or with opt.Full everything the store holds,
+// stores what is new and announces it.
+func (e *Engine) ScanAnomalies(ctx context.Context, opt ScanOptions) (ScanResult, error) {
+	start := time.Now()
+	files, err := e.store.CheckFiles(ctx, !opt.Full)
+	if err != nil {
+		return ScanResult{}, err
+	}
+	sc := scope{files: files, all: opt.Full}
+	if !opt.Full {
+		if sc.touched, err = e.store.TouchedSeries(ctx, ledgerFileIDs(files)); err != nil {
+			return ScanResult{}, err
+		}
+	}
+	res, err := e.detect(ctx, sc, opt.Workers, opt.Progress)
+	res.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		return res, err
+	}
+	e.announce(res)
+	return res, nil
+}
+
+// AnomalyScanJob is the scheduled scan: what the after-import step left.
+func (e *Engine) AnomalyScanJob() Job {
+	return func(ctx context.Context) error {
+		_, err := e.ScanAnomalies(ctx, ScanOptions{})
+		return err
+	}
+}
+
+// checkImported is the after-import step: the imported files, plus files
+// that brought no rows but may repeat earlier ones (a re-sent export).
+func (e *Engine) checkImported(ctx context.Context, imported []data.FileResult, maxSeries int) (ScanResult, error) {
+	start := time.Now()
+	mine := map[int64]bool{}
+	for _, r := range imported {
+		mine[r.FileID] = true
+	}
+	unchecked, err := e.store.CheckFiles(ctx, true)
+	if err != nil {
+		return ScanResult{}, err
+	}
+	var files []data.CheckFile
+	for _, f := range unchecked {
+		if mine[f.ID] || f.RowsOK == 0 {
+			files = append(files, f)
+		}
+	}
+	touched, err := e.store.TouchedSeries(ctx, ledgerFileIDs(files))
+	if err != nil {
+		return ScanResult{}, err
+	}
+	deferred := 0
+	if len(touched) > maxSeries {
+		// Leave the ledger files to the scan; the rest is cheap.
+		deferred, touched = len(touched), nil
+		files = slices.DeleteFunc(files, isLedgerFile)
+	}
+	res, err := e.detect(ctx, scope{files: files, touched: touched}, 0, nil)
+	res.Deferred = deferred
+	res.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		return res, err
+	}
+	e.announce(res)
+	return res, nil
+}
+
+func isLedgerFile(f data.CheckFile) bool {
+	switch f.Kind {
+	case data.KindSales, data.KindMovements, data.KindCounts:
+		return f.RowsOK > 0
+	}
+	return false
+}
+
+func ledgerFileIDs(files []data.CheckFile) []int64 {
+	var ids []int64
+	for _, f := range files {
+		if isLedgerFile(f) {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+// announce publishes what a step or scan added, and what it left.
+func (e *Engine) announce(res ScanResult) {
+	if len(res.Added) > 0 {
+		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: describeAdded(res.Added)})
+	}
+	if res.Deferred > 0 {
+		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: fmt.Sprintf(
+			"anomalies: the import touched %d item×locations, more than the after-import check takes; the next scan checks them (stockroom anomalies --db DB --scan)",
+			res.Deferred)})
+	}
+}
+
+// describeAdded is the one line announcing new anomalies: how many, by
+// detector, and the one that scores highest.
+func describeAdded(as []model.Anomaly) string {
+	by := map[string]int{}
+	top := as[0]
+	for _, a := range as {
+		by[a.Detector]++
+		if a.Score > top.Score {
+			top = a
+		}
+	}
+	dets := make([]string, 0, len(by))
+	for d := range by {
+		dets = append(dets, d)
+	}
+	sort.Slice(dets, func(i, j int) bool {
+		if by[dets[i]] != by[dets[j]] {
+			return by[dets[i]] > by[dets[j]]
+		}
+		return dets[i] < dets[j]
+	})
+	parts := make([]string, 0, 3)
+	for i, d := range dets {
+		if i == 3 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", by[d], d))
+	}
+	noun := "anomalies"
+	if len(as) == 1 {
+		noun = "anomaly"
+	}
+	return fmt.Sprintf("%d new %s: %s; top %s %s on %s (%.2f)", len(as), noun, strings.Join(parts, ", "),
+		top.Detector, anomalySubject(top), top.Date, top.Score)
+}
+
+// anomalySubject names what an anomaly is about: "SKU @ LOC/channel", or
+// the file.
+func anomalySubject(a model.Anomaly) string {
+	if a.SKU == "" {
+		return filepath.Base(a.File)
+	}
+	s := a.SKU
+	if a.Location != "" {
+		s += " @ " + a.Location
+	}
+	if a.Channel != "" {
+		s += "/" + a.Channel
+	}
+	return s
+}
+
+// scope is what one detection run checks.
+type scope struct {
+	files   []data.CheckFile   // checked and then marked checked
+	touched []data.SeriesTouch // item×locations from a day on
+	all     bool               // every item×location from its first day
+}
+
+// detect runs the rules and the detectors over a scope and stores what is
+// new, marking the scope's files checked in the same transaction.
+func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress func(done, total int)) (ScanResult, error) {
+	var res ScanResult
+	asOf, err := e.store.AsOf(ctx)
+	if err != nil {
+		return res, err
+	}
+	found, err := e.fileFindings(ctx, sc.files)
+	if err != nil {
+		return res, err
+	}
+	if asOf != model.NoDate && (sc.all || len(sc.touched) > 0) {
+		series, n, err := e.seriesFindings(ctx, sc, asOf, workers, progress)
+		if err != nil {
+			return res, err
+		}
+		found = append(found, series...)
+		res.Series = n
+	}
+	// A stable order: ids then follow the series, day by day.
+	slices.SortFunc(found, func(a, b model.Anomaly) int {
+		return cmp.Or(cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.Location, b.Location), cmp.Compare(a.Channel, b.Channel),
+			cmp.Compare(a.File, b.File), cmp.Compare(a.Date, b.Date), cmp.Compare(a.Detector, b.Detector))
+	})
+	res.Files, res.Found = len(sc.files), len(found)
+	ids := make([]int64, len(sc.files))
+	for i, f := range sc.files {
+		ids[i] = f.ID
+	}
+	// Big scans store in chunks; the files are marked checked with the
+	// last, so an interrupted scan is simply run again.
+	const chunk = 20000
+	for len(found) > chunk {
+		added, err := e.store.SaveAnomalies(ctx, found[:chunk], nil)
+		if err != nil {
+			return res, err
+		}
+		res.Added = append(res.Added, added...)
+		found = found[chunk:]
+	}
+	added, err := e.store.SaveAnomalies(ctx, found, ids)
+	if err != nil {
+		return res, err
+	}
+	res.Added = append(res.Added, added...)
+	return res, nil
+}
+
+// fileFindings runs the rules that judge files: content imported again
+// under another name, exports most of whose rows were already imported,
+// recorded prices out of bounds, counts against the ledger, and (after a
+// catalogue import) prices against costs.
+func (e *Engine) fileFindings(ctx context.Context, files []data.CheckFile) ([]model.Anomaly, error) {
+	var out []model.Anomaly
+	var countFiles []int64
+	var listPrice map[string]float64
+	catalogue := false
+	for _, f := range files {
+		if f.Failed {
+			continue
+		}
+		day := model.DateOf(f.Finished)
+		switch {
+		case f.DuplicateOf != "":
+			if filepath.Base(f.DuplicateOf) == filepath.Base(f.Path) {
+				continue // the same file dropped again: a no-op, not an anomaly
+			}
+			out = append(out, anomaly.DuplicateFiles([]anomaly.FileDigest{
+				{Name: f.DuplicateOf, Imported: day, Hash: f.Hash},
+				{Name: f.Path, Imported: day, Hash: f.Hash},
+			}, 0)...)
+			continue
+		case f.Kind == data.KindItems && f.RowsOK > 0:
+			catalogue = true
+		case f.Kind == data.KindCounts && f.RowsOK > 0:
+			countFiles = append(countFiles, f.ID)
+		}
+		switch f.Kind {
+		case data.KindSales, data.KindMovements, data.KindCounts:
+			// Natural keys made the import skip rows it already had: a file
+			// nearly all of which it skipped repeats an earlier export.
+			rows := f.RowsOK + f.RowsDuplicate
+			if f.RowsDuplicate >= overlapMinRows && float64(f.RowsDuplicate) >= overlapShare*float64(rows) {
+				out = append(out, model.Anomaly{File: f.Path, Date: day, Detector: anomaly.RuleOverlapExport, Score: 1,
+					Observed: float64(f.RowsDuplicate), Expected: 0, State: model.AnomalyOpen, Replacement: math.NaN(),
+					Detail: fmt.Sprintf("%d of %d rows were already imported from earlier files", f.RowsDuplicate, rows)})
+			}
+		}
+		if f.Kind == data.KindSales && f.RowsOK > 0 {
+			prices, ok, err := e.store.SalePrices(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			if !ok || len(prices) == 0 {
+				continue
+			}
+			if listPrice == nil {
+				items, err := e.store.Items(ctx)
+				if err != nil {
+					return nil, err
+				}
+				listPrice = make(map[string]float64, len(items))
+				for _, it := range items {
+					listPrice[it.SKU] = it.Price
+				}
+			}
+			checks := make([]anomaly.PriceCheck, len(prices))
+			for i, p := range prices {
+				checks[i] = anomaly.PriceCheck{SKU: p.SKU, Location: p.Location, Channel: p.Channel, Date: p.Date,
+					Price: p.Price, ListPrice: listPrice[p.SKU]}
+			}
+			out = append(out, anomaly.PriceBounds{}.Prices(checks)...)
+		}
+	}
+	if len(countFiles) > 0 {
+		counts, err := e.store.CountResults(ctx, countFiles)
+		if err != nil {
+			return nil, err
+		}
+		checks := make([]anomaly.CountCheck, len(counts))
+		for i, c := range counts {
+			checks[i] = anomaly.CountCheck{SKU: c.SKU, Location: c.Location, Date: c.Date, Counted: c.Counted, Ledger: c.Ledger}
+		}
+		out = append(out, anomaly.Shrinkage(checks, 0, 0)...)
+	}
+	if catalogue {
+		costs, err := e.costFindings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, costs...)
+	}
+	return out, nil
+}
+
+// An export repeats earlier ones when at least overlapShare of its rows,
+// and overlapMinRows of them, were already imported.
+const (
+	overlapShare   = 0.9
+	overlapMinRows = 5
+)
+
+// costFindings checks every item's price against its cost. A finding is
+// dated the day of the check, so one already stored for the same price and
+// cost (in any state) is not raised again the next day.
+func (e *Engine) costFindings(ctx context.Context) ([]model.Anomaly, error) {
+	items, err := e.store.Items(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found := anomaly.PriceBounds{}.Costs(items, model.DateOf(time.Now()))
+	if len(found) == 0 {
+		return nil, nil
+	}
+	old, err := e.store.Anomalies(ctx, AnomalyQuery{Detector: anomaly.RuleCost})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, a := range old {
+		seen[fmt.Sprint(a.SKU, a.Observed, a.Expected)] = true
+	}
+	return slices.DeleteFunc(found, func(a model.Anomaly) bool { return seen[fmt.Sprint(a.SKU, a.Observed, a.Expected)] }), nil
+}
+
+// known days are those whose demand has a known cause or is censored:
+// promotions and calendar events move it on purpose. The detectors see
+// them as missing: neither scored nor learnt from.
+type known struct {
+	promos map[string][]model.Promotion // by sku
+	events []model.Event
+}
+
+func (e *Engine) loadKnown(ctx context.Context) (*known, error) {
+	promos, err := e.store.Promotions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	events, err := e.store.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k := &known{promos: map[string][]model.Promotion{}, events: events}
+	for _, p := range promos {
+		k.promos[p.SKU] = append(k.promos[p.SKU], p)
+	}
+	return k, nil
+}
+
+// days marks the days of a series (from start, n days) that have a known
+// cause.
+func (k *known) days(sku, loc, ch string, start model.Date, n int) []bool {
+	out := make([]bool, n)
+	mark := func(from, to model.Date) {
+		for d := max(from, start); d <= to && int(d-start) < n; d++ {
+			out[d-start] = true
+		}
+	}
+	for _, p := range k.promos[sku] {
+		if (p.Location == "" || p.Location == loc) && (p.Channel == "" || p.Channel == ch) {
+			mark(p.Start, p.End)
+		}
+	}
+	for _, ev := range k.events {
+		if ev.Applies(sku) {
+			mark(ev.Date, ev.Date)
+		}
+	}
+	return out
+}
+
+// seriesFindings runs the stock rules and the demand detectors over the
+// item×locations of a scope, items in parallel.
+func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, workers int, progress func(done, total int)) ([]model.Anomaly, int, error) {
+	kn, err := e.loadKnown(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var items []int64
+	from := map[[2]int64]model.Date{}
+	if sc.all {
+		if items, err = e.store.LedgerItems(ctx); err != nil {
+			return nil, 0, err
+		}
+	} else {
+		for _, t := range sc.touched {
+			if len(items) == 0 || items[len(items)-1] != t.ItemID {
+				items = append(items, t.ItemID)
+			}
+			from[[2]int64{t.ItemID, t.LocID}] = t.From
+		}
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	const perRead = 32 // items a worker reads at once: one short read each
+	var (
+		mu      sync.Mutex
+		out     []model.Anomaly
+		nSeries int
+		done    int
+		next    int
+		firstEr error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range min(workers, (len(items)+perRead-1)/perRead) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if next >= len(items) || firstEr != nil {
+					mu.Unlock()
+					return
+				}
+				chunk := items[next:min(len(items), next+perRead)]
+				next += len(chunk)
+				mu.Unlock()
+				lds, err := e.store.LedgerDaysOf(ctx, chunk, asOf)
+				var found []model.Anomaly
+				n := 0
+				for _, ld := range lds {
+					if err != nil {
+						break
+					}
+					f := ld.Start
+					if !sc.all {
+						var ok bool
+						if f, ok = from[[2]int64{ld.ItemID, ld.LocID}]; !ok {
+							continue
+						}
+					}
+					found = append(found, checkSeries(ld, f, kn)...)
+					n++
+				}
+				mu.Lock()
+				if err != nil && firstEr == nil {
+					firstEr = err
+					cancel()
+				}
+				out = append(out, found...)
+				nSeries += n
+				done += len(chunk)
+				if progress != nil {
+					progress(done, len(items))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstEr != nil {
+		return nil, 0, firstEr
+	}
+	return out, nSeries, nil
+}
+
+// checkSeries judges one item×location from day from on: the stock rules
+// on its ledger days, and the ensemble on each channel's daily units,
+// rebuilt from warmDays before from.
+//
+// A day that opens with nothing on hand is censored demand: its sales say
+// how much there was to sell, not how much was wanted, so the detectors
+// see it as missing (as they do promotion and event days). A day that
+// opens with stock and sells far more than it had is scored: that is how
+// a typed 1000 instead of 10 shows. An item×location whose ledger never
+// had stock booked in (a store that imports sales only) has no stock to
+// judge and no censored days.
+func checkSeries(ld *data.LedgerDays, from model.Date, kn *known) []model.Anomaly {
+	n := ld.Len()
+	tracked := false
+	for i := 0; i < n && !tracked; i++ {
+		tracked = ld.In[i] > 0 || ld.Adjusted[i] > 0 || ld.Counted[i] != 0
+	}
+	censored := make([]bool, n)
+	var out []model.Anomaly
+	if tracked {
+		var days []anomaly.StockDay
+		var bal int64
+		for i := range n {
+			sd := anomaly.StockDay{Date: ld.Start.AddDays(i), Open: bal, In: ld.In[i], Sold: ld.Sold[i],
+				Adjusted: ld.Adjusted[i], Counted: ld.Counted[i]}
+			sd.Close = sd.Open + sd.In - sd.Sold + sd.Adjusted + sd.Counted
+			censored[i] = sd.Open <= 0
+			bal = sd.Close
+			if sd.In != 0 || sd.Sold != 0 || sd.Adjusted != 0 || sd.Counted != 0 || sd.Close < 0 {
+				days = append(days, sd)
+			}
+		}
+		for _, a := range (anomaly.StockRules{}).CheckStock(ld.SKU, ld.Location, days) {
+			if a.Date >= from {
+				out = append(out, a)
+			}
+		}
+	}
+	chans := make([]string, 0, len(ld.Sales))
+	for ch := range ld.Sales {
+		chans = append(chans, ch)
+	}
+	slices.Sort(chans)
+	for _, ch := range chans {
+		units := ld.Sales[ch]
+		first := slices.IndexFunc(units, func(u int64) bool { return u != 0 })
+		if first < 0 || ld.Start.AddDays(n-1) < from {
+			continue
+		}
+		begin := max(first, int(from-ld.Start)-warmDays)
+		skip := kn.days(ld.SKU, ld.Location, ch, ld.Start, n)
+		en := anomaly.NewEnsemble(anomaly.DailyConfig())
+		for i := begin; i < n; i++ {
+			d := ld.Start.AddDays(i)
+			v := float64(units[i])
+			if censored[i] || skip[i] {
+				v = math.NaN()
+			}
+			en.PushPhase(anomaly.WeekdayPhase(d), v)
+			if p := en.Last(); p.Alarm && d >= from {
+				out = append(out, p.Anomaly(ld.SKU, ld.Location, ch, d, v))
+			}
+		}
+	}
+	return out
+}
+
+// Anomalies returns a page of stored anomalies.
+func (e *Engine) Anomalies(ctx context.Context, q AnomalyQuery) ([]model.Anomaly, error) {
+	return e.store.Anomalies(ctx, q)
+}
+
+// AnomalyCount counts the anomalies a query selects.
+func (e *Engine) AnomalyCount(ctx context.Context, q AnomalyQuery) (int, error) {
+	return e.store.AnomalyCount(ctx, q)
+}
+
+// Anomaly returns one stored anomaly.
+func (e *Engine) Anomaly(ctx context.Context, id int64) (model.Anomaly, error) {
+	return e.store.Anomaly(ctx, id)
+}
+
+// AnomalyLog returns the actions taken on an anomaly, oldest first.
+func (e *Engine) AnomalyLog(ctx context.Context, id int64) ([]AnomalyLogEntry, error) {
+	return e.store.AnomalyActions(ctx, id)
+}
+
+// OpenAnomalies counts the open anomalies (for the metrics and the
+// overview).
+func (e *Engine) OpenAnomalies(ctx context.Context) (int, error) {
+	return e.store.AnomalyCount(ctx, AnomalyQuery{States: []model.AnomalyState{model.AnomalyOpen}})
+}
+
+// OpenAnomalyCounts returns how many open anomalies each item×location
+// (item id, location id) has, for markers in the stock table; keys with
+// none are left out. An item's findings that concern no location (its
+// price against its cost) count at each of its locations.
+func (e *Engine) OpenAnomalyCounts(ctx context.Context, keys [][2]int64) (map[[2]int64]int, error) {
+	return e.store.OpenAnomalyCounts(ctx, keys)
+}
+
+// SeriesAnomalies returns every anomaly of an item at a location, in any
+// state, oldest first, for marking an item chart: its demand series on
+// every channel, its stock, and the item's own findings.
+func (e *Engine) SeriesAnomalies(ctx context.Context, sku, location string) ([]model.Anomaly, error) {
+	return e.store.SeriesAnomalies(ctx, sku, location)
+}
+
+// TrainingOverrides returns the corrected and excluded anomalies of one
+// demand series (sku, location, channel), for model.CleanSeries: what
+// people decided forecasting must see instead of the recorded units.
+// Findings whose value is not units sold (a price, a stock level) are
+// never among them.
+func (e *Engine) TrainingOverrides(ctx context.Context, sku, location, channel string) ([]model.Anomaly, error) {
+	return e.store.TrainingOverrides(ctx, sku, location, channel, seriesDetectors...)
+}
+
+// CleanHistory applies the corrections and exclusions people made to an
+// item×location's history, in place: a corrected day's units are
+// replaced in its channel and in the total, and keep is false on days
+// excluded on any channel, which training and backtests must leave out.
+func (e *Engine) CleanHistory(ctx context.Context, h *data.History) (keep []bool, err error) {
+	keep = make([]bool, len(h.Units))
+	for i := range keep {
+		keep[i] = true
+	}
+	for ch, units := range h.ByChannel {
+		ov, err := e.TrainingOverrides(ctx, h.SKU, h.Location, ch)
+		if err != nil {
+			return nil, err
+		}
+		if len(ov) == 0 {
+			continue
+		}
+		clean, k := model.CleanSeries(h.Start, units, ov)
+		for i := range clean {
+			h.Units[i] += clean[i] - units[i]
+			keep[i] = keep[i] && k[i]
+		}
+		h.ByChannel[ch] = clean
+	}
+	return keep, nil
+}
+
+// ActOnAnomaly applies a person's action: operators and admins may act,
+// viewers may not (the refusal wraps ErrNotAllowed and is audited). The
+// request states the version the person saw; if someone acted since, the
+// error wraps model.ErrAnomalyStale and nothing changes. r.User defaults to
+// the actor. The change is announced on the hub.
+func (e *Engine) ActOnAnomaly(ctx context.Context, actor model.Actor, id int64, r model.ActionRequest) (model.Anomaly, error) {
+	if r.User == "" {
+		r.User = actor.String()
+	}
+	if r.At.IsZero() {
+		r.At = time.Now()
+	}
+	if !actor.Role.Can(model.RoleOperator) {
+		_ = e.store.Audit(ctx, data.AuditEntry{At: r.At, User: r.User, Action: "denied:" + string(r.Action), Object: "anomaly",
+			ObjectID: fmt.Sprint(id), Version: r.Version, Detail: "role " + string(actor.Role)})
+		return model.Anomaly{}, fmt.Errorf("anomaly %d: %s may not %s anomalies: the %s role only looks (operator or admin needed): %w",
+			id, actor.Name, r.Action, roleName(actor.Role), ErrNotAllowed)
+	}
+	a, err := e.store.ActOnAnomaly(ctx, id, r)
+	if err != nil {
+		return a, err
+	}
+	text := fmt.Sprintf("anomaly %d %s by %s: %s %s on %s", id, a.State, actor.Name, a.Detector, anomalySubject(a), a.Date)
+	if a.State == model.AnomalyCorrected {
+		text += fmt.Sprintf(", %g → %g", a.Observed, a.Replacement)
+	}
+	e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: text})
+	return a, nil
+}
+
+func roleName(r model.Role) string {
+	if r == "" {
+		return string(model.RoleViewer)
+	}
+	return string(r)
+}
+
+// AnomalySeries is the series an anomaly is a point of, for a chart.
+type AnomalySeries struct {
+	Name   string // what the values are: "web units sold", "on hand"
+	Start  model.Date
+	Values []float64
+}
+
+// AnomalySeries returns the series an anomaly belongs to, through the
+// store's as-of day: a demand finding's channel units, a stock finding's
+// closing stock, and the item×location's units for the rest. Findings
+// about a file or the catalogue have none (an empty series, no error).
+func (e *Engine) AnomalySeries(ctx context.Context, a model.Anomaly) (AnomalySeries, error) {
+	if a.SKU == "" || a.Location == "" {
+		return AnomalySeries{}, nil
+	}
+	h, err := e.store.History(ctx, a.SKU, a.Location, model.NoDate)
+	if errors.Is(err, data.ErrNotFound) {
+		return AnomalySeries{}, nil
+	}
+	if err != nil {
+		return AnomalySeries{}, err
+	}
+	switch {
+	case slices.Contains(stockRules, a.Detector):
+		v := make([]float64, len(h.Closing))
+		for i, c := range h.Closing {
+			v[i] = float64(c)
+		}
+		return AnomalySeries{Name: "on hand", Start: h.Start, Values: v}, nil
+	case a.Channel != "" && h.ByChannel[a.Channel] != nil:
+		return AnomalySeries{Name: a.Channel + " units sold", Start: h.Start, Values: h.ByChannel[a.Channel]}, nil
+	}
+	return AnomalySeries{Name: "units sold", Start: h.Start, Values: h.Units}, nil
+}

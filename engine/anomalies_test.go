@@ -1,0 +1,534 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"stockroom/data"
+	"stockroom/engine"
+	"stockroom/engine/anomaly"
+	"stockroom/model"
+)
+
+// anomalyStart is the first day of the fixture's history.
+var anomalyStart = model.MustDate("2026-01-01")
+
+// anomalyFixture is a store's worth of files with known anomalies in
+// them: 200 days of daily web sales of A and B at DC1 and C at ST1 with a
+// weekly season, plenty of stock, A's sales of day 170 keyed ten times too
+// high, B's price of day 185 keyed 100× too high, C priced below its cost,
+// and E, which sells out on day 1 and sells again on day 100 with nothing
+// on the shelf.
+type anomalyFixture struct {
+	dir       string
+	qty       map[string][]int64 // daily units by sku (A, B, C)
+	spikeDay  int
+	priceDay  int
+	histories []string // sales files: days 0..159, days 160..199
+}
+
+func newAnomalyFixture(t *testing.T) *anomalyFixture {
+	t.Helper()
+	f := &anomalyFixture{dir: t.TempDir(), qty: map[string][]int64{}, spikeDay: 170, priceDay: 185}
+	write := func(name, content string) string {
+		p := filepath.Join(f.dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("locations.csv", "code,name,kind,lat,lon\nDC1,Depot,depot,,\nST1,Store,store,,\n")
+	write("items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\n"+
+		"A,Hammer,tools,ea,4,10,S1,1,0\nB,Saw,tools,ea,4,10,S1,1,0\nC,Drill,tools,ea,40,10,S1,1,0\nE,Seeds,garden,ea,1,3,S1,1,0\n")
+	write("movements.csv", "date,sku,location,qty,kind,ref\n"+
+		fmt.Sprintf("%s,A,DC1,100000,receipt,PO-1\n%[1]s,B,DC1,100000,receipt,PO-2\n%[1]s,C,ST1,100000,receipt,PO-3\n%[1]s,E,ST1,5,receipt,PO-4\n", anomalyStart))
+	rng := rand.New(rand.NewPCG(7, 11))
+	season := []float64{1.0, 0.8, 0.8, 0.9, 1.1, 1.6, 1.8}
+	for _, sku := range []string{"A", "B", "C"} {
+		q := make([]int64, 200)
+		for i := range q {
+			q[i] = anomPoisson(rng, 20*season[anomaly.WeekdayPhase(anomalyStart.AddDays(i))])
+		}
+		f.qty[sku] = q
+	}
+	f.qty["A"][f.spikeDay] *= 10
+	line := func(b *strings.Builder, day int, sku string, order int) {
+		loc, price := "DC1", "10.00"
+		if sku == "C" {
+			loc = "ST1"
+		}
+		if sku == "B" && day == f.priceDay {
+			price = "1000.00"
+		}
+		fmt.Fprintf(b, "%s,SO-%d,%s,%s,web,%d,%s\n", anomalyStart.AddDays(day), order, sku, loc, f.qty[sku][day], price)
+	}
+	for part, days := range [][2]int{{0, 160}, {160, 200}} {
+		var b strings.Builder
+		b.WriteString("date,order_id,sku,location,channel,qty,price\n")
+		for d := days[0]; d < days[1]; d++ {
+			for k, sku := range []string{"A", "B", "C"} {
+				line(&b, d, sku, d*10+k)
+			}
+			switch d {
+			case 1:
+				fmt.Fprintf(&b, "%s,SO-E1,E,ST1,store,5,3\n", anomalyStart.AddDays(d))
+			case 100:
+				fmt.Fprintf(&b, "%s,SO-E2,E,ST1,store,2,3\n", anomalyStart.AddDays(d))
+			}
+		}
+		f.histories = append(f.histories, write(fmt.Sprintf("sales-%d.csv", part+1), b.String()))
+	}
+	return f
+}
+
+func (f *anomalyFixture) path(name string) string { return filepath.Join(f.dir, name) }
+
+// anomPoisson draws a Poisson count (Knuth; fine for small means).
+func anomPoisson(r *rand.Rand, lambda float64) int64 {
+	l, k, p := math.Exp(-lambda), int64(0), 1.0
+	for {
+		p *= r.Float64()
+		if p <= l {
+			return k
+		}
+		k++
+	}
+}
+
+func importPaths(t *testing.T, e *engine.Engine, paths ...string) []data.FileResult {
+	t.Helper()
+	res, err := e.Import(context.Background(), paths, data.ImportOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Failed() || r.RowsRejected > 0 {
+			t.Fatalf("%s: %s %+v", r.Path, r.Error, r.Errors)
+		}
+	}
+	return res
+}
+
+func allAnomalies(t *testing.T, e *engine.Engine) []model.Anomaly {
+	t.Helper()
+	as, err := e.Anomalies(context.Background(), engine.AnomalyQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+// drain returns the texts of the anomaly changes published so far.
+func drain(sub <-chan model.Change) []string {
+	var out []string
+	for {
+		select {
+		case c := <-sub:
+			if c.Kind == model.ChangeAnomalies {
+				out = append(out, c.Text)
+			}
+		default:
+			return out
+		}
+	}
+}
+
+func seriesFindings(as []model.Anomaly) []model.Anomaly {
+	return slices.DeleteFunc(slices.Clone(as), func(a model.Anomaly) bool {
+		return !slices.Contains(anomaly.Components[:], a.Detector)
+	})
+}
+
+// TestAnomalyStep_FindsInjected imports the fixture the way files arrive
+// and checks that the after-import step finds what was injected, and only
+// that, and that running again adds nothing twice.
+func TestAnomalyStep_FindsInjected(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t)
+	sub, stop := e.Subscribe()
+	defer stop()
+	f := newAnomalyFixture(t)
+	importPaths(t, e, f.path("locations.csv"), f.path("items.csv"))
+	// The catalogue: C sells below its cost.
+	as := allAnomalies(t, e)
+	if len(as) != 1 || as[0].Detector != anomaly.RuleCost || as[0].SKU != "C" || as[0].Observed != 10 || as[0].Expected != 40 {
+		t.Fatalf("after the catalogue: %+v", as)
+	}
+	importPaths(t, e, f.path("movements.csv"), f.histories[0])
+	// 160 clean days: no demand finding; E's sale on an empty shelf.
+	as = allAnomalies(t, e)
+	if s := seriesFindings(as); len(s) != 0 {
+		t.Errorf("clean history raised %+v", s)
+	}
+	rules := map[string]model.Date{}
+	for _, a := range as {
+		if a.SKU == "E" {
+			rules[a.Detector] = a.Date
+		}
+	}
+	day100 := anomalyStart.AddDays(100)
+	if len(rules) != 2 || rules[anomaly.RuleNegativeStock] != day100 || rules[anomaly.RuleSaleNoStock] != day100 {
+		t.Errorf("E's stock findings: %v, want negative stock and a sale without stock on %s", rules, day100)
+	}
+	before := len(as)
+
+	// The next 40 days hold the spike and the price typo.
+	importPaths(t, e, f.histories[1])
+	as = allAnomalies(t, e)
+	s := seriesFindings(as)
+	spike := anomalyStart.AddDays(f.spikeDay)
+	if len(s) != 1 {
+		t.Fatalf("demand findings %+v, want the one spike", s)
+	}
+	if a := s[0]; a.SKU != "A" || a.Location != "DC1" || a.Channel != "web" || a.Date != spike ||
+		a.Observed != float64(f.qty["A"][f.spikeDay]) || a.Score < 0.5 || !(a.Expected < a.Observed/4) {
+		t.Errorf("spike found as %+v", a)
+	}
+	var prices []model.Anomaly
+	for _, a := range as {
+		if a.Detector == anomaly.RulePrice {
+			prices = append(prices, a)
+		}
+	}
+	if len(prices) != 1 || prices[0].SKU != "B" || prices[0].Date != anomalyStart.AddDays(f.priceDay) || prices[0].Observed != 1000 ||
+		prices[0].Expected != 10 || prices[0].Channel != "web" {
+		t.Errorf("price findings %+v", prices)
+	}
+	if len(as) != before+2 {
+		t.Errorf("%d findings after the second file, want %d", len(as), before+2)
+	}
+	texts := drain(sub)
+	if len(texts) != 3 || !strings.HasPrefix(texts[2], "2 new anomalies: ") || !strings.Contains(texts[2], "1 "+s[0].Detector) ||
+		!strings.Contains(texts[2], "1 price_out_of_bounds") {
+		t.Errorf("announced %q", texts)
+	}
+
+	// A count that finds 10,000 missing; a sales file sent again under another
+	// name; the last five days exported again. The two re-sent files bring
+	// no rows, so no step runs for them: the scan checks them.
+	var ledger int64 = 100000
+	for _, q := range f.qty["A"] {
+		ledger -= q
+	}
+	last := anomalyStart.AddDays(199)
+	countFile := filepath.Join(f.dir, "counts.csv")
+	os.WriteFile(countFile, []byte(fmt.Sprintf("date,sku,location,counted_qty\n%s,A,DC1,%d\n", last, ledger-10000)), 0o644)
+	importPaths(t, e, countFile)
+	b, _ := os.ReadFile(f.histories[1])
+	copyFile := filepath.Join(f.dir, "sales-2-resent.csv")
+	os.WriteFile(copyFile, b, 0o644)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	overlapFile := filepath.Join(f.dir, "sales-last-week.csv")
+	os.WriteFile(overlapFile, []byte(lines[0]+"\n"+strings.Join(lines[len(lines)-15:], "\n")+"\n"), 0o644)
+	importPaths(t, e, copyFile, overlapFile)
+	res, err := e.ScanAnomalies(ctx, engine.ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Files != 2 || res.Series != 0 || len(res.Added) != 2 {
+		t.Fatalf("scan: %+v", res)
+	}
+	got := map[string]model.Anomaly{}
+	for _, a := range allAnomalies(t, e) {
+		got[a.Detector] = a
+	}
+	if a := got[anomaly.RuleShrinkage]; a.SKU != "A" || a.Observed != float64(ledger-10000) || a.Expected != float64(ledger) || a.Date != last {
+		t.Errorf("shrinkage: %+v", a)
+	}
+	if a := got[anomaly.RuleDuplicateFile]; a.File != copyFile || !strings.Contains(a.Detail, f.histories[1]) {
+		t.Errorf("duplicate file: %+v", a)
+	}
+	if a := got[anomaly.RuleOverlapExport]; a.File != overlapFile || a.Observed != 15 {
+		t.Errorf("overlap export: %+v", a)
+	}
+
+	// Everything again, from the first day: nothing new.
+	n := len(allAnomalies(t, e))
+	res, err = e.ScanAnomalies(ctx, engine.ScanOptions{Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Added) != 0 || res.Found < n-1 || res.Series != 4 {
+		t.Errorf("full scan: %d found, %d added, %d series; %d stored", res.Found, len(res.Added), res.Series, n)
+	}
+	if m := len(allAnomalies(t, e)); m != n {
+		t.Errorf("%d anomalies after a full scan, %d before", m, n)
+	}
+}
+
+// TestEngine_ActOnAnomaly: actions change what forecasting sees; viewers
+// may not act; an action on a version someone moved past is refused.
+func TestEngine_ActOnAnomaly(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t)
+	f := newAnomalyFixture(t)
+	importPaths(t, e, f.path("locations.csv"), f.path("items.csv"), f.path("movements.csv"), f.histories[0], f.histories[1])
+	s := seriesFindings(allAnomalies(t, e))
+	if len(s) != 1 {
+		t.Fatalf("demand findings %+v", s)
+	}
+	spike := s[0]
+	i := f.spikeDay
+	recorded := float64(f.qty["A"][i])
+	operator := model.Actor{Name: "alice", Role: model.RoleOperator}
+	viewer := model.Actor{Name: "victor", Role: model.RoleViewer, Fingerprint: "SHA256:abc"}
+	sub, stop := e.Subscribe()
+	defer stop()
+
+	history := func() (*data.History, []bool) {
+		t.Helper()
+		h, err := e.Store().History(ctx, "A", "DC1", model.NoDate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep, err := e.CleanHistory(ctx, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h, keep
+	}
+	if h, keep := history(); h.Units[i] != recorded || !keep[i] {
+		t.Fatalf("open anomaly: units %g keep %v", h.Units[i], keep[i])
+	}
+
+	// A viewer is refused, and the refusal is audited.
+	_, err := e.ActOnAnomaly(ctx, viewer, spike.ID, model.ActionRequest{Action: model.ActExclude, Version: 1})
+	if !errors.Is(err, engine.ErrNotAllowed) || !strings.Contains(err.Error(), "viewer") {
+		t.Fatalf("viewer: %v", err)
+	}
+	audit, _ := e.Store().AuditLog(ctx, data.AuditQuery{Object: "anomaly"})
+	if len(audit) != 1 || audit[0].Action != "denied:exclude" || audit[0].User != "victor (SHA256:abc)" {
+		t.Errorf("audit after the refusal: %+v", audit)
+	}
+
+	// Correct to 24: training sees 24 on that day, the record keeps 240.
+	a, err := e.ActOnAnomaly(ctx, operator, spike.ID, model.ActionRequest{Action: model.ActCorrect, Version: 1, Value: 24, Note: "typo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.By != "alice" || a.Version != 2 || a.Observed != recorded {
+		t.Errorf("after correct: %+v", a)
+	}
+	ov, err := e.TrainingOverrides(ctx, "A", "DC1", "web")
+	if err != nil || len(ov) != 1 || ov[0].Replacement != 24 {
+		t.Fatalf("overrides after correct: %+v %v", ov, err)
+	}
+	h, keep := history()
+	if h.Units[i] != 24 || h.ByChannel["web"][i] != 24 || !keep[i] || h.Units[i-1] != float64(f.qty["A"][i-1]) {
+		t.Errorf("cleaned: units %g, web %g, keep %v", h.Units[i], h.ByChannel["web"][i], keep[i])
+	}
+	if texts := drain(sub); len(texts) != 1 || !strings.Contains(texts[0], "corrected by alice") || !strings.Contains(texts[0], fmt.Sprintf("%g → 24", recorded)) {
+		t.Errorf("announced %q", texts)
+	}
+
+	// Someone who still sees version 1 cannot exclude it.
+	if _, err := e.ActOnAnomaly(ctx, operator, spike.ID, model.ActionRequest{Action: model.ActExclude, Version: 1}); !errors.Is(err, model.ErrAnomalyStale) {
+		t.Fatalf("stale exclude: %v", err)
+	}
+	// Exclude on the version seen: the day leaves training.
+	if _, err := e.ActOnAnomaly(ctx, operator, spike.ID, model.ActionRequest{Action: model.ActExclude, Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if h, keep := history(); h.Units[i] != recorded || keep[i] || slices.Contains(keep[:i], false) {
+		t.Errorf("excluded: units %g keep %v", h.Units[i], keep[i])
+	}
+	// Reopen, then dismiss: the data is as recorded again.
+	for v, act := range []model.AnomalyAction{model.ActReopen, model.ActDismiss} {
+		if _, err := e.ActOnAnomaly(ctx, operator, spike.ID, model.ActionRequest{Action: act, Version: int64(3 + v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ov, _ := e.TrainingOverrides(ctx, "A", "DC1", "web"); len(ov) != 0 {
+		t.Errorf("overrides after dismiss: %+v", ov)
+	}
+	if h, keep := history(); h.Units[i] != recorded || !keep[i] {
+		t.Errorf("dismissed: units %g keep %v", h.Units[i], keep[i])
+	}
+
+	// A corrected price is not a corrected demand.
+	var price model.Anomaly
+	for _, a := range allAnomalies(t, e) {
+		if a.Detector == anomaly.RulePrice {
+			price = a
+		}
+	}
+	if _, err := e.ActOnAnomaly(ctx, operator, price.ID, model.ActionRequest{Action: model.ActCorrect, Version: 1, Value: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if ov, _ := e.TrainingOverrides(ctx, "B", "DC1", "web"); len(ov) != 0 {
+		t.Errorf("a price correction overrides demand: %+v", ov)
+	}
+
+	// The chart series of each kind of finding.
+	sr, err := e.AnomalySeries(ctx, spike)
+	if err != nil || sr.Name != "web units sold" || sr.Start != anomalyStart || sr.Values[i] != recorded {
+		t.Errorf("spike's series: %s from %s (%v)", sr.Name, sr.Start, err)
+	}
+	var neg model.Anomaly
+	for _, a := range allAnomalies(t, e) {
+		if a.Detector == anomaly.RuleNegativeStock {
+			neg = a
+		}
+	}
+	sr, err = e.AnomalySeries(ctx, neg)
+	if err != nil || sr.Name != "on hand" || sr.Values[neg.Date-sr.Start] != -2 {
+		t.Errorf("negative stock's series: %+v (%v)", sr, err)
+	}
+
+	// Markers: open counts by item×location id, and the item's findings.
+	rows, _ := e.StockPage(ctx, model.StockQuery{Limit: 10})
+	var keys [][2]int64
+	byKey := map[[2]int64]string{}
+	for _, r := range rows {
+		k := [2]int64{r.ItemID, r.LocID}
+		keys = append(keys, k)
+		byKey[k] = r.SKU
+	}
+	counts, err := e.OpenAnomalyCounts(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for k, n := range counts {
+		got[byKey[k]] = n
+	}
+	// A's spike is dismissed, B's price corrected: C's cost and E's two
+	// stock findings stay open.
+	if len(got) != 2 || got["C"] != 1 || got["E"] != 2 {
+		t.Errorf("open counts %v", got)
+	}
+	marks, err := e.SeriesAnomalies(ctx, "A", "DC1")
+	if err != nil || len(marks) != 1 || marks[0].State != model.AnomalyDismissed {
+		t.Errorf("A's marks %+v %v", marks, err)
+	}
+}
+
+// TestAnomalyStep_DefersBigImports: an import touching more item×locations
+// than the step takes is left to the scan, which then checks it once.
+func TestAnomalyStep_DefersBigImports(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t)
+	sub, stop := e.Subscribe()
+	defer stop()
+	dir := t.TempDir()
+	n := engine.DefaultStepSeries/2 + 1 // two locations each: just over the limit
+	var items, sales strings.Builder
+	items.WriteString("sku,name,unit_cost,price\n")
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	for i := range n {
+		fmt.Fprintf(&items, "S%05d,Item %d,1,2\n", i, i)
+		fmt.Fprintf(&sales, "2026-05-01,O%d,S%05d,DC1,web,1,2\n2026-05-01,P%d,S%05d,ST1,web,1,2\n", i, i, i, i)
+	}
+	for name, content := range map[string]string{"locations.csv": "code,name\nDC1,Depot\nST1,Store\n", "items.csv": items.String(), "sales.csv": sales.String()} {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	importPaths(t, e, filepath.Join(dir, "locations.csv"), filepath.Join(dir, "items.csv"))
+	drain(sub)
+	importPaths(t, e, filepath.Join(dir, "sales.csv"))
+	texts := drain(sub)
+	if len(texts) != 1 || !strings.Contains(texts[0], fmt.Sprintf("touched %d item×locations", 2*n)) {
+		t.Errorf("announced %q", texts)
+	}
+	left, _ := e.Store().CheckFiles(ctx, true)
+	if len(left) != 1 || left[0].Kind != data.KindSales {
+		t.Fatalf("unchecked after the step: %+v", left)
+	}
+	done := 0
+	res, err := e.ScanAnomalies(ctx, engine.ScanOptions{Progress: func(d, total int) { done = d }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every series sold one unit with nothing booked in: not tracked, no
+	// stock rules; one day is no demand history.
+	if res.Files != 1 || res.Series != 2*n || res.Found != 0 || done != n {
+		t.Errorf("scan: %+v, progress %d", res, done)
+	}
+	if left, _ := e.Store().CheckFiles(ctx, true); len(left) != 0 {
+		t.Errorf("unchecked after the scan: %+v", left)
+	}
+	if res, _ := e.ScanAnomalies(ctx, engine.ScanOptions{}); res.Files != 0 || res.Series != 0 {
+		t.Errorf("second scan: %+v", res)
+	}
+}
+
+// BenchmarkAnomalyStep_DailyFile measures the after-import step for one
+// day's sales of every series of a store with 200 days of history: items
+// × 2 locations, one web series each. STOCKROOM_STEP_ITEMS sets the items
+// (default 500).
+func BenchmarkAnomalyStep_DailyFile(b *testing.B) {
+	items := 500
+	if v := os.Getenv("STOCKROOM_STEP_ITEMS"); v != "" {
+		fmt.Sscan(v, &items)
+	}
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, err := data.Open(ctx, filepath.Join(dir, "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	e := engine.New(st)
+	defer e.Close()
+	rng := rand.New(rand.NewPCG(3, 5))
+	season := []float64{1.0, 0.8, 0.8, 0.9, 1.1, 1.6, 1.8}
+	var it, mv strings.Builder
+	it.WriteString("sku,name,unit_cost,price\n")
+	mv.WriteString("date,sku,location,qty,kind,ref\n")
+	for i := range items {
+		fmt.Fprintf(&it, "S%05d,Item %d,1,2\n", i, i)
+		for _, loc := range []string{"DC1", "ST1"} {
+			fmt.Fprintf(&mv, "%s,S%05d,%s,1000000,receipt,PO-%d-%s\n", anomalyStart, i, loc, i, loc)
+		}
+	}
+	day := func(d int) string {
+		var s strings.Builder
+		s.WriteString("date,order_id,sku,location,channel,qty,price\n")
+		for i := range items {
+			for _, loc := range []string{"DC1", "ST1"} {
+				fmt.Fprintf(&s, "%s,O%d-%d-%s,S%05d,%s,web,%d,2\n", anomalyStart.AddDays(d), d, i, loc, i, loc,
+					1+anomPoisson(rng, 8*season[anomaly.WeekdayPhase(anomalyStart.AddDays(d))]))
+			}
+		}
+		return s.String()
+	}
+	var hist strings.Builder
+	hist.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	for d := range 200 {
+		hist.WriteString(strings.SplitN(day(d), "\n", 2)[1])
+	}
+	w := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		return p
+	}
+	paths := []string{w("locations.csv", "code,name\nDC1,Depot\nST1,Store\n"), w("items.csv", it.String()), w("movements.csv", mv.String()), w("history.csv", hist.String())}
+	if _, err := e.Import(ctx, paths, data.ImportOptions{}, nil); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.ScanAnomalies(ctx, engine.ScanOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	step := engine.AnomalyStep(0)
+	b.ResetTimer()
+	for n := range b.N {
+		b.StopTimer()
+		p := w(fmt.Sprintf("day-%d.csv", n), day(200+n))
+		res, err := st.ImportFile(ctx, p, data.ImportOptions{})
+		if err != nil || res.RowsOK != 2*items {
+			b.Fatalf("%+v %v", res, err)
+		}
+		b.StartTimer()
+		if err := step.Run(ctx, e, []data.FileResult{res}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*2*items), "µs/series")
+}
