@@ -123,3 +123,5 @@ func TestEngine_PipelineRunsAfterCommits(t *testing.T) {
 		t.Errorf("the failing step was not reported")
 	}
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"stockroom/engine"
 	"stockroom/engine/forecast"
 )
 
@@ -42,7 +43,7 @@ colon, e.g. ma:28 or ses:0.3.
 Exit status: 0 on success, 1 when an input cannot be read, 2 for usage
 errors. The store mode (--db) forecasts every item and location.`)
 	var dbPath string
-	fs.StringVar(&dbPath, "db", "", "forecast every item×location of this store (not wired yet)")
+	fs.StringVar(&dbPath, "db", "", "forecast every item×location of this store and store the forecasts (horizon 28 unless --horizon)")
 	input := fs.String("input", "", "demand series CSV: series_id,period,value[,stockout]")
 	horizon := fs.Int("horizon", 0, "periods to forecast")
 	out := fs.String("out", "", "write the forecast (or, with --backtest, per-series scores) here; default standard output")
@@ -66,7 +67,24 @@ errors. The store mode (--db) forecasts every item and location.`)
 		return usageErrorf("forecast: unexpected argument %q (see 'stockroom forecast --help')", pos[0])
 	}
 	if dbPath != "" {
-		return usageErrorf("forecast --db: forecasting a store is not wired yet; use --input SERIES.csv")
+		if *input != "" {
+			return usageErrorf("forecast: give --db or --input, not both")
+		}
+		levels, err := fcParseLevels(*quant)
+		if err != nil {
+			return usageErrorf("forecast --quantiles: %v", err)
+		}
+		o := engine.ForecastOptions{Horizon: *horizon, Quantiles: levels, Workers: *workers}
+		if m := strings.TrimSpace(*models); m != "" && m != "auto" {
+			for _, name := range strings.Split(m, ",") {
+				name = strings.TrimSpace(name)
+				if _, err := forecast.NewModel(name); err != nil {
+					return usageErrorf("forecast --models: %v", err)
+				}
+				o.Models = append(o.Models, name)
+			}
+		}
+		return runForecastDB(ctx, c, dbPath, o, *quiet)
 	}
 	if *input == "" {
 		return usageErrorf("forecast: --input SERIES.csv is required (see 'stockroom forecast --help')")

@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"stockroom/data"
+	"stockroom/engine/forecast"
+	"stockroom/model"
+)
+
+// ForecastOptions tune a store-wide forecast run.
+type ForecastOptions struct {
+	Horizon   int       // days (28)
+	Quantiles []float64 // forecast.DefaultQuantiles when empty
+	Models    []string  // candidates; empty for all
+	Workers   int
+	User      string
+	// Chunk is how many series are forecast together (the global model is
+	// fitted on each chunk): it bounds memory on large stores (20,000).
+	Chunk int
+	// History is how many recent days each series keeps (730).
+	History int
+}
+
+// ForecastAll forecasts every item×location of the store from its daily
+// history (days out of stock are censored, not zero), with the calendar of
+// events and the promotions as prices, and stores each forecast with its
+// quantiles, distributions and the backtest scores of every candidate.
+// progress sees series done out of all.
+func (e *Engine) ForecastAll(ctx context.Context, o ForecastOptions, progress func(done, total int)) (model.ForecastRun, error) {
+	if o.Horizon <= 0 {
+		o.Horizon = 28
+	}
+	if o.Chunk <= 0 {
+		o.Chunk = 20_000
+	}
+	if o.History <= 0 {
+		o.History = 730
+	}
+	st := e.store
+	asOf, err := st.AsOf(ctx)
+	if err != nil {
+		return model.ForecastRun{}, err
+	}
+	if asOf == model.NoDate {
+		return model.ForecastRun{}, fmt.Errorf("forecast: the store has no sales or movements yet")
+	}
+	cal, prices, attrs, err := e.forecastInputs(ctx, asOf, o.Horizon)
+	if err != nil {
+		return model.ForecastRun{}, err
+	}
+	total, err := st.StockCount(ctx, model.StockQuery{})
+	if err != nil {
+		return model.ForecastRun{}, err
+	}
+	run := model.ForecastRun{Origin: asOf.AddDays(1), Horizon: o.Horizon, User: o.User, Models: map[string]int{}}
+	if run.ID, err = st.BeginForecastRun(ctx, run.Origin, o.Horizon, o.User); err != nil {
+		return run, err
+	}
+	acc := &pooled{}
+	var chunk []forecast.Series
+	keys := map[string][2]int64{}
+	names := map[string][2]string{}
+	done := 0
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		var batch []model.Forecast
+		opt := forecast.Options{Horizon: o.Horizon, Quantiles: o.Quantiles, Models: o.Models, Workers: o.Workers,
+			OnResult: func(r forecast.Result) error {
+				f, err := toForecast(r, run.ID, keys[r.SeriesID], names[r.SeriesID])
+				if err != nil {
+					run.Failed++
+					return nil
+				}
+				run.Series++
+				run.Models[r.Model]++
+				acc.add(r)
+				batch = append(batch, f)
+				if len(batch) >= 500 {
+					err := st.SaveForecasts(ctx, batch)
+					batch = batch[:0]
+					return err
+				}
+				return nil
+			}}
+		base := done
+		_, err := forecast.Run(ctx, chunk, cal, opt, func(d, _ int) {
+			if progress != nil {
+				progress(base+d, total)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		done += len(chunk)
+		chunk, keys, names = chunk[:0], map[string][2]int64{}, map[string][2]string{}
+		return st.SaveForecasts(ctx, batch)
+	}
+	err = st.EachHistory(ctx, asOf, func(h *data.History) error {
+		if len(h.Units) == 0 {
+			return nil
+		}
+		s := seriesOf(h, o.History, prices, attrs, o.Horizon)
+		keys[s.ID] = [2]int64{h.ItemID, h.LocID}
+		names[s.ID] = [2]string{h.SKU, h.Location}
+		chunk = append(chunk, s)
+		if len(chunk) >= o.Chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return run, fmt.Errorf("forecast: %w", err)
+	}
+	run.WAPE, run.MASE, run.Bias = acc.result()
+	if err := st.FinishForecastRun(ctx, run); err != nil {
+		return run, err
+	}
+	e.hub.Publish(model.Change{Kind: model.ChangeForecasts, Text: fmt.Sprintf("forecast: %d item×locations, pooled WAPE %.1f%%", run.Series, 100*run.WAPE)})
+	return run, nil
+}
+
+// seriesOf turns a store history into a forecast series: the last keep
+// days, days out of stock censored, prices over the history and horizon.
+func seriesOf(h *data.History, keep int, prices map[string]func(model.Date, string) float64, attrs map[string]map[string]string, horizon int) forecast.Series {
+	start := 0
+	if len(h.Units) > keep {
+		start = len(h.Units) - keep
+	}
+	s := forecast.Series{ID: h.SKU + "@" + h.Location, Start: h.Start.AddDays(start), Freq: forecast.Daily,
+		Values: append([]float64(nil), h.Units[start:]...), Censored: append([]bool(nil), h.Stockout[start:]...),
+		Attrs: map[string]string{"location": h.Location}}
+	// A day that ended out of stock but sold is still censored: demand was
+	// at least that. A day before the first receipt is not in the history.
+	for k, v := range attrs[h.SKU] {
+		s.Attrs[k] = v
+	}
+	if p := prices[h.SKU]; p != nil {
+		s.Prices = make([]float64, len(s.Values)+horizon)
+		for i := range s.Prices {
+			s.Prices[i] = p(s.Start.AddDays(i), h.Location)
+		}
+	}
+	return s
+}
+
+// forecastInputs reads the calendar, a price function per item (its list
+// price, cut by the promotions that cover a day) and item attributes.
+func (e *Engine) forecastInputs(ctx context.Context, asOf model.Date, horizon int) (forecast.Calendar, map[string]func(model.Date, string) float64, map[string]map[string]string, error) {
+	st := e.store
+	events, err := st.Events(ctx)
+	if err != nil {
+		return forecast.Calendar{}, nil, nil, err
+	}
+	items, err := st.Items(ctx)
+	if err != nil {
+		return forecast.Calendar{}, nil, nil, err
+	}
+	promos, err := st.Promotions(ctx)
+	if err != nil {
+		return forecast.Calendar{}, nil, nil, err
+	}
+	bySKU := map[string][]model.Promotion{}
+	for _, p := range promos {
+		bySKU[p.SKU] = append(bySKU[p.SKU], p)
+	}
+	prices := map[string]func(model.Date, string) float64{}
+	attrs := map[string]map[string]string{}
+	for _, it := range items {
+		attrs[it.SKU] = map[string]string{"category": it.Category, "supplier": it.Supplier}
+		if it.Price <= 0 {
+			continue
+		}
+		list, ps := it.Price, bySKU[it.SKU]
+		prices[it.SKU] = func(d model.Date, loc string) float64 {
+			best := 0.0
+			for _, p := range ps {
+				// A promotion on any channel of the location moves the
+				// location's demand (channels are summed).
+				if d >= p.Start && d <= p.End && (p.Location == "" || p.Location == loc) {
+					best = math.Max(best, p.DiscountPct)
+				}
+			}
+			return list * (1 - best/100)
+		}
+	}
+	return forecast.Calendar{Events: events}, prices, attrs, nil
+}
+
+func toForecast(r forecast.Result, run int64, key [2]int64, name [2]string) (model.Forecast, error) {
+	dists, err := forecast.EncodeDists(r.Dists)
+	if err != nil {
+		return model.Forecast{}, err
+	}
+	f := model.Forecast{ItemID: key[0], LocID: key[1], SKU: name[0], Location: name[1], RunID: run, Model: r.Model,
+		Params: r.Params, Levels: r.Levels, Point: r.Point, Quantiles: r.Quantiles, Dists: dists, Rho: r.Rho,
+		Windows: r.Windows, Note: r.Note}
+	if len(r.Periods) > 0 {
+		f.Origin = r.Periods[0]
+	}
+	for _, s := range r.Scores {
+		f.Scores = append(f.Scores, model.ModelScore{Model: s.Model, Params: s.Params, Err: s.Err, N: s.N, SPL: s.SPL,
+			RMSSE: s.RMSSE, MASE: s.MASE, MAE: s.MAE, RMSE: s.RMSE, WAPE: s.WAPE, Bias: s.Bias, WQL: s.WQL,
+			Volume: s.Volume, Coverage: s.Coverage})
+	}
+	return f, nil
+}
+
+// pooled sums the winners' backtest errors, weighted by volume.
+type pooled struct{ absErr, err, volume, mase, n float64 }
+
+func (p *pooled) add(r forecast.Result) {
+	for _, s := range r.Scores {
+		if s.Model != r.Model || s.Err != "" || s.N == 0 {
+			continue
+		}
+		if !math.IsNaN(s.WAPE) && !math.IsInf(s.WAPE, 0) {
+			p.absErr += s.WAPE * s.Volume
+			p.err += s.Bias * float64(s.N)
+			p.volume += s.Volume
+		}
+		if !math.IsNaN(s.MASE) && !math.IsInf(s.MASE, 0) {
+			p.mase += s.MASE
+			p.n++
+		}
+		return
+	}
+}
+
+func (p *pooled) result() (wape, mase, bias float64) {
+	if p.volume > 0 {
+		wape, bias = p.absErr/p.volume, p.err/p.volume
+	}
+	if p.n > 0 {
+		mase = p.mase / p.n
+	}
+	return wape, mase, bias
+}

@@ -1,0 +1,97 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"stockroom/data"
+	"stockroom/engine"
+	"stockroom/engine/forecast"
+	"stockroom/model"
+)
+
+// TestEngine_ForecastAll forecasts a small store and reads the forecasts
+// back: one per item×location, from the day after the data, with
+// quantiles, decodable distributions and every candidate's scores.
+func TestEngine_ForecastAll(t *testing.T) {
+	e := newEngine(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	var items, moves, sales strings.Builder
+	items.WriteString("sku,name,category,price\nFAST,Fast seller,a,5\nSLOW,Slow seller,b,9\n")
+	moves.WriteString("date,sku,location,qty,kind,ref\n2026-01-01,FAST,DC1,100000,receipt,P1\n2026-01-01,SLOW,DC1,1000,receipt,P2\n")
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	start := model.MustDate("2026-01-01")
+	for d := range 200 {
+		day := start.AddDays(d)
+		// A weekly pattern: weekends sell 20, weekdays 10.
+		q := 10
+		if wd := day.Weekday(); wd == 0 || wd == 6 {
+			q = 20
+		}
+		fmt.Fprintf(&sales, "%s,F%d,FAST,DC1,web,%d,5\n", day, d, q)
+		if d%9 == 0 {
+			fmt.Fprintf(&sales, "%s,S%d,SLOW,DC1,web,1,9\n", day, d)
+		}
+	}
+	for name, content := range map[string]string{"locations.csv": "code,name,kind\nDC1,Depot,depot\n",
+		"items.csv": items.String(), "movements.csv": moves.String(), "sales.csv": sales.String()} {
+		mustWrite(t, filepath.Join(dir, name), content)
+	}
+	if _, err := e.Import(ctx, []string{dir}, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	run, err := e.ForecastAll(ctx, engine.ForecastOptions{Horizon: 14, Models: []string{"snaive", "croston", "ses"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Series != 2 || run.Failed != 0 || run.Origin != start.AddDays(200) {
+		t.Fatalf("run %+v", run)
+	}
+	f, err := e.Store().Forecast(ctx, "FAST", "DC1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Origin != start.AddDays(200) || len(f.Point) != 14 || len(f.Quantiles) != 14 || len(f.Levels) != 9 || len(f.Scores) != 3 {
+		t.Fatalf("forecast %+v", f)
+	}
+	// Seasonal naive reproduces the weekly pattern exactly; it must win.
+	if f.Model != "snaive" {
+		t.Errorf("FAST won by %s, scores %+v", f.Model, f.Scores)
+	}
+	for i, p := range f.Point {
+		want := 10.0
+		if wd := f.Origin.AddDays(i).Weekday(); wd == 0 || wd == 6 {
+			want = 20
+		}
+		if math.Abs(p-want) > 1e-3 {
+			t.Errorf("day %d: forecast %g, want %g", i, p, want)
+		}
+	}
+	dists, err := forecast.DecodeDists(f.Dists)
+	if err != nil || len(dists) != 14 {
+		t.Fatalf("distributions: %v, %d", err, len(dists))
+	}
+	for i, q := range f.Quantiles {
+		for j := 1; j < len(q); j++ {
+			if q[j] < q[j-1] || q[0] < 0 {
+				t.Errorf("day %d quantiles cross or go negative: %v", i, q)
+			}
+		}
+	}
+	last, err := e.Store().LatestForecastRun(ctx)
+	if err != nil || last.ID != run.ID || last.Models["snaive"] == 0 {
+		t.Errorf("latest run %+v %v", last, err)
+	}
+}
+
+func mustWrite(t *testing.T, path, content string) {
+	t.Helper()
+	if err := writeFile(path, content); err != nil {
+		t.Fatal(err)
+	}
+}
