@@ -58,7 +58,18 @@ var defaultSchedule = []scheduleEntry{
 // here as they land ("forecast", "plan", "anomaly-scan"); backup and
 // report are registered by serve itself.
 func engineJobs(eng *engine.Engine, m *engine.Metrics) map[string]engine.Job {
-	return map[string]engine.Job{}
+	return map[string]engine.Job{
+		"forecast": func(ctx context.Context) error {
+			start := time.Now()
+			run, err := eng.ForecastAll(ctx, engine.ForecastOptions{User: "schedule"}, nil)
+			if err != nil {
+				return err
+			}
+			acc := []engine.ForecastAccuracy{{Model: "chosen", Category: "all", WAPE: run.WAPE}}
+			m.ObserveForecast(time.Since(start), acc)
+			return nil
+		},
+	}
 }
 
 func runServe(ctx context.Context, c *cli, args []string) error {
