@@ -105,3 +105,14 @@ func (e *Engine) DailyHistory(ctx context.Context, sku, location string) (model.
 func (e *Engine) Locations(ctx context.Context) ([]model.Location, error) {
 	return e.store.Locations(ctx)
 }
+
+// Forecast returns an item×location's stored forecast (data.ErrNotFound
+// when none has been made).
+func (e *Engine) Forecast(ctx context.Context, sku, location string) (model.Forecast, error) {
+	return e.store.Forecast(ctx, sku, location)
+}
+
+// LatestForecastRun returns the last finished forecast run.
+func (e *Engine) LatestForecastRun(ctx context.Context) (model.ForecastRun, error) {
+	return e.store.LatestForecastRun(ctx)
+}

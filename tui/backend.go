@@ -35,5 +35,9 @@ type Backend interface {
 	// Movements returns ledger lines newest first (location "" for all).
 	Movements(ctx context.Context, sku, location string, limit int) ([]model.Movement, error)
 	DailyHistory(ctx context.Context, sku, location string) (model.DailyHistory, error)
+	// Forecast returns an item×location's stored forecast; an error when
+	// there is none.
+	Forecast(ctx context.Context, sku, location string) (model.Forecast, error)
+	LatestForecastRun(ctx context.Context) (model.ForecastRun, error)
 	routesBackend
 }

@@ -3,11 +3,13 @@ package tui
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"stockroom/model"
 )
@@ -20,6 +22,7 @@ type itemDataMsg struct {
 	loc     string
 	hist    model.DailyHistory
 	moves   []model.Movement
+	fc      *model.Forecast
 	asOf    model.Date
 	histErr error
 	err     error
@@ -73,6 +76,11 @@ func (v *itemView) load(keep bool) tea.Cmd {
 			m.hist, m.histErr = be.DailyHistory(ctx, sku, loc)
 		}
 		m.moves, m.err = be.Movements(ctx, sku, loc, ledgerLimit)
+		if loc != "" {
+			if f, err := be.Forecast(ctx, sku, loc); err == nil {
+				m.fc = &f
+			}
+		}
 		return m
 	}
 }
@@ -155,6 +163,32 @@ func (v *itemView) move(n int) {
 	v.render()
 }
 
+// wideItem is the width from which the forecast's scores sit beside the
+// chart.
+const wideItem = 140
+
+// chartWidth leaves room for the scores panel on wide screens.
+func (v *itemView) chartWidth() int {
+	if v.w >= wideItem && v.data != nil && v.data.fc != nil {
+		return v.w - 48
+	}
+	return v.w
+}
+
+// bandLevels finds the 10% and 90% quantile columns, or -1.
+func bandLevels(levels []float64) (lo, hi int) {
+	lo, hi = -1, -1
+	for i, l := range levels {
+		if math.Abs(l-0.1) < 1e-9 {
+			lo = i
+		}
+		if math.Abs(l-0.9) < 1e-9 {
+			hi = i
+		}
+	}
+	return lo, hi
+}
+
 // chartHeight is the chart's share of the screen.
 func (v *itemView) chartHeight() int { return max(6, min(16, (v.h-4)/2)) }
 
@@ -173,8 +207,22 @@ func (v *itemView) draw() {
 				out = append(out, d.hist.Start.AddDays(i))
 			}
 		}
-		v.chart = timeChart(v.w, v.chartHeight(), v.env.st,
-			[]series{{name: "sales", start: d.hist.Start, values: d.hist.Units}}, out, from, to)
+		lines := []series{{name: "sales", start: d.hist.Start, values: d.hist.Units}}
+		if f := d.fc; f != nil && len(f.Point) > 0 {
+			// The forecast and its p10–p90 band continue the history.
+			lo, hi := bandLevels(f.Levels)
+			lines = append(lines, series{name: "forecast", start: f.Origin, values: f.Point})
+			if lo >= 0 && hi >= 0 {
+				var p10, p90 []float64
+				for _, q := range f.Quantiles {
+					p10, p90 = append(p10, q[lo]), append(p90, q[hi])
+				}
+				lines = append(lines, series{name: "p10", start: f.Origin, values: p10}, series{name: "p90", start: f.Origin, values: p90})
+			}
+			to = f.Origin.AddDays(len(f.Point) - 1)
+			from = to.AddDays(-(days - 1))
+		}
+		v.chart = timeChart(v.chartWidth(), v.chartHeight(), v.env.st, lines, out, from, to)
 	}
 	v.render()
 }
@@ -222,7 +270,15 @@ func (v *itemView) render() {
 			}
 		}
 		b.WriteString(st.Dim.Render(fmt.Sprintf("units sold a day since %s · %d days ended out of stock (shaded)", d.hist.Start, outDays)) + "\n")
-		b.WriteString(v.chart + "\n")
+		chart := v.chart
+		if panel := v.forecastPanel(); panel != "" {
+			if v.chartWidth() < v.w {
+				chart = lipgloss.JoinHorizontal(lipgloss.Top, chart, "  ", panel)
+			} else {
+				b.WriteString(fit(panel, v.w, false) + "\n")
+			}
+		}
+		b.WriteString(chart + "\n")
 	}
 	b.WriteString(st.Header.Render(fit(fmt.Sprintf(" %-10s %-12s %7s  %-22s %-8s %s", "DATE", "KIND", "QTY", "REF", "CHANNEL", "SOURCE"), v.w, false)))
 	rows := v.ledgerRows()
@@ -246,6 +302,47 @@ func (v *itemView) render() {
 }
 
 func (v *itemView) View() string { return v.body }
+
+// forecastPanel says which model forecasts the item and how its
+// candidates scored in the backtest: one line when narrow, a table when
+// wide.
+func (v *itemView) forecastPanel() string {
+	d := v.data
+	if d == nil || d.fc == nil {
+		return v.env.st.Dim.Render("no forecast yet: run `stockroom forecast --db`")
+	}
+	f, st := d.fc, v.env.st
+	var sum float64
+	for _, p := range f.Point {
+		sum += p
+	}
+	head := fmt.Sprintf("forecast %s: %.0f units over %d days from %s", f.Model, sum, len(f.Point), f.Origin)
+	if v.chartWidth() == v.w {
+		line := head
+		if len(f.Scores) > 0 {
+			s := f.Scores[0]
+			line += fmt.Sprintf(" · backtest MASE %.2f, WAPE %.0f%%, bias %+.2f", s.MASE, 100*s.WAPE, s.Bias)
+		}
+		return st.Chart["forecast"].Render(line)
+	}
+	rows := []string{st.Chart["forecast"].Render(truncateText(head, 46)),
+		st.Header.Render(fmt.Sprintf("%-14s %6s %6s %6s %7s", "MODEL", "SPL", "MASE", "WAPE", "BIAS"))}
+	for i, s := range f.Scores {
+		if i == v.chartHeight()-3 {
+			break
+		}
+		if s.Err != "" {
+			rows = append(rows, st.Dim.Render(fmt.Sprintf("%-14s %s", truncateText(s.Model, 14), truncateText(s.Err, 30))))
+			continue
+		}
+		line := fmt.Sprintf("%-14s %6.2f %6.2f %5.0f%% %+7.2f", truncateText(s.Model, 14), s.SPL, s.MASE, 100*s.WAPE, s.Bias)
+		if s.Model == f.Model || i == 0 {
+			line = st.Value.Render(line)
+		}
+		rows = append(rows, line)
+	}
+	return strings.Join(rows, "\n")
+}
 
 func (v *itemView) Position() string {
 	if v.data == nil || len(v.data.moves) == 0 {
