@@ -145,9 +145,11 @@ func (s *Store) StockCount(ctx context.Context, q model.StockQuery) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	qs := "SELECT count(*) FROM stock s JOIN item i ON i.id = s.item_id JOIN location l ON l.id = s.loc_id"
+	// Without conditions the joins only cost: count the stock table.
+	qs := "SELECT count(*) FROM stock"
 	if len(where) > 0 {
-		qs += " WHERE " + strings.Join(where, " AND ")
+		qs = "SELECT count(*) FROM stock s JOIN item i ON i.id = s.item_id JOIN location l ON l.id = s.loc_id WHERE " +
+			strings.Join(where, " AND ")
 	}
 	var n int
 	err = s.r.QueryRowContext(ctx, qs, args...).Scan(&n)

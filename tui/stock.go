@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -16,6 +17,9 @@ import (
 
 // sparkDays is how many days the row sparkline shows.
 const sparkDays = 30
+
+// recountEvery bounds how often a refresh counts the table's rows again.
+const recountEvery = 5 * time.Second
 
 // stockLine is a loaded row with its sparkline, drawn once when it arrives.
 type stockLine struct {
@@ -51,6 +55,7 @@ type stockView struct {
 	cursor   int  // absolute index of the selected row
 	offset   int  // absolute index of the first visible row
 	gen      int  // query generation: pages of older ones are dropped
+	counted  time.Time
 	inflight bool // a page is being fetched
 	loaded   bool // the first page has arrived
 	err      error
@@ -132,6 +137,7 @@ func (v *stockView) Init() tea.Cmd { return v.reload() }
 // reload starts the current query from the top.
 func (v *stockView) reload() tea.Cmd {
 	v.gen++
+	v.counted = time.Now()
 	v.inflight = true
 	q := v.query
 	q.Limit = v.pageSize()
@@ -203,8 +209,15 @@ func (v *stockView) refresh() tea.Cmd {
 	q := v.query
 	q.Limit = max(len(v.buf), v.pageSize())
 	gen := v.gen
+	// The row count scans the filtered table: on a busy store (every
+	// commit refreshes every console) recount at most every few seconds.
+	var count tea.Cmd
+	if time.Since(v.counted) > recountEvery {
+		v.counted = time.Now()
+		count = v.count(gen, v.query)
+	}
 	if v.bufStart == 0 || len(v.buf) == 0 {
-		return tea.Batch(v.fetch(gen, pageRefresh, q), v.count(gen, v.query))
+		return tea.Batch(v.fetch(gen, pageRefresh, q), count)
 	}
 	// Start after the row before the buffer: one tiny query finds it.
 	first := v.buf[0].row.Cursor
@@ -230,7 +243,7 @@ func (v *stockView) refresh() tea.Cmd {
 			return inner(nil)
 		}
 		return inner(prev[0].Cursor)
-	}, v.count(gen, v.query))
+	}, count)
 }
 
 // Update handles the view's keys and its data.
