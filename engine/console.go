@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"stockroom/data"
@@ -67,7 +68,18 @@ func (e *Engine) Close() error {
 }
 
 // Overview sums the store up for the console's first screen.
-func (e *Engine) Overview(ctx context.Context) (model.Overview, error) { return e.store.Overview(ctx) }
+func (e *Engine) Overview(ctx context.Context) (model.Overview, error) {
+	o, err := e.store.Overview(ctx)
+	if err != nil {
+		return o, err
+	}
+	if run, err := e.store.LatestForecastRun(ctx); err == nil {
+		o.Forecast = &run
+	} else if !errors.Is(err, data.ErrNotFound) {
+		return o, err
+	}
+	return o, nil
+}
 
 // Imports returns logged imports newest first, before file id before.
 func (e *Engine) Imports(ctx context.Context, before int64, limit int) ([]model.ImportFile, error) {

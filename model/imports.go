@@ -39,6 +39,13 @@ type Overview struct {
 	LastImport  time.Time
 	FailedFiles int // files that could not be read, last 7 days
 	Rejected    int // rows quarantined, last 7 days
+
+	Forecast *ForecastRun // the last forecast run, if any
+
+	// Open proposals and anomalies, when those engines are in.
+	OpenProposals     int
+	OpenProposalValue float64
+	OpenAnomalies     int
 }
 
 // SourceHealth is the freshness of one kind of import.

@@ -108,6 +108,16 @@ func (v *overviewView) render() {
 		kpi("dead (no sale 90 days)", thousands(o.ByStatus[model.StatusDead]), st.Status[model.StatusDead]),
 		kpi("stock value at cost", thousands(int(o.StockValue)), st.Value),
 	)
+	left = append(left, "", st.Heading.Render("Forecast"))
+	if f := o.Forecast; f != nil {
+		left = append(left,
+			kpi("last run", f.Finished.Format("2006-01-02 15:04")+st.Dim.Render(" · "+ago(time.Since(f.Finished))), st.Value),
+			kpi("item × locations", thousands(f.Series), st.Value),
+			kpi("backtest WAPE", fmt.Sprintf("%.1f%%", 100*f.WAPE), st.Value),
+			kpi("mean MASE", fmt.Sprintf("%.2f", f.MASE), st.Value))
+	} else {
+		left = append(left, st.Dim.Render("no forecast yet: stockroom forecast --db"))
+	}
 	left = append(left, "", st.Heading.Render("Imports")+st.Dim.Render("  last 7 days: "+
 		fmt.Sprintf("%d rows rejected, %d files failed", o.Rejected, o.FailedFiles)))
 	left = append(left, st.Header.Render(fmt.Sprintf("%-11s %6s  %-16s %s", "SOURCE", "FILES", "LAST IMPORT", "FRESHNESS")))
