@@ -4,21 +4,29 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
+	"time"
 
+	"stockroom/data"
+	"stockroom/engine"
 	"stockroom/engine/anomaly"
 	"stockroom/model"
 )
 
 func runAnomalies(ctx context.Context, c *cli, args []string) error {
-	fs := newFlags(c, "anomalies", "--input SERIES.csv [--out SCORES.csv] [flags]\n       stockroom anomalies --db DB [--state open] [--json]", `
-Score series for anomalies, or list the anomalies stored in a store.
+	fs := newFlags(c, "anomalies", "--input SERIES.csv [--out SCORES.csv] [flags]\n       stockroom anomalies --db DB [--state open] [--json] [--sort newest|score] [--limit N]\n       stockroom anomalies --db DB --scan [--full] [--json]", `
+Score series for anomalies, list the anomalies stored in a store, or scan
+a store for them.
 
 SERIES.csv is timestamp,value (one series) or series_id,period,value (any
 number of series, rows in any order); other columns are kept. Time is a
@@ -39,15 +47,35 @@ points a fixed fraction of a day apart a daily one; --period overrides it.
 Each point is scored from the points before it only, as it would be when
 it arrived.
 
+With --db, the anomalies stored in the store are listed (all states unless
+--state names some: open, dismissed, confirmed, corrected, excluded, comma
+separated, or all), newest first or by score. --json prints an array of
+{id, sku, location, channel, file, date, detector, score, observed,
+expected, detail, state, replacement, note, version, created_at, by, at};
+expected and replacement are null when there is none.
+
+--scan checks what the after-import step left (imports that touched more
+series than it takes) and --full everything from the first day: demand
+series, stock rules, counts, prices and re-sent files. What is found again
+is not stored twice. Run it from cron or the schedule ("anomaly-scan").
+
 Exit status: 0 on success, 1 when the input cannot be read or is bad (the
-message names the file, line and field), 2 for usage errors.`)
+message names the file, line and field) or the store fails, 2 for usage
+errors.`)
 	input := fs.String("input", "", "series CSV to score: timestamp,value or series_id,period,value; - for standard input")
 	out := fs.String("out", "-", "where to write the scored rows; - for standard output")
 	period := fs.Int("period", 0, "season length in points (0: infer from the timestamps)")
 	threshold := fs.Float64("threshold", 0, "combined score that raises an alert (0: the default, 0.5)")
 	db := dbFlag(c, fs)
-	state := fs.String("state", "", "with --db: list only anomalies in this state (open, dismissed, confirmed, corrected, excluded)")
+	state := fs.String("state", "", "with --db: list only anomalies in these states (open, dismissed, confirmed, corrected, excluded; comma list, or all)")
 	asJSON := fs.Bool("json", false, "with --db: print JSON")
+	sortBy := fs.String("sort", "newest", "with --db: newest first, or score (highest first)")
+	limit := fs.Int("limit", 0, "with --db: list at most this many (0: all)")
+	sku := fs.String("sku", "", "with --db: only this SKU")
+	loc := fs.String("location", "", "with --db: only this location")
+	det := fs.String("detector", "", "with --db: only this detector or rule (robust_z, negative_stock, …)")
+	scan := fs.Bool("scan", false, "with --db: scan the store for anomalies instead of listing them")
+	full := fs.Bool("full", false, "with --scan: check everything from the first day, not only what is unchecked")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -57,21 +85,38 @@ message names the file, line and field), 2 for usage errors.`)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	storeFlags := []string{"db", "state", "json", "sort", "limit", "sku", "location", "detector", "scan", "full"}
+	usesStore := slices.ContainsFunc(storeFlags, func(f string) bool { return set[f] })
 	if *input == "" {
-		if *state != "" {
-			if _, ok := model.ParseAnomalyState(*state); !ok {
-				return usageErrorf("anomalies --state: %q is not a state (open, dismissed, confirmed, corrected, excluded)", *state)
+		if !usesStore {
+			return usageErrorf("anomalies: --input SERIES.csv is required, or --db DB to list stored anomalies (see 'stockroom anomalies --help')")
+		}
+		if *scan {
+			for _, f := range []string{"state", "sort", "limit", "sku", "location", "detector"} {
+				if set[f] {
+					return usageErrorf("anomalies --scan: --%s lists; scan first, then list", f)
+				}
 			}
+			return scanAnomalies(ctx, c, *db, *full, *asJSON)
 		}
-		if set["db"] || set["state"] || set["json"] {
-			_ = db
-			_ = asJSON
-			return usageErrorf("anomalies --db: listing stored anomalies is not wired to the store yet")
+		if *full {
+			return usageErrorf("anomalies: --full goes with --scan")
 		}
-		return usageErrorf("anomalies: --input SERIES.csv is required, or --db DB to list stored anomalies (see 'stockroom anomalies --help')")
+		q := engine.AnomalyQuery{SKU: *sku, Location: *loc, Detector: *det, Limit: *limit}
+		if q.States, err = parseAnomalyStates(*state); err != nil {
+			return usageErrorf("anomalies --state: %v", err)
+		}
+		var ok bool
+		if q.Sort, ok = data.ParseAnomalySort(*sortBy); !ok {
+			return usageErrorf("anomalies --sort: %q is not an order (newest or score)", *sortBy)
+		}
+		if *limit < 0 {
+			return usageErrorf("anomalies --limit: must be 0 (all) or more")
+		}
+		return listAnomalies(ctx, c, *db, q, *asJSON)
 	}
-	if set["db"] || set["state"] || set["json"] {
-		return usageErrorf("anomalies: --input scores a file; --db, --state and --json list a store: use one or the other")
+	if usesStore {
+		return usageErrorf("anomalies: --input scores a file; --db, --state, --json and --scan work on a store: use one or the other")
 	}
 	if *period < 0 {
 		return usageErrorf("anomalies --period: must be 0 (infer) or a positive number of points")
@@ -179,12 +224,17 @@ Act on a stored anomaly (see 'stockroom anomalies --db DB' for the ids):
   reopen   undo any of the above (the audit trail keeps it)
 
 --version is the version you saw; if someone acted on the anomaly since,
-the action is refused (exit 1) rather than silently overriding theirs.`)
+the action is refused (exit 1) rather than silently overriding theirs.
+An action the anomaly's state does not allow (dismissing a dismissed one)
+and a missing id also exit 1; usage errors exit 2. Every action is kept
+with who, when, the version and --note in the anomaly's log and the audit
+trail.`)
 	db := dbFlag(c, fs)
 	value := fs.Float64("value", math.NaN(), "the corrected value (correct only)")
-	user := fs.String("as", "", "who is acting (default: $USER)")
+	user := fs.String("as", "", "who is acting (default: the login name)")
 	version := fs.Int64("version", -1, "the version of the anomaly you saw (default: the current one)")
 	note := fs.String("note", "", "why, for the audit trail")
+	asJSON := fs.Bool("json", false, "print the anomaly after the action as JSON (the fields of 'anomalies --json')")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -209,10 +259,221 @@ the action is refused (exit 1) rather than silently overriding theirs.`)
 	if act != model.ActCorrect && !math.IsNaN(*value) {
 		return usageErrorf("anomaly %s: --value only goes with correct", act)
 	}
-	who := strings.TrimSpace(*user)
-	if who == "" {
-		who = c.getenv("USER")
+	if *version < -1 {
+		return usageErrorf("anomaly %s: --version must be a version you saw (1 or more)", act)
 	}
-	_, _, _ = db, version, note
-	return usageErrorf("anomaly %s %d: not wired to the store yet", act, id)
+	who := userName(c, strings.TrimSpace(*user))
+	eng, closeFn, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	defer eng.Close()
+	before, err := eng.Anomaly(ctx, id)
+	if err != nil {
+		return fmt.Errorf("anomaly %s: %w", act, err)
+	}
+	seen := *version
+	if seen < 0 {
+		// No version given: the person acts on what is there now.
+		seen = before.Version
+	}
+	// A local user runs the store's own binary against its file: they
+	// already have every right the store could refuse them.
+	actor := model.Actor{Name: who, Role: model.RoleAdmin}
+	a, err := eng.ActOnAnomaly(ctx, actor, id, model.ActionRequest{Action: act, Version: seen, User: who, At: time.Now(),
+		Value: *value, Note: *note})
+	if err != nil {
+		var fe *model.FieldError
+		if errors.As(err, &fe) {
+			return usageErrorf("anomaly %s %d: %v", act, id, err)
+		}
+		return err
+	}
+	if *asJSON {
+		return writeJSON(c.stdout, toAnomalyJSON(a))
+	}
+	fmt.Fprintf(c.stdout, "anomaly %d: %s → %s by %s (version %d → %d): %s %s on %s", a.ID, before.State, a.State, a.By,
+		seen, a.Version, a.Detector, anomalySubject(a), a.Date)
+	if a.State == model.AnomalyCorrected {
+		fmt.Fprintf(c.stdout, ", %g recorded, %g for forecasting", a.Observed, a.Replacement)
+	}
+	fmt.Fprintln(c.stdout)
+	return nil
+}
+
+// parseAnomalyStates reads --state: a comma list of states, or all.
+func parseAnomalyStates(s string) ([]model.AnomalyState, error) {
+	if strings.TrimSpace(s) == "" || strings.EqualFold(strings.TrimSpace(s), "all") {
+		return nil, nil
+	}
+	var out []model.AnomalyState
+	for _, part := range strings.Split(s, ",") {
+		st, ok := model.ParseAnomalyState(part)
+		if !ok {
+			return nil, fmt.Errorf("%q is not a state (open, dismissed, confirmed, corrected, excluded, or all)", strings.TrimSpace(part))
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// anomalyJSON is one anomaly as `anomalies --db --json` prints it.
+type anomalyJSON struct {
+	ID          int64    `json:"id"`
+	SKU         string   `json:"sku"`
+	Location    string   `json:"location"`
+	Channel     string   `json:"channel"`
+	File        string   `json:"file"`
+	Date        string   `json:"date"`
+	Detector    string   `json:"detector"`
+	Score       float64  `json:"score"`
+	Observed    float64  `json:"observed"`
+	Expected    *float64 `json:"expected"`
+	Detail      string   `json:"detail"`
+	State       string   `json:"state"`
+	Replacement *float64 `json:"replacement"`
+	Note        string   `json:"note"`
+	Version     int64    `json:"version"`
+	CreatedAt   string   `json:"created_at"`
+	By          string   `json:"by"`
+	At          string   `json:"at"`
+}
+
+func toAnomalyJSON(a model.Anomaly) anomalyJSON {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	j := anomalyJSON{ID: a.ID, SKU: a.SKU, Location: a.Location, Channel: a.Channel, File: a.File, Date: a.Date.String(),
+		Detector: a.Detector, Score: a.Score, Observed: a.Observed, Expected: num(a.Expected), Detail: a.Detail,
+		State: string(a.State), Replacement: num(a.Replacement), Note: a.Note, Version: a.Version,
+		CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339), By: a.By}
+	if !a.At.IsZero() {
+		j.At = a.At.UTC().Format(time.RFC3339)
+	}
+	return j
+}
+
+// anomalySubject names what an anomaly is about: SKU @ LOC/channel, or
+// the file.
+func anomalySubject(a model.Anomaly) string {
+	if a.SKU == "" {
+		return filepath.Base(a.File)
+	}
+	s := a.SKU
+	if a.Location != "" {
+		s += " @ " + a.Location
+	}
+	if a.Channel != "" {
+		s += "/" + a.Channel
+	}
+	return s
+}
+
+func listAnomalies(ctx context.Context, c *cli, db string, q engine.AnomalyQuery, asJSON bool) error {
+	eng, closeFn, err := openEngine(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	defer eng.Close()
+	as, err := eng.Anomalies(ctx, q)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := make([]anomalyJSON, len(as))
+		for i, a := range as {
+			out[i] = toAnomalyJSON(a)
+		}
+		return writeJSON(c.stdout, out)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tDATE\tSCORE\tDETECTOR\tSERIES\tOBSERVED\tEXPECTED\tSTATE\tVER\tDETAIL")
+	byState := map[model.AnomalyState]int{}
+	for _, a := range as {
+		expected := "-"
+		if !math.IsNaN(a.Expected) {
+			expected = strconv.FormatFloat(a.Expected, 'g', 4, 64)
+		}
+		state := string(a.State)
+		if a.State == model.AnomalyCorrected {
+			state += " → " + strconv.FormatFloat(a.Replacement, 'g', -1, 64)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%s\t%s\t%g\t%s\t%s\t%d\t%s\n", a.ID, a.Date, a.Score, a.Detector, anomalySubject(a),
+			a.Observed, expected, state, a.Version, a.Detail)
+		byState[a.State]++
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var parts []string
+	for _, st := range model.AnomalyStates {
+		if n := byState[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	noun := "anomalies"
+	if len(as) == 1 {
+		noun = "anomaly"
+	}
+	fmt.Fprintf(c.stdout, "%d %s", len(as), noun)
+	if len(parts) > 0 {
+		fmt.Fprintf(c.stdout, ": %s", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(c.stdout)
+	return nil
+}
+
+func scanAnomalies(ctx context.Context, c *cli, db string, full, asJSON bool) error {
+	eng, closeFn, err := openEngine(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	defer eng.Close()
+	opt := engine.ScanOptions{Full: full}
+	show := isTerminal(c.stderr) && !asJSON
+	if show {
+		opt.Progress = func(done, total int) {
+			fmt.Fprintf(c.stderr, "\r  scanning %d of %d items", done, total)
+		}
+	}
+	res, err := eng.ScanAnomalies(ctx, opt)
+	if show {
+		fmt.Fprint(c.stderr, "\r\033[K")
+	}
+	if err != nil {
+		return fmt.Errorf("anomalies --scan: %w", err)
+	}
+	by := map[string]int{}
+	for _, a := range res.Added {
+		by[a.Detector]++
+	}
+	if asJSON {
+		return writeJSON(c.stdout, map[string]any{"files": res.Files, "series": res.Series, "found": res.Found,
+			"added": len(res.Added), "added_by_detector": by, "seconds": math.Round(res.Seconds*1000) / 1000})
+	}
+	fmt.Fprintf(c.stdout, "scanned %d files and %d item×locations in %.1fs: %d findings, %d new", res.Files, res.Series,
+		res.Seconds, res.Found, len(res.Added))
+	dets := make([]string, 0, len(by))
+	for d := range by {
+		dets = append(dets, d)
+	}
+	slices.Sort(dets)
+	for i, d := range dets {
+		sep := ", "
+		if i == 0 {
+			sep = " ("
+		}
+		fmt.Fprintf(c.stdout, "%s%d %s", sep, by[d], d)
+	}
+	if len(dets) > 0 {
+		fmt.Fprint(c.stdout, ")")
+	}
+	fmt.Fprintln(c.stdout)
+	return nil
 }

@@ -221,7 +221,9 @@ func TestRunAnomalies_errors(t *testing.T) {
 		{"bad threshold", []string{"anomalies", "--input", bad, "--threshold", "2"}, 2, "--threshold"},
 		{"bad value names file, line and field", []string{"anomalies", "--input", bad}, 1, bad + ":3: value: \"lots\" is not a number"},
 		{"missing file", []string{"anomalies", "--input", filepath.Join(dir, "nope.csv")}, 1, "nope.csv"},
-		{"store listing not wired", []string{"anomalies", "--db", filepath.Join(dir, "x.db")}, 2, "not wired to the store yet"},
+		{"full without scan", []string{"anomalies", "--db", filepath.Join(dir, "x.db"), "--full"}, 2, "--full goes with --scan"},
+		{"scan and list flags", []string{"anomalies", "--db", filepath.Join(dir, "x.db"), "--scan", "--state", "open"}, 2, "scan first, then list"},
+		{"bad sort", []string{"anomalies", "--db", filepath.Join(dir, "x.db"), "--sort", "size"}, 2, `"size" is not an order`},
 		{"bad state", []string{"anomalies", "--db", filepath.Join(dir, "x.db"), "--state", "lost"}, 2, `"lost" is not a state`},
 		{"input and db", []string{"anomalies", "--input", bad, "--db", "x.db"}, 2, "one or the other"},
 		{"action needs an id", []string{"anomaly", "dismiss"}, 2, "exactly one anomaly id"},
@@ -229,7 +231,8 @@ func TestRunAnomalies_errors(t *testing.T) {
 		{"bad id", []string{"anomaly", "exclude", "x7"}, 2, `"x7" is not an anomaly id`},
 		{"correct needs a value", []string{"anomaly", "correct", "3"}, 2, "--value V is required"},
 		{"value only with correct", []string{"anomaly", "dismiss", "3", "--value", "4"}, 2, "--value only goes with correct"},
-		{"actions not wired", []string{"anomaly", "correct", "3", "--value", "12", "--as", "ann"}, 2, "anomaly correct 3: not wired to the store yet"},
+		{"missing anomaly", []string{"anomaly", "correct", "3", "--value", "12", "--as", "ann", "--db", filepath.Join(dir, "x.db")}, 1, "anomaly 3: not found"},
+		{"bad version", []string{"anomaly", "dismiss", "3", "--version", "-4", "--db", filepath.Join(dir, "x.db")}, 2, "--version must be"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, stderr, code := runMain(t, "", c.args...)
