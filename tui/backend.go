@@ -40,4 +40,5 @@ type Backend interface {
 	Forecast(ctx context.Context, sku, location string) (model.Forecast, error)
 	LatestForecastRun(ctx context.Context) (model.ForecastRun, error)
 	routesBackend
+	anomaliesBackend
 }

@@ -22,6 +22,8 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"accept": &k.Accept, "complete": &k.Complete, "back": &k.Back, "command": &k.Command,
 		"next_pane": &k.NextPane, "help": &k.Help, "quit": &k.Quit,
 		"replan": &k.Replan, "plan_afresh": &k.PlanAfresh,
+		"dismiss": &k.Dismiss, "confirm": &k.Confirm, "correct": &k.Correct, "exclude": &k.Exclude, "reopen": &k.Reopen,
+		"states": &k.States,
 	}
 }
 

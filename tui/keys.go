@@ -16,6 +16,8 @@ type KeyMap struct {
 	Back, Command, NextPane, Help, Quit key.Binding
 	// Routes.
 	Replan, PlanAfresh key.Binding
+	// Anomalies: the actions, and the state filter.
+	Dismiss, Confirm, Correct, Exclude, Reopen, States key.Binding
 }
 
 // DefaultKeyMap is the keymap without user overrides.
@@ -42,6 +44,13 @@ func DefaultKeyMap() KeyMap {
 
 		Replan:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "re-plan")),
 		PlanAfresh: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "plan afresh")),
+
+		Dismiss: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "dismiss")),
+		Confirm: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "confirm")),
+		Correct: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "correct value")),
+		Exclude: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "exclude from training")),
+		Reopen:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "reopen")),
+		States:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "next state filter")),
 	}
 }
 

@@ -28,6 +28,8 @@ type Styles struct {
 	Status    map[model.Status]lipgloss.Style
 	Chart     map[string]lipgloss.Style // chart lines by name
 	RouteMap  map[string]lipgloss.Style // routes map: depot, run (highlighted), other (runs), stop (highlighted)
+	// AnomalyState colours an anomaly's state in lists.
+	AnomalyState map[model.AnomalyState]lipgloss.Style
 }
 
 // NewStyles builds the default (dark) styles from a renderer.
@@ -66,6 +68,13 @@ func NewThemedStyles(r *lipgloss.Renderer, t Theme) *Styles {
 		"run":   r.NewStyle().Foreground(t.c(t.Accent)),
 		"other": r.NewStyle().Foreground(t.c(t.Dim)),
 		"stop":  r.NewStyle().Foreground(t.c(t.Info)).Bold(true),
+	}
+	s.AnomalyState = map[model.AnomalyState]lipgloss.Style{
+		model.AnomalyOpen:      r.NewStyle().Foreground(t.c(t.Bad)).Bold(true),
+		model.AnomalyConfirmed: r.NewStyle().Foreground(t.c(t.Warn)),
+		model.AnomalyCorrected: r.NewStyle().Foreground(t.c(t.Info)),
+		model.AnomalyExcluded:  r.NewStyle().Foreground(t.c(t.Muted)),
+		model.AnomalyDismissed: r.NewStyle().Foreground(t.c(t.Dim)),
 	}
 	s.Status = map[model.Status]lipgloss.Style{
 		model.StatusOut:  r.NewStyle().Foreground(t.c(t.Bad)).Bold(true),
