@@ -244,6 +244,10 @@ func (s *sshServer) handle(next ssh.Handler) ssh.Handler {
 			wish.Println(sess, "stockroom is shutting down; your session has ended. Nothing you did is lost.")
 		}
 		s.logf("ssh: %s left", actor)
+		// The exit status goes out before active.Done: shutdown closes the
+		// server as soon as every session is done, and a client must not
+		// see its connection drop without one.
+		sess.Exit(0)
 	}
 }
 
