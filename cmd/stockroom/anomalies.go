@@ -263,7 +263,7 @@ trail.`)
 		return usageErrorf("anomaly %s: --version must be a version you saw (1 or more)", act)
 	}
 	who := userName(c, strings.TrimSpace(*user))
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -374,7 +374,7 @@ func anomalySubject(a model.Anomaly) string {
 }
 
 func listAnomalies(ctx context.Context, c *cli, db string, q engine.AnomalyQuery, asJSON bool) error {
-	eng, closeFn, err := openEngine(ctx, db)
+	eng, closeFn, err := openExistingEngine(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -429,7 +429,7 @@ func listAnomalies(ctx context.Context, c *cli, db string, q engine.AnomalyQuery
 }
 
 func scanAnomalies(ctx context.Context, c *cli, db string, full, asJSON bool) error {
-	eng, closeFn, err := openEngine(ctx, db)
+	eng, closeFn, err := openExistingEngine(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,10 @@ func TestAnomaliesCommand_Store(t *testing.T) {
 		t.Errorf("replacement of an open anomaly: %v", raw[0]["replacement"])
 	}
 
+	_, stderr, code = runCLI(t, nil, "anomaly", "dismiss", "999", "--db", db, "--as", "ann")
+	if code != 1 || !strings.Contains(stderr, "anomaly 999: not found") {
+		t.Errorf("unknown id: exit %d, %q", code, stderr)
+	}
 	id := fmt.Sprint(a.ID)
 	// Dismiss it on the version seen.
 	stdout, stderr, code = runCLI(t, nil, "anomaly", "dismiss", id, "--db", db, "--as", "ann", "--version", "1", "--note", "a bulk order")

@@ -231,7 +231,7 @@ func TestRunAnomalies_errors(t *testing.T) {
 		{"bad id", []string{"anomaly", "exclude", "x7"}, 2, `"x7" is not an anomaly id`},
 		{"correct needs a value", []string{"anomaly", "correct", "3"}, 2, "--value V is required"},
 		{"value only with correct", []string{"anomaly", "dismiss", "3", "--value", "4"}, 2, "--value only goes with correct"},
-		{"missing anomaly", []string{"anomaly", "correct", "3", "--value", "12", "--as", "ann", "--db", filepath.Join(dir, "x.db")}, 1, "anomaly 3: not found"},
+		{"missing store", []string{"anomaly", "correct", "3", "--value", "12", "--as", "ann", "--db", filepath.Join(dir, "x.db")}, 1, "x.db: no such store"},
 		{"bad version", []string{"anomaly", "dismiss", "3", "--version", "-4", "--db", filepath.Join(dir, "x.db")}, 2, "--version must be"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -66,6 +66,9 @@ left in DIR.`)
 			*o.dst = o.v
 		}
 	}
+	if err := storeExists(*db); err != nil {
+		return err
+	}
 	st, err := data.Open(ctx, *db)
 	if err != nil {
 		return err

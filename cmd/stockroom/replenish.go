@@ -76,7 +76,7 @@ supplier or item; empty cells leave a field to the wider scope).`)
 	case *models != "":
 		opt.Forecaster = engine.RunForecaster{Models: splitList(*models)}
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ proposals, with their audit trail in text mode.`)
 		}
 		q.IDs = append(q.IDs, id)
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func actOn(ctx context.Context, c *cli, fs *flag.FlagSet, args []string, db *str
 	if err := check(ids); err != nil {
 		return err
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -505,7 +505,7 @@ fully received order closes.`)
 			return usageErrorf("po: --state: unknown state %q", s)
 		}
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, *db)
 	if err != nil {
 		return err
 	}

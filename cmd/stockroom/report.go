@@ -117,7 +117,7 @@ README). Sheets whose engine has stored nothing yet say so.`)
 			return err
 		}
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, *db)
 	if err != nil {
 		return err
 	}

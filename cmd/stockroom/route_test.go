@@ -172,7 +172,10 @@ func TestRunRoute_DBReplanAndTraffic(t *testing.T) {
 	if _, errOut, code := runCLI(t, nil, "import", "--db", db, more); code != 0 {
 		t.Fatalf("import: %s", errOut)
 	}
-	// Before any van leaves: D-1003 (70) does not fit beside the other two (52).
+	// The import itself re-planned the day (plan 2, see --list below): D-1003
+	// (70) does not fit beside the other two (52), so it takes a second van.
+	// An explicit re-plan before any van leaves starts from that plan and
+	// finds nothing new.
 	out, errOut, code := runCLI(t, nil, append(base, "--replan", "--now", "05:00")...)
 	if code != 0 {
 		t.Fatalf("replan: exit %d: %s", code, errOut)
@@ -181,13 +184,13 @@ func TestRunRoute_DBReplanAndTraffic(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.PlanID != 2 || p.Note != "replan: 1 added, 0 cancelled" || len(p.Runs) != 2 || !p.Feasible {
+	if p.PlanID != 3 || p.Note != "replan: 0 added, 0 cancelled" || len(p.Runs) != 2 || !p.Feasible {
 		t.Fatalf("replan: %+v", p)
 	}
 	// Closing 1-2 cuts node 2 off (2→3 is one-way): D-1002 is unassigned,
 	// the plan is stored anyway and the exit status says so.
 	out, errOut, code = runCLI(t, nil, append(base, "--traffic", "1-2=closed")...)
-	if code != 3 || !strings.Contains(errOut, "plan 3 stored, but 1 deliveries could not be assigned") {
+	if code != 3 || !strings.Contains(errOut, "plan 4 stored, but 1 deliveries could not be assigned") {
 		t.Fatalf("closed road: exit %d: %s", code, errOut)
 	}
 	if err := json.Unmarshal([]byte(out), &p); err != nil {
@@ -219,7 +222,8 @@ func TestRunRoute_DBReplanAndTraffic(t *testing.T) {
 	for _, p := range list.Plans {
 		got = append(got, fmt.Sprintf("%d %s %d %v %s", p.PlanID, p.Date, p.Stops, p.Feasible, p.Note))
 	}
-	want := []string{"4 2026-11-26 3 true plan", "3 2026-11-26 2 false plan",
+	want := []string{"5 2026-11-26 3 true plan", "4 2026-11-26 2 false plan",
+		"3 2026-11-26 3 true replan: 0 added, 0 cancelled",
 		"2 2026-11-26 3 true replan: 1 added, 0 cancelled", "1 2026-11-26 2 true plan"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("--list:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -229,7 +233,7 @@ func TestRunRoute_DBReplanAndTraffic(t *testing.T) {
 		t.Errorf("--list of an empty day: %q", out)
 	}
 	out, _, _ = runCLI(t, nil, "route", "--db", db, "--list")
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 5 || !strings.HasPrefix(lines[0], "PLAN") {
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 6 || !strings.HasPrefix(lines[0], "PLAN") {
 		t.Errorf("--list text:\n%s", out)
 	}
 }

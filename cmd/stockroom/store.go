@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -13,6 +16,22 @@ import (
 	"stockroom/engine"
 	"stockroom/model"
 )
+
+// openExistingEngine is openEngine for commands that only read or act on
+// a store: a mistyped path must not leave an empty store behind.
+func openExistingEngine(ctx context.Context, dbPath string) (*engine.Engine, func(), error) {
+	if err := storeExists(dbPath); err != nil {
+		return nil, nil, err
+	}
+	return openEngine(ctx, dbPath)
+}
+
+func storeExists(dbPath string) error {
+	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no such store (make one with 'stockroom import --db %s FILE' or 'stockroom demo')", dbPath, dbPath)
+	}
+	return nil
+}
 
 func openEngine(ctx context.Context, dbPath string) (*engine.Engine, func(), error) {
 	st, err := data.Open(ctx, dbPath)
@@ -162,6 +181,9 @@ sales over the last 28 days in stock, days of cover and status.`)
 	f, err := model.ParseFilter(*filter)
 	if err != nil {
 		return usageErrorf("stock: --filter: %v", err)
+	}
+	if err := storeExists(*db); err != nil {
+		return err
 	}
 	st, err := data.Open(ctx, *db)
 	if err != nil {
