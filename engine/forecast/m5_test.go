@@ -131,6 +131,7 @@ type evalRow struct {
 	cov, pit []float64
 	busy     []float64 // plain coverage on series selling ≥ 5 a day
 	nBusy    int
+	covered  int // series the method forecast
 }
 
 type forecastOf struct {
@@ -152,6 +153,7 @@ func evalMethod(name string, train []Series, actual map[string][]float64, weight
 		if !ok {
 			continue
 		}
+		r.covered++
 		if recentMean(s.observed(), 28) >= 5 {
 			h, cnt := coverageCounts(actual[s.ID], f.q, levels, nil)
 			for j := range levels {
@@ -330,7 +332,7 @@ func TestM5(t *testing.T) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "M5 subset, %d series, origin %s, horizon %d; run %.1fs on %d procs\n\n", len(train), cut, o.Horizon, elapsed.Seconds(), runtime.GOMAXPROCS(0))
-	fmt.Fprintf(&b, "| method | WRMSSE | WQL | PIT coverage p10…p90 | max dev | plain coverage p10…p90 | max dev | plain, %d busy series | max dev |\n|---|---|---|---|---|---|---|---|---|\n", rows0Busy(d, train))
+	fmt.Fprintf(&b, "| method | series | WRMSSE | WQL | PIT coverage p10…p90 | max dev | plain coverage p10…p90 | max dev | plain, %d busy series | max dev |\n|---|---|---|---|---|---|---|---|---|---|\n", rows0Busy(d, train))
 	pct := func(v []float64) string {
 		out := make([]string, len(v))
 		for j := range v {
@@ -339,7 +341,7 @@ func TestM5(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	line := func(r evalRow) {
-		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %s | %.1f | %s | %.1f | %s | %.1f |\n", r.name, r.wrmsse, r.wql,
+		fmt.Fprintf(&b, "| %s | %d | %.4f | %.4f | %s | %.1f | %s | %.1f | %s | %.1f |\n", r.name, r.covered, r.wrmsse, r.wql,
 			pct(r.pit), 100*maxDev(r.pit, levels), pct(r.cov), 100*maxDev(r.cov, levels), pct(r.busy), 100*maxDev(r.busy, levels))
 	}
 	for _, r := range rows {
