@@ -109,6 +109,30 @@ CREATE TABLE replenish_policy(
 ) WITHOUT ROWID;
 `
 
+// migrationLevels keeps every planned item×location's levels from the last
+// recompute, so the stock table can show a reorder point for rows without
+// a proposal.
+const migrationLevels = `
+CREATE TABLE replenish_level(
+	item_id INTEGER NOT NULL,
+	loc_id INTEGER NOT NULL,
+	as_of INTEGER NOT NULL,
+	class TEXT NOT NULL DEFAULT '',
+	service REAL NOT NULL DEFAULT 0,
+	service_kind TEXT NOT NULL DEFAULT '',
+	daily_mean REAL NOT NULL DEFAULT 0,
+	model TEXT NOT NULL DEFAULT '',
+	lead_time_days REAL NOT NULL DEFAULT 0,
+	lead_time_sd_days REAL NOT NULL DEFAULT 0,
+	review_days INTEGER NOT NULL DEFAULT 0,
+	safety_stock REAL NOT NULL DEFAULT 0,
+	reorder_point INTEGER NOT NULL DEFAULT 0,
+	order_up_to INTEGER NOT NULL DEFAULT 0,
+	eoq REAL NOT NULL DEFAULT 0,
+	PRIMARY KEY(item_id, loc_id)
+) WITHOUT ROWID;
+`
+
 // openStates is the SQL list of the states a person can still act on.
 const openStates = "('proposed', 'snoozed')"
 
@@ -173,6 +197,15 @@ type PlanOptions struct {
 	RejectHoldDays int
 	User           string    // who recomputes, for the audit trail ("plan")
 	Now            time.Time // defaults to time.Now()
+	// Levels, when not nil, replace the stored levels of the last
+	// recompute (see Store.Levels).
+	Levels []LevelRow
+}
+
+// LevelRow is one item×location's levels, as a recompute found them.
+type LevelRow struct {
+	ItemID, LocID int64
+	model.Level
 }
 
 // PlanResult counts what a recompute did to the proposals.
@@ -369,6 +402,11 @@ func (s *Store) ApplyPlan(ctx context.Context, asOf model.Date, rows []PlanRow, 
 				}
 			}
 			res.Alerts = len(alerts)
+		}
+		if opt.Levels != nil {
+			if err := replaceLevels(ctx, tx, asOf, opt.Levels); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('replenish_as_of', ?), ('replenish_planned_at', ?)
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, asOf.String(), now.UTC().Format(time.RFC3339))
@@ -1174,4 +1212,72 @@ func (s *Store) Policies(ctx context.Context) ([]PolicyRule, error) {
 	}
 	sort.SliceStable(rules, func(a, b int) bool { return rank[rules[a].Scope] < rank[rules[b].Scope] })
 	return rules, nil
+}
+
+func replaceLevels(ctx context.Context, tx *sql.Tx, asOf model.Date, levels []LevelRow) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM replenish_level"); err != nil {
+		return err
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO replenish_level(item_id, loc_id, as_of, class, service, service_kind,
+		daily_mean, model, lead_time_days, lead_time_sd_days, review_days, safety_stock, reorder_point, order_up_to, eoq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	fin := func(v float64) float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0
+		}
+		return v
+	}
+	for _, l := range levels {
+		if _, err := ins.ExecContext(ctx, l.ItemID, l.LocID, int64(asOf), l.Class, fin(l.Service), l.ServiceKind,
+			fin(l.DailyMean), l.Model, fin(l.LeadTimeDays), fin(l.LeadTimeSD), l.ReviewDays, fin(l.SafetyStock),
+			l.ReorderPoint, l.OrderUpTo, fin(l.EOQ)); err != nil {
+			return fmt.Errorf("levels: %w", err)
+		}
+	}
+	return nil
+}
+
+// Levels returns the levels of the last recompute for the given
+// item×locations (item id, location id); keys never planned are left out.
+func (s *Store) Levels(ctx context.Context, keys [][2]int64) (map[[2]int64]model.Level, error) {
+	out := make(map[[2]int64]model.Level, len(keys))
+	const chunk = 400
+	for lo := 0; lo < len(keys); lo += chunk {
+		part := keys[lo:min(lo+chunk, len(keys))]
+		var b strings.Builder
+		args := make([]any, 0, 2*len(part))
+		for i, k := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?)")
+			args = append(args, k[0], k[1])
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT item_id, loc_id, as_of, class, service, service_kind, daily_mean, model,
+			lead_time_days, lead_time_sd_days, review_days, safety_stock, reorder_point, order_up_to, eoq
+			FROM replenish_level WHERE (item_id, loc_id) IN (VALUES `+b.String()+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k [2]int64
+			var l model.Level
+			var asOf int64
+			if err := rows.Scan(&k[0], &k[1], &asOf, &l.Class, &l.Service, &l.ServiceKind, &l.DailyMean, &l.Model,
+				&l.LeadTimeDays, &l.LeadTimeSD, &l.ReviewDays, &l.SafetyStock, &l.ReorderPoint, &l.OrderUpTo, &l.EOQ); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			l.AsOf = model.Date(asOf)
+			out[k] = l
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

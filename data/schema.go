@@ -22,6 +22,7 @@ var migrations = []migration{
 	{"0003_replenishment", migrationReplenishment},
 	{"0004_anomalies", migrationAnomalies},
 	{"0005_routes", migrationRoutes},
+	{"0006_levels", migrationLevels},
 }
 
 // migrationLedger: catalogue, imports, the ledger and its aggregates.

@@ -128,3 +128,10 @@ func (e *Engine) Forecast(ctx context.Context, sku, location string) (model.Fore
 func (e *Engine) LatestForecastRun(ctx context.Context) (model.ForecastRun, error) {
 	return e.store.LatestForecastRun(ctx)
 }
+
+// Levels returns the replenishment levels of the last recompute for the
+// given item×locations (item id, location id); keys never planned are
+// left out.
+func (e *Engine) Levels(ctx context.Context, keys [][2]int64) (map[[2]int64]model.Level, error) {
+	return e.store.Levels(ctx, keys)
+}

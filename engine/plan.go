@@ -438,6 +438,7 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 
 	var needs []*planItem
 	var alerts []data.AlertRow
+	levels := make([]data.LevelRow, 0, len(infos))
 	done := 0
 	for b := range batches {
 		hs := make([]*data.History, len(b))
@@ -467,6 +468,7 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 					return sum, fmt.Errorf("plan %s at %s: %w", it.info.SKU, it.info.Location, it.err)
 				}
 				sum.ItemLocations++
+				levels = append(levels, levelOf(it, asOf))
 				if it.row != nil {
 					needs = append(needs, it)
 				}
@@ -502,7 +504,7 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 	for _, a := range alerts {
 		sum.Alerts[a.Kind]++
 	}
-	res, err := st.ApplyPlan(ctx, asOf, rows, alerts, data.PlanOptions{RejectHoldDays: opt.RejectHoldDays, User: opt.User, Now: opt.Now})
+	res, err := st.ApplyPlan(ctx, asOf, rows, alerts, data.PlanOptions{RejectHoldDays: opt.RejectHoldDays, User: opt.User, Now: opt.Now, Levels: levels})
 	if err != nil {
 		return sum, fmt.Errorf("plan: %w", err)
 	}
@@ -614,6 +616,18 @@ func reasonsFor(it *planItem, asOf model.Date) model.Reasons {
 		r.Alerts = append(r.Alerts, a.Kind)
 	}
 	return r
+}
+
+// levelOf is what the stock table and the item screen show of an
+// item×location's policy.
+func levelOf(it *planItem, asOf model.Date) data.LevelRow {
+	lv, p := it.levels, it.policy
+	_, ltSD := ltMoments(p.LeadTime)
+	return data.LevelRow{ItemID: it.info.ItemID, LocID: it.info.LocID, Level: model.Level{
+		AsOf: asOf, Class: it.class, Service: p.Service, ServiceKind: p.Kind.String(), DailyMean: lv.DailyMean,
+		Model: it.fc.Model, LeadTimeDays: it.lead, LeadTimeSD: ltSD, ReviewDays: p.ReviewDays,
+		SafetyStock: lv.SafetyStock, ReorderPoint: lv.ReorderPoint, OrderUpTo: lv.OrderUpTo, EOQ: lv.EOQ,
+	}}
 }
 
 func ltMoments(lt forecast.LeadTime) (float64, float64) {

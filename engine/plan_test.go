@@ -158,6 +158,27 @@ func TestEngine_Plan_TransferBeforePurchase(t *testing.T) {
 	if f.proposal(t, "C1", "ST2") != nil {
 		t.Errorf("C1 has stock for years and still got a proposal")
 	}
+	// Every item×location keeps its levels, with or without a proposal.
+	rows, err := f.e.StockPage(context.Background(), model.StockQuery{Limit: 10})
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("stock page: %d rows, %v", len(rows), err)
+	}
+	keys := make([][2]int64, len(rows))
+	at := map[string][2]int64{}
+	for i, r := range rows {
+		keys[i] = [2]int64{r.ItemID, r.LocID}
+		at[r.SKU+"@"+r.Location] = keys[i]
+	}
+	lv, err := f.e.Levels(context.Background(), keys)
+	if err != nil || len(lv) != 4 {
+		t.Fatalf("levels of %d item×locations (%v), want 4", len(lv), err)
+	}
+	if l := lv[at["B1@ST1"]]; l.ReorderPoint != r.ReorderPoint || l.OrderUpTo != r.OrderUpTo || l.Model != r.Model || l.Class != r.Class {
+		t.Errorf("B1 at ST1: level %+v, proposal reasons %+v", l, r)
+	}
+	if l := lv[at["C1@ST2"]]; l.ReorderPoint <= 0 || l.ReorderPoint >= 3000-3*180 || l.DailyMean < 2 || l.DailyMean > 4 {
+		t.Errorf("C1 at ST2 (no proposal): level %+v", l)
+	}
 	counts, err := f.e.AlertCounts(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -659,7 +659,7 @@ func (v *anomaliesView) drawChart(a model.Anomaly, s engine.AnomalySeries, w, h 
 	if a.Date < from || a.Date > to {
 		return ""
 	}
-	return timeChart(w, h, v.env.st, []series{{name: "sales", start: s.Start, values: s.Values}}, []model.Date{a.Date}, from, to)
+	return timeChart(w, h, v.env.st, []series{{name: "sales", start: s.Start, values: s.Values}}, nil, []model.Date{a.Date}, from, to)
 }
 
 func (v *anomaliesView) render() {

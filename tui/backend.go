@@ -39,6 +39,9 @@ type Backend interface {
 	// there is none.
 	Forecast(ctx context.Context, sku, location string) (model.Forecast, error)
 	LatestForecastRun(ctx context.Context) (model.ForecastRun, error)
+	// Levels returns the replenishment levels of the last recompute
+	// (reorder point, policy) by (item id, location id).
+	Levels(ctx context.Context, keys [][2]int64) (map[[2]int64]model.Level, error)
 	routesBackend
 	anomaliesBackend
 }

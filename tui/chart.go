@@ -18,9 +18,10 @@ type series struct {
 }
 
 // timeChart draws daily series on one time axis (braille lines), with the
-// days marked (e.g. out of stock) shaded. Charts are drawn in Update when
+// days marked (e.g. out of stock) shaded, and flagged days (anomalies)
+// shaded in their own colour. Charts are drawn in Update when
 // their data or size changes; the string is kept.
-func timeChart(w, h int, st *Styles, lines []series, marked []model.Date, from, to model.Date) string {
+func timeChart(w, h int, st *Styles, lines []series, marked, flagged []model.Date, from, to model.Date) string {
 	if w < 20 || h < 4 || to <= from {
 		return ""
 	}
@@ -58,6 +59,11 @@ func timeChart(w, h int, st *Styles, lines []series, marked []model.Date, from, 
 	for _, d := range marked {
 		if d >= from && d <= to {
 			c.SetColumnBackgroundStyle(d.Time(), st.Marked)
+		}
+	}
+	for _, d := range flagged {
+		if d >= from && d <= to {
+			c.SetColumnBackgroundStyle(d.Time(), st.Flagged)
 		}
 	}
 	c.SetViewTimeAndYRange(tmin, tmax, 0, peak*1.05)

@@ -23,6 +23,8 @@ type itemDataMsg struct {
 	hist    model.DailyHistory
 	moves   []model.Movement
 	fc      *model.Forecast
+	level   *model.Level    // the policy of the last recompute at loc
+	anoms   []model.Anomaly // anomalies of the item at loc, oldest first
 	asOf    model.Date
 	histErr error
 	err     error
@@ -80,6 +82,18 @@ func (v *itemView) load(keep bool) tea.Cmd {
 			if f, err := be.Forecast(ctx, sku, loc); err == nil {
 				m.fc = &f
 			}
+			for _, s := range m.stock {
+				if s.Location != loc {
+					continue
+				}
+				k := [2]int64{s.ItemID, s.LocID}
+				if lv, err := be.Levels(ctx, [][2]int64{k}); err == nil {
+					if l, ok := lv[k]; ok {
+						m.level = &l
+					}
+				}
+			}
+			m.anoms, _ = be.SeriesAnomalies(ctx, sku, loc)
 		}
 		return m
 	}
@@ -192,7 +206,7 @@ func bandLevels(levels []float64) (lo, hi int) {
 // chartHeight is the chart's share of the screen.
 func (v *itemView) chartHeight() int { return max(6, min(16, (v.h-4)/2)) }
 
-func (v *itemView) ledgerRows() int { return max(1, v.h-4-v.chartHeight()-2) }
+func (v *itemView) ledgerRows() int { return max(1, v.h-5-v.chartHeight()-2) }
 
 // draw redraws the chart (costly) and the rest.
 func (v *itemView) draw() {
@@ -201,11 +215,14 @@ func (v *itemView) draw() {
 		days := min(len(d.hist.Units), max(30, (v.w-8)*2)) // braille: two days a cell
 		to := d.hist.Start.AddDays(len(d.hist.Units) - 1)
 		from := to.AddDays(-(days - 1))
-		var out []model.Date
+		var out, flagged []model.Date
 		for i, s := range d.hist.Stockout {
 			if s {
 				out = append(out, d.hist.Start.AddDays(i))
 			}
+		}
+		for _, a := range d.anoms {
+			flagged = append(flagged, a.Date)
 		}
 		lines := []series{{name: "sales", start: d.hist.Start, values: d.hist.Units}}
 		if f := d.fc; f != nil && len(f.Point) > 0 {
@@ -222,7 +239,7 @@ func (v *itemView) draw() {
 			to = f.Origin.AddDays(len(f.Point) - 1)
 			from = to.AddDays(-(days - 1))
 		}
-		v.chart = timeChart(v.chartWidth(), v.chartHeight(), v.env.st, lines, out, from, to)
+		v.chart = timeChart(v.chartWidth(), v.chartHeight(), v.env.st, lines, out, flagged, from, to)
 	}
 	v.render()
 }
@@ -259,6 +276,7 @@ func (v *itemView) render() {
 		at = append(at, st.Dim.Render("no stock records"))
 	}
 	b.WriteString(fit(strings.Join(at, "  "), v.w, false) + "\n")
+	b.WriteString(fit(v.policyLine(), v.w, false) + "\n")
 	switch {
 	case d.histErr != nil:
 		b.WriteString(st.Dim.Render("no sales history here: "+d.histErr.Error()) + "\n")
@@ -269,7 +287,8 @@ func (v *itemView) render() {
 				outDays++
 			}
 		}
-		b.WriteString(st.Dim.Render(fmt.Sprintf("units sold a day since %s · %d days ended out of stock (shaded)", d.hist.Start, outDays)) + "\n")
+		caption := st.Dim.Render(fmt.Sprintf("units sold a day since %s · %d days ended out of stock (shaded)", d.hist.Start, outDays))
+		b.WriteString(fit(caption+anomalyNote(st, d.anoms), v.w, false) + "\n")
 		chart := v.chart
 		if panel := v.forecastPanel(); panel != "" {
 			if v.chartWidth() < v.w {
@@ -342,6 +361,43 @@ func (v *itemView) forecastPanel() string {
 		rows = append(rows, line)
 	}
 	return strings.Join(rows, "\n")
+}
+
+// policyLine is the replenishment policy the last recompute used here:
+// the numbers a proposal for this item×location would rest on.
+func (v *itemView) policyLine() string {
+	st, l := v.env.st, v.data.level
+	if l == nil {
+		return st.Dim.Render("no policy yet: run `stockroom plan` (or wait for the next import)")
+	}
+	s := fmt.Sprintf("policy · class %s · %.0f%% %s · lead %.1f±%.1f d + review %d d · demand %s/day (%s) · safety %.0f · reorder point %d · order up to %d",
+		orDash(l.Class), 100*l.Service, strings.ReplaceAll(orDash(l.ServiceKind), "_", " "), l.LeadTimeDays, l.LeadTimeSD, l.ReviewDays,
+		formatRate(l.DailyMean), orDash(l.Model), l.SafetyStock, l.ReorderPoint, l.OrderUpTo)
+	if l.EOQ > 0 {
+		s += fmt.Sprintf(" · EOQ %.0f", l.EOQ)
+	}
+	return st.Value.Render(s) + st.Dim.Render(" · as of "+l.AsOf.String())
+}
+
+// anomalyNote lists an item×location's anomalies after the chart caption:
+// how many are open, and the latest few with their day and score (their
+// days are shaded on the chart in colour).
+func anomalyNote(st *Styles, as []model.Anomaly) string {
+	if len(as) == 0 {
+		return ""
+	}
+	open := 0
+	for _, a := range as {
+		if a.State == model.AnomalyOpen {
+			open++
+		}
+	}
+	s := fmt.Sprintf(" · %d anomalies, %d open:", len(as), open)
+	for i := len(as) - 1; i >= 0 && i >= len(as)-3; i-- {
+		a := as[i]
+		s += fmt.Sprintf(" %s %s %.2f %s;", a.Date, a.Detector, a.Score, a.State)
+	}
+	return st.Chart["anomaly"].Render(strings.TrimSuffix(s, ";"))
 }
 
 func (v *itemView) Position() string {

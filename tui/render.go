@@ -26,6 +26,8 @@ const (
 	colCover
 	colSpark
 	colStatus
+	colROP
+	colFlag
 )
 
 // colSpec is a column's title, width range, alignment and priority (lower
@@ -40,14 +42,16 @@ type colSpec struct {
 
 // stockCols in display order.
 var stockCols = []colSpec{
+	{colFlag, "!", 1, 1, false, 2},
 	{colSKU, "SKU", 8, 16, false, 0},
 	{colName, "NAME", 16, 48, false, 6},
 	{colLoc, "LOC", 3, 8, false, 2},
 	{colOnHand, "ON HAND", 8, 9, true, 1},
-	{colOnOrder, "ON ORDER", 8, 8, true, 7},
-	{colAvg, "AVG/DAY", 7, 7, true, 8},
+	{colOnOrder, "ON ORD", 6, 8, true, 8},
+	{colROP, "ROP", 5, 7, true, 7},
+	{colAvg, "AVG/DAY", 7, 7, true, 9},
 	{colCover, "COVER", 5, 6, true, 4},
-	{colSpark, "SALES 30D", 15, 30, false, 5},
+	{colSpark, "SALES 30D", 12, 30, false, 5},
 	{colStatus, "STATUS", 6, 6, false, 3},
 }
 
@@ -150,13 +154,30 @@ func headerLine(cols []column, sort model.StockSort, desc bool) string {
 	return strings.Join(parts, " ")
 }
 
+// rowExtra is what a stock row shows beyond the stock itself: its
+// reorder point from the last recompute and its open anomalies.
+type rowExtra struct {
+	ROP       int64
+	Planned   bool // ROP is known
+	Anomalies int
+}
+
 // stockCells renders one row's cells as plain text (no colour), plus the
 // status, which the caller colours.
-func stockCells(r model.StockRow, asOf model.Date, spark string, cols []column) []string {
+func stockCells(r model.StockRow, x rowExtra, asOf model.Date, spark string, cols []column) []string {
 	cells := make([]string, len(cols))
 	for i, c := range cols {
 		var s string
 		switch c.id {
+		case colFlag:
+			if x.Anomalies > 0 {
+				s = "!"
+			}
+		case colROP:
+			s = "-"
+			if x.Planned {
+				s = fmt.Sprint(x.ROP)
+			}
 		case colSKU:
 			s = r.SKU
 		case colName:

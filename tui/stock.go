@@ -24,6 +24,7 @@ const recountEvery = 5 * time.Second
 // stockLine is a loaded row with its sparkline, drawn once when it arrives.
 type stockLine struct {
 	row   model.StockRow
+	extra rowExtra
 	days  []float64
 	spark string
 	width int // sparkline width it was drawn for
@@ -176,10 +177,16 @@ func (v *stockView) fetch(gen int, kind pageKind, q model.StockQuery) tea.Cmd {
 		if err != nil {
 			return stockPageMsg{gen: gen, kind: kind, err: err}
 		}
+		// Reorder points and anomaly markers are extras: a store without
+		// them (or an older backend) still shows its stock.
+		levels, _ := be.Levels(ctx, keys)
+		flags, _ := be.OpenAnomalyCounts(ctx, keys)
 		lines := make([]stockLine, len(rows))
 		for i, r := range rows {
 			d := days[keys[i]]
-			lines[i] = stockLine{row: r, days: d, spark: sparkText(d, sw, style), width: sw}
+			lv, planned := levels[keys[i]]
+			x := rowExtra{ROP: lv.ReorderPoint, Planned: planned, Anomalies: flags[keys[i]]}
+			lines[i] = stockLine{row: r, extra: x, days: d, spark: sparkText(d, sw, style), width: sw}
 		}
 		return stockPageMsg{gen: gen, kind: kind, lines: lines, asOf: asOf, limit: q.Limit}
 	}
@@ -511,10 +518,13 @@ func (v *stockView) render() {
 			statusCol = i
 		}
 	}
-	sparkCol := -1
+	sparkCol, flagCol := -1, -1
 	for i, c := range v.cols {
-		if c.id == colSpark {
+		switch c.id {
+		case colSpark:
 			sparkCol = i
+		case colFlag:
+			flagCol = i
 		}
 	}
 	for i := 0; i < h; i++ {
@@ -523,13 +533,16 @@ func (v *stockView) render() {
 			break
 		}
 		l := v.buf[idx]
-		cells := stockCells(l.row, v.asOf, "", v.cols)
+		cells := stockCells(l.row, l.extra, v.asOf, "", v.cols)
 		selected := v.offset+i == v.cursor
 		if sparkCol >= 0 {
 			cells[sparkCol] = fit(l.spark, v.cols[sparkCol].width, false)
 		}
 		if statusCol >= 0 && !selected {
 			cells[statusCol] = v.st.Status[l.row.Status(v.asOf)].Render(cells[statusCol])
+		}
+		if flagCol >= 0 && !selected && l.extra.Anomalies > 0 {
+			cells[flagCol] = v.st.Status[model.StatusOut].Render(cells[flagCol])
 		}
 		// The mark shows the cursor without colour too (NO_COLOR, dumb terminals).
 		line := " " + strings.Join(cells, " ")

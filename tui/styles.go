@@ -25,6 +25,7 @@ type Styles struct {
 	Heading   lipgloss.Style
 	Value     lipgloss.Style
 	Marked    lipgloss.Style // shaded chart columns (days out of stock)
+	Flagged   lipgloss.Style // shaded chart columns (days with an anomaly)
 	Status    map[model.Status]lipgloss.Style
 	Chart     map[string]lipgloss.Style // chart lines by name
 	RouteMap  map[string]lipgloss.Style // routes map: depot, run (highlighted), other (runs), stop (highlighted)
@@ -55,6 +56,7 @@ func NewThemedStyles(r *lipgloss.Renderer, t Theme) *Styles {
 		Heading:   r.NewStyle().Bold(true).Foreground(t.c(t.Accent)),
 		Value:     r.NewStyle().Bold(true),
 		Marked:    r.NewStyle().Background(t.c("52")),
+		Flagged:   r.NewStyle().Background(t.c(t.Bad)),
 	}
 	s.Chart = map[string]lipgloss.Style{
 		"sales":    r.NewStyle().Foreground(t.c(t.Chart)),
