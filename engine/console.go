@@ -78,7 +78,19 @@ func (e *Engine) Overview(ctx context.Context) (model.Overview, error) {
 	} else if !errors.Is(err, data.ErrNotFound) {
 		return o, err
 	}
-	return o, nil
+	tot, err := e.store.ProposalTotals(ctx, model.ProposalQuery{})
+	if err != nil {
+		return o, err
+	}
+	o.OpenProposals, o.OpenProposalValue = tot.Count, tot.Value
+	if o.OpenAnomalies, err = e.OpenAnomalies(ctx); err != nil {
+		return o, err
+	}
+	if o.Alerts, err = e.store.AlertCounts(ctx); err != nil {
+		return o, err
+	}
+	o.TopAlerts, err = e.store.Alerts(ctx, []model.AlertKind{model.AlertOutOfStock, model.AlertBeforeDelivery}, 20)
+	return o, err
 }
 
 // Imports returns logged imports newest first, before file id before.

@@ -186,6 +186,20 @@ func TestEngine_Plan_TransferBeforePurchase(t *testing.T) {
 	if counts[model.AlertBelowReorder] != 2 || counts[model.AlertOverstock] < 1 {
 		t.Errorf("alerts %v, want 2 below reorder and overstock at DC1", counts)
 	}
+	// The overview counts the same.
+	o, err := f.e.Overview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := float64(tr.Qty)*tr.UnitCost + float64(buy.Qty)*buy.UnitCost
+	if o.OpenProposals != 2 || o.OpenProposalValue < want-1e-6 || o.OpenProposalValue > want+1e-6 || o.Alerts[model.AlertBelowReorder] != 2 {
+		t.Errorf("overview: %d proposals worth %.2f (want 2 worth %.2f), alerts %v", o.OpenProposals, o.OpenProposalValue, want, o.Alerts)
+	}
+	for _, a := range o.TopAlerts {
+		if a.Kind != model.AlertOutOfStock && a.Kind != model.AlertBeforeDelivery {
+			t.Errorf("top alert %+v is not urgent", a)
+		}
+	}
 }
 
 // Recomputing again and again never makes a second proposal; an approval

@@ -46,6 +46,10 @@ type Overview struct {
 	OpenProposals     int
 	OpenProposalValue float64
 	OpenAnomalies     int
+	// Alerts of the last recompute: counts per kind, and the most urgent
+	// few (out of stock, running out before a delivery) for the feed.
+	Alerts    map[AlertKind]int
+	TopAlerts []Alert
 }
 
 // SourceHealth is the freshness of one kind of import.

@@ -108,6 +108,12 @@ func (v *overviewView) render() {
 		kpi("dead (no sale 90 days)", thousands(o.ByStatus[model.StatusDead]), st.Status[model.StatusDead]),
 		kpi("stock value at cost", thousands(int(o.StockValue)), st.Value),
 	)
+	left = append(left, "", st.Heading.Render("Replenishment")+st.Dim.Render("  :proposals to act"))
+	left = append(left,
+		kpi("open proposals", fmt.Sprintf("%s worth %s", thousands(o.OpenProposals), thousands(int(o.OpenProposalValue+0.5))), st.Value),
+		kpi("below reorder point", thousands(o.Alerts[model.AlertBelowReorder]), st.Status[model.StatusLow]),
+		kpi("out before a delivery", thousands(o.Alerts[model.AlertBeforeDelivery]), st.Status[model.StatusOut]),
+		kpi("open anomalies", thousands(o.OpenAnomalies), st.AnomalyState[model.AnomalyOpen]))
 	left = append(left, "", st.Heading.Render("Forecast"))
 	if f := o.Forecast; f != nil {
 		left = append(left,
@@ -140,6 +146,16 @@ func (v *overviewView) render() {
 	}
 	right := []string{st.Heading.Render("Alerts and activity")}
 	items := v.feed(max(1, v.h-2), feedW)
+	// The most urgent alerts of the last recompute stay at the top of
+	// the feed until a recompute clears them.
+	var urgent []string
+	for _, a := range o.TopAlerts {
+		if len(urgent) >= max(1, (v.h-2)/3) {
+			break
+		}
+		urgent = append(urgent, st.Status[model.StatusOut].Render(fit(fmt.Sprintf("%s @ %s: %s", a.SKU, a.Location, a.Detail), feedW, false)))
+	}
+	items = append(urgent, items...)
 	if len(items) == 0 {
 		items = []string{st.Dim.Render("quiet so far; imports, approvals and alerts appear here")}
 	}
