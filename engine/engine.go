@@ -8,6 +8,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"stockroom/data"
 	"stockroom/model"
@@ -20,6 +21,8 @@ type Engine struct {
 	vp        versionPoller
 	steps     []Step
 	stepTimes stepTimes
+	// proposalActed is called after each committed proposal action.
+	proposalActed atomic.Pointer[func(model.ProposalAction)]
 }
 
 // New returns an engine on an open store.

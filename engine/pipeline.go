@@ -24,6 +24,10 @@ type Step struct {
 func defaultSteps() []Step {
 	return []Step{
 		AnomalyStep(DefaultStepSeries),
+		// Proposals are recomputed after every import once someone has
+		// planned (stockroom plan, or serve's schedule); receipts close
+		// their orders first.
+		ReplenishStep(),
 		RoutesStep(2 * time.Second),
 	}
 }

@@ -992,6 +992,7 @@ func (e *Engine) ActOnProposal(ctx context.Context, id int64, r model.ProposalRe
 		text += " on " + p.PO
 	}
 	e.hub.Publish(model.Change{Kind: model.ChangeProposals, Text: text})
+	e.proposalAction(r.Action)
 	return p, nil
 }
 

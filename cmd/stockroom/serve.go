@@ -17,6 +17,7 @@ import (
 
 	"stockroom/data"
 	"stockroom/engine"
+	"stockroom/model"
 	"stockroom/tui"
 )
 
@@ -53,12 +54,19 @@ var defaultSchedule = []scheduleEntry{
 	{Job: "report", Cron: "0 6 * * 1"},
 }
 
-// engineJobs are the scheduled jobs the engines provide, by name. The
-// forecast refit, the proposal recompute and the anomaly scan plug in
-// here as they land ("forecast", "plan", "anomaly-scan"); backup and
+// engineJobs are the scheduled jobs the engines provide, by name: the
+// forecast refit, the proposal recompute and the anomaly scan; backup and
 // report are registered by serve itself.
 func engineJobs(eng *engine.Engine, m *engine.Metrics) map[string]engine.Job {
 	return map[string]engine.Job{
+		"plan": func(ctx context.Context) error {
+			_, err := eng.Plan(ctx, engine.PlanOptions{User: "schedule"})
+			return err
+		},
+		"anomaly-scan": func(ctx context.Context) error {
+			_, err := eng.ScanAnomalies(ctx, engine.ScanOptions{})
+			return err
+		},
 		"forecast": func(ctx context.Context) error {
 			start := time.Now()
 			run, err := eng.ForecastAll(ctx, engine.ForecastOptions{User: "schedule"}, nil)
@@ -162,6 +170,14 @@ imports and the Kafka batch in progress finish, then the store closes.`)
 	dbPath := eng.Store().Path()
 	dbDir := filepath.Dir(dbPath)
 	metrics := engine.NewMetrics(eng)
+	metrics.SetStatusFuncs(engine.StatusFuncs{
+		OpenProposals: func(ctx context.Context) (int, float64, error) {
+			t, err := eng.ProposalTotals(ctx, model.ProposalQuery{})
+			return t.Count, t.Value, err
+		},
+		OpenAnomalies: eng.OpenAnomalies,
+	})
+	eng.OnProposalAction(func(a model.ProposalAction) { metrics.ProposalAction(string(a)) })
 
 	// The schedule.
 	sched := engine.NewSchedule(eng.Store(), eng.Hub(), metrics)

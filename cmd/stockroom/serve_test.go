@@ -378,7 +378,7 @@ func TestServe_ConsoleAndGracefulShutdown(t *testing.T) {
 	waitFor(t, 5*time.Second, "the filtered table", func() bool {
 		s := c.out.String()
 		i := strings.Index(s, "Stock /h")
-		return strings.Contains(s, "Stock /hmr") && i >= 0 && strings.Contains(s[i:], "›HMR-16") && strings.Contains(s[i:], "row 1 of 1")
+		return strings.Contains(s, "Stock /hmr") && i >= 0 && regexp.MustCompile(`›[ !]*HMR-16`).MatchString(s[i:]) && strings.Contains(s[i:], "row 1 of 1")
 	}, c.out)
 
 	// SIGTERM: the console is told, then closed, and the server stops.
@@ -491,6 +491,11 @@ func TestServe_Metrics(t *testing.T) {
 	}
 	defer cl.Close()
 	sshRun(t, cl, "", "run report")
+	for _, job := range []string{"plan", "anomaly-scan"} {
+		if out, errOut, code := sshRun(t, cl, "", "run "+job); code != 0 {
+			t.Errorf("run %s: exit %d: %s %s", job, code, out, errOut)
+		}
+	}
 	dial(p.addr, mallory)
 	resp, err := http.Get(m[1])
 	if err != nil {
@@ -502,13 +507,19 @@ func TestServe_Metrics(t *testing.T) {
 	for _, want := range []string{
 		`stockroom_schedule_runs_total{job="report"} 1`,
 		`stockroom_schedule_failures_total{job="report"} 0`,
-		`stockroom_ssh_sessions_total{role="operator"} 1`,
+		`stockroom_ssh_sessions_total{role="operator"} 3`, // report, plan, anomaly-scan
 		`stockroom_ssh_auth_refused_total 1`,
 		`stockroom_stock_rows{status="ok"}`,
 		`stockroom_stockouts `,
 		`stockroom_db_bytes{file="main"}`,
 		`stockroom_quarantine_files 0`,
 		`stockroom_last_import_timestamp_seconds`,
+		`stockroom_schedule_runs_total{job="plan"} 1`,
+		`stockroom_schedule_failures_total{job="plan"} 0`,
+		`stockroom_schedule_failures_total{job="anomaly-scan"} 0`,
+		`stockroom_proposals_open `,
+		`stockroom_proposals_open_value `,
+		`stockroom_anomalies_open `,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)
