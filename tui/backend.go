@@ -44,4 +44,5 @@ type Backend interface {
 	Levels(ctx context.Context, keys [][2]int64) (map[[2]int64]model.Level, error)
 	routesBackend
 	anomaliesBackend
+	proposalsBackend
 }

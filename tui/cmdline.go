@@ -65,6 +65,10 @@ var commandTable = []cmdSpec{
 		states, err := parseAnomaliesArgs(args)
 		return newAnomaliesView(e, states), err
 	}},
+	{"proposals", "[STATE]", "reorder proposals: approve, reject, edit, snooze", true, func(e *env, _ feedFunc, args []string) (screen, error) {
+		states, err := parseProposalsArgs(args)
+		return newProposalsView(e, states), err
+	}},
 	{"help", "", "all keys", false, nil},
 	{"quit", "", "leave", false, nil},
 }

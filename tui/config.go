@@ -23,7 +23,8 @@ func (k *KeyMap) bindings() map[string]*key.Binding {
 		"next_pane": &k.NextPane, "help": &k.Help, "quit": &k.Quit,
 		"replan": &k.Replan, "plan_afresh": &k.PlanAfresh,
 		"dismiss": &k.Dismiss, "confirm": &k.Confirm, "correct": &k.Correct, "exclude": &k.Exclude, "reopen": &k.Reopen,
-		"states": &k.States,
+		"states":  &k.States,
+		"approve": &k.Approve, "reject": &k.Reject, "edit_qty": &k.EditQty, "snooze": &k.Snooze,
 	}
 }
 

@@ -18,6 +18,8 @@ type KeyMap struct {
 	Replan, PlanAfresh key.Binding
 	// Anomalies: the actions, and the state filter.
 	Dismiss, Confirm, Correct, Exclude, Reopen, States key.Binding
+	// Proposals: the actions (on the selected row or every marked one).
+	Approve, Reject, EditQty, Snooze key.Binding
 }
 
 // DefaultKeyMap is the keymap without user overrides.
@@ -51,6 +53,11 @@ func DefaultKeyMap() KeyMap {
 		Exclude: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "exclude from training")),
 		Reopen:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "reopen")),
 		States:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "next state filter")),
+
+		Approve: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "approve")),
+		Reject:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reject")),
+		EditQty: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit quantity")),
+		Snooze:  key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "snooze")),
 	}
 }
 

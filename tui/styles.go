@@ -31,6 +31,8 @@ type Styles struct {
 	RouteMap  map[string]lipgloss.Style // routes map: depot, run (highlighted), other (runs), stop (highlighted)
 	// AnomalyState colours an anomaly's state in lists.
 	AnomalyState map[model.AnomalyState]lipgloss.Style
+	// ProposalState colours a proposal's state in lists.
+	ProposalState map[model.ProposalState]lipgloss.Style
 }
 
 // NewStyles builds the default (dark) styles from a renderer.
@@ -77,6 +79,16 @@ func NewThemedStyles(r *lipgloss.Renderer, t Theme) *Styles {
 		model.AnomalyCorrected: r.NewStyle().Foreground(t.c(t.Info)),
 		model.AnomalyExcluded:  r.NewStyle().Foreground(t.c(t.Muted)),
 		model.AnomalyDismissed: r.NewStyle().Foreground(t.c(t.Dim)),
+	}
+	s.ProposalState = map[model.ProposalState]lipgloss.Style{
+		model.ProposalProposed:       r.NewStyle().Foreground(t.c(t.Warn)).Bold(true),
+		model.ProposalSnoozed:        r.NewStyle().Foreground(t.c(t.Muted)),
+		model.ProposalApproved:       r.NewStyle().Foreground(t.c(t.Good)),
+		model.ProposalOrdered:        r.NewStyle().Foreground(t.c(t.Info)),
+		model.ProposalPartlyReceived: r.NewStyle().Foreground(t.c(t.Info)),
+		model.ProposalReceived:       r.NewStyle().Foreground(t.c(t.Dim)),
+		model.ProposalRejected:       r.NewStyle().Foreground(t.c(t.Bad)),
+		model.ProposalWithdrawn:      r.NewStyle().Foreground(t.c(t.Dim)),
 	}
 	s.Status = map[model.Status]lipgloss.Style{
 		model.StatusOut:  r.NewStyle().Foreground(t.c(t.Bad)).Bold(true),
