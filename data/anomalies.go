@@ -419,11 +419,12 @@ func (s *Store) SeriesAnomalies(ctx context.Context, sku, location string) ([]mo
 		func(rows *sql.Rows) (model.Anomaly, error) { return scanAnomaly(rows) }, sku, location)
 }
 
-// OpenAnomalyCounts counts the open anomalies of each item×location key
-// (item id, location id). An item's findings that concern no location
-// (its price against its cost) count at every location of the item. Keys
-// with none are left out of the map.
-func (s *Store) OpenAnomalyCounts(ctx context.Context, keys [][2]int64) (map[[2]int64]int, error) {
+// OpenAnomalyCounts counts the open anomalies on or after day since
+// (model.NoDate: any day) of each item×location key (item id, location
+// id). An item's findings that concern no location (its price against its
+// cost) count at every location of the item. Keys with none are left out
+// of the map.
+func (s *Store) OpenAnomalyCounts(ctx context.Context, keys [][2]int64, since model.Date) (map[[2]int64]int, error) {
 	out := map[[2]int64]int{}
 	items := map[int64]bool{}
 	for _, k := range keys {
@@ -438,12 +439,12 @@ func (s *Store) OpenAnomalyCounts(ctx context.Context, keys [][2]int64) (map[[2]
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 500)]
 		ids = ids[len(chunk):]
-		args := []any{string(model.AnomalyOpen)}
+		args := []any{string(model.AnomalyOpen), int64(since)}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
 		rows, err := s.r.QueryContext(ctx, `SELECT item_id, coalesce(loc_id, 0), count(*) FROM anomaly
-			WHERE state = ? AND item_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`) GROUP BY item_id, loc_id`, args...)
+			WHERE state = ? AND day >= ? AND item_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`) GROUP BY item_id, loc_id`, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -368,7 +368,7 @@ func TestStore_OpenAnomalyCounts(t *testing.T) {
 		keys = append(keys, [2]int64{r.ItemID, r.LocID})
 	}
 	key := func(s string) [2]int64 { v := ids[s]; return [2]int64{v >> 20, v & (1<<20 - 1)} }
-	counts, err := st.OpenAnomalyCounts(ctx, keys)
+	counts, err := st.OpenAnomalyCounts(ctx, keys, model.NoDate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,9 +387,20 @@ func TestStore_OpenAnomalyCounts(t *testing.T) {
 	if _, err := st.ActOnAnomaly(ctx, added[0].ID, model.ActionRequest{Action: model.ActDismiss, Version: 1, User: "t", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	counts, _ = st.OpenAnomalyCounts(ctx, keys)
+	counts, _ = st.OpenAnomalyCounts(ctx, keys, model.NoDate)
 	if counts[key("HMR-16@DC1")] != 2 {
 		t.Errorf("after a dismissal: %d", counts[key("HMR-16@DC1")])
+	}
+	// Only findings on or after since count.
+	var last model.Date
+	for _, a := range added {
+		last = max(last, a.Date)
+	}
+	if counts, _ = st.OpenAnomalyCounts(ctx, keys, last.AddDays(1)); len(counts) != 0 {
+		t.Errorf("counts after the last finding: %v", counts)
+	}
+	if counts, _ = st.OpenAnomalyCounts(ctx, keys, last); len(counts) == 0 {
+		t.Errorf("no counts on the day of the last finding")
 	}
 	series, err := st.SeriesAnomalies(ctx, "HMR-16", "DC1")
 	if err != nil || len(series) != 3 || series[0].Date > series[2].Date {

@@ -655,12 +655,13 @@ func (e *Engine) OpenAnomalies(ctx context.Context) (int, error) {
 	return e.store.AnomalyCount(ctx, AnomalyQuery{States: []model.AnomalyState{model.AnomalyOpen}})
 }
 
-// OpenAnomalyCounts returns how many open anomalies each item×location
-// (item id, location id) has, for markers in the stock table; keys with
+// OpenAnomalyCounts returns how many open anomalies on or after since
+// each item×location (item id, location id) has, for markers in the stock
+// table; keys with
 // none are left out. An item's findings that concern no location (its
 // price against its cost) count at each of its locations.
-func (e *Engine) OpenAnomalyCounts(ctx context.Context, keys [][2]int64) (map[[2]int64]int, error) {
-	return e.store.OpenAnomalyCounts(ctx, keys)
+func (e *Engine) OpenAnomalyCounts(ctx context.Context, keys [][2]int64, since model.Date) (map[[2]int64]int, error) {
+	return e.store.OpenAnomalyCounts(ctx, keys, since)
 }
 
 // SeriesAnomalies returns every anomaly of an item at a location, in any

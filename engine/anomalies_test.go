@@ -392,7 +392,7 @@ func TestEngine_ActOnAnomaly(t *testing.T) {
 		keys = append(keys, k)
 		byKey[k] = r.SKU
 	}
-	counts, err := e.OpenAnomalyCounts(ctx, keys)
+	counts, err := e.OpenAnomalyCounts(ctx, keys, model.NoDate)
 	if err != nil {
 		t.Fatal(err)
 	}

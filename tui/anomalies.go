@@ -32,9 +32,10 @@ type anomaliesBackend interface {
 	// ActOnAnomaly applies an action on the version the person saw; a
 	// conflict wraps model.ErrAnomalyStale, a viewer engine.ErrNotAllowed.
 	ActOnAnomaly(ctx context.Context, actor model.Actor, id int64, r model.ActionRequest) (model.Anomaly, error)
-	// OpenAnomalyCounts counts open anomalies per (item id, location id),
-	// for markers in the stock table; keys without any are left out.
-	OpenAnomalyCounts(ctx context.Context, keys [][2]int64) (map[[2]int64]int, error)
+	// OpenAnomalyCounts counts open anomalies on or after since per
+	// (item id, location id), for markers in the stock table; keys without
+	// any are left out.
+	OpenAnomalyCounts(ctx context.Context, keys [][2]int64, since model.Date) (map[[2]int64]int, error)
 	// SeriesAnomalies returns an item×location's anomalies in every state,
 	// oldest first, for marking its chart.
 	SeriesAnomalies(ctx context.Context, sku, location string) ([]model.Anomaly, error)

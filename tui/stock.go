@@ -18,6 +18,11 @@ import (
 // sparkDays is how many days the row sparkline shows.
 const sparkDays = 30
 
+// markerDays is how far back an open anomaly marks a stock row: old
+// findings nobody acted on belong to the Anomalies screen, not to today's
+// table.
+const markerDays = 30
+
 // recountEvery bounds how often a refresh counts the table's rows again.
 const recountEvery = 5 * time.Second
 
@@ -180,7 +185,7 @@ func (v *stockView) fetch(gen int, kind pageKind, q model.StockQuery) tea.Cmd {
 		// Reorder points and anomaly markers are extras: a store without
 		// them (or an older backend) still shows its stock.
 		levels, _ := be.Levels(ctx, keys)
-		flags, _ := be.OpenAnomalyCounts(ctx, keys)
+		flags, _ := be.OpenAnomalyCounts(ctx, keys, asOf.AddDays(-markerDays))
 		lines := make([]stockLine, len(rows))
 		for i, r := range rows {
 			d := days[keys[i]]

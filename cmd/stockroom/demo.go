@@ -22,6 +22,8 @@ generated as import files (a catalogue, two years of daily sales with
 seasonality, holidays, promotions, stockouts, receipts, counts with
 shrinkage, injected anomalies, a road network, vehicles and deliveries) and
 imported through the normal import path. The same --seed gives the same data.
+Reorder proposals are then recomputed and the data scanned for anomalies
+(behind the console, with progress in its status line).
 
 The demo store lives apart from your real one (default: demo.db in the
 stockroom data folder). An existing demo store is opened as it is unless
@@ -78,8 +80,23 @@ copy import files there to see them arrive live.`)
 		fmt.Fprintf(c.stderr, "opening the demo store %s (built before; --fresh builds it again)\n", *db)
 	}
 	if *noConsole || !isTerminal(c.stdout) {
-		return nil
+		prog := newProgress(c, !isTerminal(c.stderr))
+		err := demoEngines(ctx, eng, func(what string, done, total int) { prog.update(what, int64(done), int64(total)) })
+		prog.done()
+		return err
 	}
+	// Proposals and the anomaly scan are the demo's engines at work: they
+	// run behind the console, with their progress in its status line.
+	bg, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	go func() {
+		err := demoEngines(bg, eng, func(what string, done, total int) {
+			eng.Hub().Publish(model.Change{Kind: model.ChangeProgress, Text: what, Done: int64(done), Total: int64(total)})
+		})
+		if err != nil && bg.Err() == nil {
+			eng.Hub().Publish(model.Change{Kind: model.ChangeImport, Text: "demo: " + err.Error()})
+		}
+	}()
 	if err := os.MkdirAll(drop, 0o755); err != nil {
 		return err
 	}
@@ -89,6 +106,28 @@ copy import files there to see them arrive live.`)
 		return err
 	}
 	return openConsole(ctx, c, eng, cfg, append(cfg.Watch, drop), 500*time.Millisecond)
+}
+
+// demoEngines recomputes the reorder proposals if the store was never
+// planned, then scans what no anomaly check has seen yet (all of it on a
+// new demo store; nothing on one scanned before).
+func demoEngines(ctx context.Context, eng *engine.Engine, progress func(what string, done, total int)) error {
+	planned, err := eng.Store().PlannedAsOf(ctx)
+	if err != nil {
+		return err
+	}
+	if planned == model.NoDate {
+		_, err := eng.Plan(ctx, engine.PlanOptions{User: "demo", Progress: func(done, total int) {
+			progress("planning proposals", done, total)
+		}})
+		if err != nil {
+			return err
+		}
+	}
+	_, err = eng.ScanAnomalies(ctx, engine.ScanOptions{Progress: func(done, total int) {
+		progress("scanning for anomalies", done, total)
+	}})
+	return err
 }
 
 func buildDemo(ctx context.Context, c *cli, eng *engine.Engine, dir string, o demo.Options) error {
