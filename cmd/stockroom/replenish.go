@@ -90,7 +90,7 @@ supplier or item; empty cells leave a field to the wider scope).`)
 			return err
 		}
 	}
-	if !*quiet && !*asJSON {
+	if !*quiet && !*asJSON && isTerminal(c.stderr) {
 		var last time.Time
 		opt.Progress = func(done, total int) {
 			if time.Since(last) > 200*time.Millisecond || done == total {
