@@ -74,7 +74,10 @@ func openConsole(ctx context.Context, c *cli, eng *engine.Engine, cfg config, wa
 	// The theme says light or dark: asking the terminal instead costs up to
 	// five seconds at start when it does not answer.
 	r.SetHasDarkBackground(cfg.Theme != "light")
-	m := tui.New(tui.Options{Backend: eng, Keys: cfg.keyMap(), Styles: tui.NewThemedStyles(r, theme), Poll: poll})
+	// A local console acts as its login user, with the rights of whoever
+	// can open the store file.
+	actor := model.Actor{Name: userName(c, ""), Role: model.RoleAdmin}
+	m := tui.New(tui.Options{Backend: eng, Keys: cfg.keyMap(), Styles: tui.NewThemedStyles(r, theme), Poll: poll, Actor: actor})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(c.stdin), tea.WithOutput(c.stdout)}
 	if cfg.Mouse {
 		opts = append(opts, tea.WithMouseCellMotion())
