@@ -264,7 +264,7 @@ type PlanOptions struct {
 	// SameLateness plans as if consecutive orders were late together;
 	// by default each order's lead time varies on its own.
 	SameLateness bool
-	Forecaster   Forecaster // RunForecaster{} when nil
+	Forecaster   Forecaster // StoredForecaster falling back to RunForecaster when nil
 	Workers      int
 	User         string
 	Now          time.Time
@@ -272,7 +272,7 @@ type PlanOptions struct {
 	Progress func(done, total int)
 }
 
-func (o *PlanOptions) defaults() {
+func (o *PlanOptions) defaults(store *data.Store) {
 	svc := map[string]float64{"A": 0.98, "B": 0.95, "C": 0.90}
 	for k, v := range o.Service {
 		svc[k] = v
@@ -303,7 +303,7 @@ func (o *PlanOptions) defaults() {
 		o.RejectHoldDays = 7
 	}
 	if o.Forecaster == nil {
-		o.Forecaster = RunForecaster{Workers: o.Workers}
+		o.Forecaster = StoredForecaster{Store: store, Fallback: RunForecaster{Workers: o.Workers}}
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -357,7 +357,7 @@ type planItem struct {
 // a purchase, applies supplier budgets, and writes the proposals and
 // alerts in one transaction (data.Store.ApplyPlan).
 func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error) {
-	opt.defaults()
+	opt.defaults(e.store)
 	start := time.Now()
 	st := e.store
 	asOf, err := st.AsOf(ctx)

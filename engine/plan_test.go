@@ -12,6 +12,7 @@ import (
 
 	"stockroom/data"
 	"stockroom/engine"
+	"stockroom/engine/forecast"
 	"stockroom/model"
 )
 
@@ -291,3 +292,58 @@ func TestEngine_Plan_Budget(t *testing.T) {
 }
 
 func nan() float64 { var z float64; return z / z }
+
+// With stored forecasts the recompute plans from them (the models the item
+// screen shows); an item×location without one is forecast on the fly.
+func TestEngine_Plan_StoredForecasts(t *testing.T) {
+	f := newPlanFixture(t, []stockSpec{{"B1", "ST1", 100, 1.5}, {"B2", "ST1", 80, 2}})
+	ctx := context.Background()
+	run, err := f.e.ForecastAll(ctx, engine.ForecastOptions{Models: []string{"ses", "sba"}, User: "test"}, nil)
+	if err != nil || run.Series != 2 {
+		t.Fatalf("forecast run %+v, %v", run, err)
+	}
+	// A new item sold after the run has no stored forecast.
+	sales := filepath.Join(f.dir, "more.csv")
+	os.WriteFile(sales, []byte("sku,name,category,unit_cost,price,supplier\nB3,Item B3,cat,10,20,SUP1\n"), 0o644)
+	mv := filepath.Join(f.dir, "mv.csv")
+	os.WriteFile(mv, []byte("date,sku,location,qty,kind,ref\n2026-07-01,B3,ST1,5,receipt,R-B3\n"), 0o644)
+	if _, err := f.e.Import(ctx, []string{sales, mv}, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	sum := f.plan(t)
+	if !strings.HasPrefix(sum.Forecaster, "stored forecasts, else ") {
+		t.Errorf("forecaster %q", sum.Forecaster)
+	}
+	for _, sku := range []string{"B1", "B2"} {
+		p := f.proposal(t, sku, "ST1")
+		if p == nil {
+			t.Fatalf("%s: no proposal", sku)
+		}
+		stored, err := f.e.Forecast(ctx, sku, "ST1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("%s (run %d)", stored.Model, run.ID); p.Reasons.Model != want {
+			t.Errorf("%s planned from %q, want %q", sku, p.Reasons.Model, want)
+		}
+		dists, err := forecast.DecodeDists(stored.Dists)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mean float64
+		for _, d := range dists[:28] {
+			mean += d.Mean() / 28
+		}
+		if d := p.Reasons.DailyMean - mean; d > 0.05*mean || d < -0.05*mean {
+			t.Errorf("%s: planned daily mean %.3f, stored forecast %.3f", sku, p.Reasons.DailyMean, mean)
+		}
+	}
+	rows, _ := f.e.StockPage(ctx, model.StockQuery{SKU: "B3", Limit: 5})
+	if len(rows) != 1 {
+		t.Fatalf("B3 rows: %+v", rows)
+	}
+	lv, _ := f.e.Levels(ctx, [][2]int64{{rows[0].ItemID, rows[0].LocID}})
+	if l, ok := lv[[2]int64{rows[0].ItemID, rows[0].LocID}]; !ok || strings.Contains(l.Model, "(run") {
+		t.Errorf("B3 (no stored forecast): level %+v", l)
+	}
+}
