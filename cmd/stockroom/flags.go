@@ -38,8 +38,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil, flag.ErrHelp
+				return nil, flag.ErrHelp // fs.Parse has printed the usage
 			}
 			return nil, usageErrorf("%s: %v (see 'stockroom %s --help')", fs.Name(), err, fs.Name())
 		}

@@ -110,10 +110,11 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "import") || !strings.Contains(out, "demo") {
 		t.Errorf("help: %d %s", code, out)
 	}
-	for _, cmd := range []string{"import", "stock", "watch", "demo", "console"} {
+	for _, cmd := range []string{"import", "stock", "watch", "demo", "console", "plan", "proposals", "approve", "reject", "po",
+		"anomalies", "forecast", "route", "backup", "serve"} {
 		out, _, code := runCLI(t, nil, cmd, "--help")
-		if code != 0 || !strings.Contains(out, "Usage: stockroom "+cmd) || !strings.Contains(out, "-db") {
-			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
+		if code != 0 || strings.Count(out, "Usage: stockroom "+cmd) != 1 || !strings.Contains(out, "-db") {
+			t.Errorf("%s --help: exit %d, want the usage once\n%s", cmd, code, out)
 		}
 	}
 }
