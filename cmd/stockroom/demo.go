@@ -22,8 +22,10 @@ generated as import files (a catalogue, two years of daily sales with
 seasonality, holidays, promotions, stockouts, receipts, counts with
 shrinkage, injected anomalies, a road network, vehicles and deliveries) and
 imported through the normal import path. The same --seed gives the same data.
-Reorder proposals are then recomputed and the data scanned for anomalies
-(behind the console, with progress in its status line).
+Reorder proposals are then recomputed and the data scanned for anomalies.
+The console opens at once and all of this happens behind it, files
+appearing as they commit, with the progress in its status line. A build
+that was interrupted is finished the next time.
 
 The demo store lives apart from your real one (default: demo.db in the
 stockroom data folder). An existing demo store is opened as it is unless
@@ -72,29 +74,55 @@ copy import files there to see them arrive live.`)
 	}
 	defer closeFn()
 	defer eng.Close()
-	if !exists {
-		if err := buildDemo(ctx, c, eng, dir, demo.Options{Items: *items, Seed: *seed, End: end, Days: *days}); err != nil {
+	// The demo's meta is written last: a store without it was interrupted
+	// while being built, and building it again imports only the files
+	// not yet in it (a file's content is imported once).
+	built := false
+	if exists {
+		m, err := eng.Store().Meta(ctx, "demo")
+		if err != nil {
 			return err
 		}
-	} else {
-		fmt.Fprintf(c.stderr, "opening the demo store %s (built before; --fresh builds it again)\n", *db)
+		built = m != ""
+		if built {
+			fmt.Fprintf(c.stderr, "opening the demo store %s (built before; --fresh builds it again)\n", *db)
+		} else {
+			fmt.Fprintf(c.stderr, "finishing the demo store %s (its build was interrupted)\n", *db)
+		}
 	}
+	opts := demo.Options{Items: *items, Seed: *seed, End: end, Days: *days}
 	if *noConsole || !isTerminal(c.stdout) {
 		prog := newProgress(c, !isTerminal(c.stderr))
+		if !built {
+			say := func(s string) { prog.done(); fmt.Fprintln(c.stderr, s) }
+			if err := buildDemo(ctx, eng, dir, opts, say, prog.update); err != nil {
+				return err
+			}
+		}
 		err := demoEngines(ctx, eng, func(what string, done, total int) { prog.update(what, int64(done), int64(total)) })
 		prog.done()
 		return err
 	}
-	// Proposals and the anomaly scan are the demo's engines at work: they
-	// run behind the console, with their progress in its status line.
+	// The console opens at once; the demo is built, planned and scanned
+	// behind it, each file appearing as it commits, with the progress in
+	// the status line.
 	bg, stopBg := context.WithCancel(ctx)
 	defer stopBg()
 	go func() {
-		err := demoEngines(bg, eng, func(what string, done, total int) {
-			eng.Hub().Publish(model.Change{Kind: model.ChangeProgress, Text: what, Done: int64(done), Total: int64(total)})
-		})
+		hub := eng.Hub()
+		say := func(s string) { hub.Publish(model.Change{Kind: model.ChangeImport, Text: s}) }
+		progress := func(what string, done, total int64) {
+			hub.Publish(model.Change{Kind: model.ChangeProgress, Text: what, Done: done, Total: total})
+		}
+		err := error(nil)
+		if !built {
+			err = buildDemo(bg, eng, dir, opts, say, progress)
+		}
+		if err == nil {
+			err = demoEngines(bg, eng, func(what string, done, total int) { progress(what, int64(done), int64(total)) })
+		}
 		if err != nil && bg.Err() == nil {
-			eng.Hub().Publish(model.Change{Kind: model.ChangeImport, Text: "demo: " + err.Error()})
+			say("demo: " + err.Error())
 		}
 	}()
 	if err := os.MkdirAll(drop, 0o755); err != nil {
@@ -130,29 +158,24 @@ func demoEngines(ctx context.Context, eng *engine.Engine, progress func(what str
 	return err
 }
 
-func buildDemo(ctx context.Context, c *cli, eng *engine.Engine, dir string, o demo.Options) error {
+// buildDemo generates the demo's files and imports them, saying what it
+// did through say and its progress through progress (a file, or the
+// generator as "generating").
+func buildDemo(ctx context.Context, eng *engine.Engine, dir string, o demo.Options, say func(string), progress func(what string, done, total int64)) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	show := isTerminal(c.stderr)
 	start := time.Now()
-	fmt.Fprintf(c.stderr, "generating %d items × %d days of history (seed %d) in %s\n", o.Items, max(o.Days, demo.DefaultDays), o.Seed, dir)
-	sum, err := demo.Generate(ctx, dir, o, func(done, total int64) {
-		if show && total > 0 {
-			fmt.Fprintf(c.stderr, "\r  generating %3d%%", 100*done/total)
-		}
-	})
-	if show {
-		fmt.Fprint(c.stderr, "\r\033[K")
-	}
+	say(fmt.Sprintf("generating %d items × %d days of history (seed %d) in %s", o.Items, max(o.Days, demo.DefaultDays), o.Seed, dir))
+	sum, err := demo.Generate(ctx, dir, o, func(done, total int64) { progress("generating the demo", done, total) })
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "  %s sales lines, %s movements, %s counts in %.1fs\n", commas(sum.SalesRows), commas(sum.MovementRows), commas(sum.CountRows), time.Since(start).Seconds())
+	say(fmt.Sprintf("  %s sales lines, %s movements, %s counts in %.1fs", commas(sum.SalesRows), commas(sum.MovementRows), commas(sum.CountRows), time.Since(start).Seconds()))
 	start = time.Now()
-	prog := newProgress(c, !show)
-	results, err := eng.Import(ctx, []string{filepath.Join(dir, "import")}, data.ImportOptions{User: "demo"}, prog.update)
-	prog.done()
+	results, err := eng.Import(ctx, []string{filepath.Join(dir, "import")}, data.ImportOptions{User: "demo"}, func(path string, done, total int64) {
+		progress("importing "+filepath.Base(path), done, total)
+	})
 	if err != nil {
 		return err
 	}
@@ -163,8 +186,8 @@ func buildDemo(ctx context.Context, c *cli, eng *engine.Engine, dir string, o de
 		}
 		ok, dup, rej = ok+r.RowsOK, dup+r.RowsDuplicate, rej+r.RowsRejected
 	}
-	fmt.Fprintf(c.stderr, "  imported %d files: %s rows, %s already in the ledger, %s rejected, in %.1fs\n",
-		len(results), commas(int64(ok)), commas(int64(dup)), commas(int64(rej)), time.Since(start).Seconds())
+	say(fmt.Sprintf("  imported %d files: %s rows, %s already in the ledger, %s rejected, in %.1fs",
+		len(results), commas(int64(ok)), commas(int64(dup)), commas(int64(rej)), time.Since(start).Seconds()))
 	meta, _ := json.Marshal(map[string]any{"seed": o.Seed, "items": o.Items, "end": o.End.String(), "files": dir})
 	return eng.Store().SetMeta(ctx, "demo", string(meta))
 }
