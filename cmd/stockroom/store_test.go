@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"stockroom/data"
 )
 
 const good = "../../testdata/imports/good"
@@ -116,5 +119,45 @@ func TestHelp(t *testing.T) {
 		if code != 0 || strings.Count(out, "Usage: stockroom "+cmd) != 1 || !strings.Contains(out, "-db") {
 			t.Errorf("%s --help: exit %d, want the usage once\n%s", cmd, code, out)
 		}
+	}
+}
+
+// The demo builds, plans and scans without a terminal; a second run opens
+// it as it is; a build that never finished is finished, importing only
+// what is missing.
+func TestDemo_NoConsole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a small demo store")
+	}
+	db := filepath.Join(t.TempDir(), "demo.db")
+	_, errOut, code := runCLI(t, nil, "demo", "--db", db, "--items", "12", "--no-console", "--end", "2026-11-25")
+	if code != 0 || !strings.Contains(errOut, "imported 78 files") {
+		t.Fatalf("demo: exit %d\n%s", code, errOut)
+	}
+	out, _, code := runCLI(t, nil, "proposals", "--db", db, "--json", "--state", "all")
+	var ps []map[string]any
+	if err := json.Unmarshal([]byte(out), &ps); err != nil || code != 0 || len(ps) == 0 {
+		t.Fatalf("no proposals after the demo (exit %d, %v): %s", code, err, out)
+	}
+	out, _, _ = runCLI(t, nil, "anomalies", "--db", db, "--json", "--state", "open")
+	var as []map[string]any
+	if err := json.Unmarshal([]byte(out), &as); err != nil || len(as) == 0 {
+		t.Errorf("no anomalies after the demo's scan (%v): %s", err, out)
+	}
+	if _, errOut, code = runCLI(t, nil, "demo", "--db", db, "--no-console"); code != 0 || !strings.Contains(errOut, "built before") {
+		t.Errorf("second run: exit %d\n%s", code, errOut)
+	}
+	// Forget that the build finished: the next run imports nothing new.
+	st, err := data.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetMeta(context.Background(), "demo", ""); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	_, errOut, code = runCLI(t, nil, "demo", "--db", db, "--items", "12", "--no-console", "--end", "2026-11-25")
+	if code != 0 || !strings.Contains(errOut, "finishing the demo store") || !strings.Contains(errOut, "imported 78 files: 0 rows") {
+		t.Errorf("finishing run: exit %d\n%s", code, errOut)
 	}
 }
