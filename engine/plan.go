@@ -563,7 +563,7 @@ func decide(it *planItem, opt PlanOptions, pr *policyResolver, net map[[2]int64]
 	if n := net[k]; n != nil {
 		it.pos.OnOrder, it.pos.Committed, it.pos.Arrivals = n.onOrder, n.committed, n.arrivals
 	}
-	f := replenish.Forecast{Days: it.fc.Days, Rho: it.fc.Rho}
+	f := replenish.Forecast{Days: it.fc.Days, Rho: it.fc.Rho, MaxVar: replenish.HistoryCap(it.hist.Units, it.hist.Stockout, it.policy)}
 	lv, err := replenish.ComputeLevels(it.policy, f)
 	if err != nil {
 		it.err = err

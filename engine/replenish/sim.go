@@ -40,9 +40,16 @@ type SimOptions struct {
 	// Days is how many days at the end of the history are replayed
 	// (365); the history before them is what the policies start from.
 	Days int
-	// MinHistory is how many days after its first sale a series must have
+	// MinHistory is how many days after its launch a series must have
 	// before it joins the replay (56): launches are not replenishment.
 	MinHistory int
+	// RelaunchDays is how long a series must go without a single sale
+	// for its next sale to count as a launch (365; negative: only the
+	// first sale is a launch). An item off the shelf for a year was not
+	// listed: no policy that sees only its sales could learn of its
+	// return, and restocking it is a listing decision, so the replay
+	// takes it up MinHistory days after it comes back, as for a launch.
+	RelaunchDays int
 	// RefitDays is how often the auto policy's forecast is refitted (7);
 	// between refits it reads further along the last forecast.
 	RefitDays int
@@ -73,7 +80,10 @@ type SimOptions struct {
 	// NoCrossing makes the auto policy plan as if every order were as
 	// late as the last (Policy.Crossing off), though the replay draws
 	// each order's lead time on its own.
-	NoCrossing    bool
+	NoCrossing bool
+	// NoCap plans with the forecast's spread as it is, without the cap
+	// from the series' own history that plan applies (HistoryCap).
+	NoCap         bool
 	MinService    float64
 	Shrink        float64 // share of stock on hand lost each day (theft, damage)
 	PackSize, MOQ int64   // rounding applied to every policy's orders
@@ -96,6 +106,9 @@ func (o *SimOptions) defaults() error {
 	}
 	if o.MinHistory <= 0 {
 		o.MinHistory = 56
+	}
+	if o.RelaunchDays == 0 {
+		o.RelaunchDays = 365
 	}
 	if o.RefitDays <= 0 {
 		o.RefitDays = 7
@@ -257,7 +270,7 @@ func Simulate(ctx context.Context, series []forecast.Series, o SimOptions, daily
 	var sims []*simSeries
 	for i := range series {
 		s := &series[i]
-		first := firstSale(s.Values)
+		first := launch(s.Values, o.RelaunchDays)
 		if first < 0 {
 			continue
 		}
@@ -406,6 +419,11 @@ func refit(ctx context.Context, active []*simSeries, b model.Date, horizon, maxD
 			n := int(b - ss.s.Start)
 			who[i].fcP.MinVar = SumVariance(ss.obs[:n], ss.censored[:n], o.SpreadDays, maxDays)
 			who[i].fcP.ReplaceVar = o.ReplaceVar
+		}
+		if !o.NoCap {
+			ss := who[i]
+			n := int(b - ss.s.Start)
+			who[i].fcP.MaxVar = historyCap(ss.obs[:n], ss.censored[:n], maxDays)
 		}
 		who[i].fcDay = int(b - who[i].s.Start)
 	}
@@ -610,6 +628,29 @@ func firstSale(v []float64) int {
 		}
 	}
 	return -1
+}
+
+// launch is the index of the first positive value after the last run of
+// at least gap days without one (missing days count as no sale), or the
+// first positive value when there is no such run or gap < 0; -1 when
+// nothing ever sells.
+func launch(v []float64, gap int) int {
+	first := firstSale(v)
+	if first < 0 || gap < 0 {
+		return first
+	}
+	last, run := first, 0
+	for i := first; i < len(v); i++ {
+		if v[i] > 0 {
+			if run >= gap {
+				last = i
+			}
+			run = 0
+			continue
+		}
+		run++
+	}
+	return last
 }
 
 // meanObserved is the mean of v[from:to] over the days not censored and
