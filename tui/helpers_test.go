@@ -204,3 +204,7 @@ func importFile(tb testing.TB, eng *engine.Engine, path string) data.FileResult 
 	}
 	return res[0]
 }
+
+// Goldens show times of day (audit logs); they are rendered in the local
+// zone, so pin it.
+func init() { time.Local = time.UTC }

