@@ -585,6 +585,7 @@ type LedgerDays struct {
 	Adjusted      []int64            // adjustments and transfers out (signed)
 	Counted       []int64            // what stock counts booked (signed)
 	Sales         map[string][]int64 // units sold per channel
+	Counts        []CountResult      // every stock count, with the ledger's balance it found, by date
 }
 
 // Len is the number of days.
@@ -651,6 +652,10 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 			return nil, err
 		}
 	}
+	counts, err := s.countsOf(ctx, itemIDs, to)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*LedgerDays, 0, len(byLoc))
 	for k, lines := range byLoc {
 		start := to
@@ -684,6 +689,10 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 				ld.Adjusted[i] += l.qty
 			}
 		}
+		ld.Counts = counts[k]
+		for i := range ld.Counts {
+			ld.Counts[i].SKU, ld.Counts[i].Location = ld.SKU, ld.Location
+		}
 		out = append(out, ld)
 	}
 	slices.SortFunc(out, func(a, b *LedgerDays) int {
@@ -692,6 +701,42 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 		}
 		return int(a.LocID - b.LocID)
 	})
+	return out, nil
+}
+
+// countsOf returns the stock counts of the given items through day to,
+// by item and location, in date order (SKU and Location left empty).
+func (s *Store) countsOf(ctx context.Context, itemIDs []int64, to model.Date) (map[[2]int64][]CountResult, error) {
+	out := map[[2]int64][]CountResult{}
+	for ids := itemIDs; len(ids) > 0; {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		args := make([]any, 0, len(chunk)+1)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		args = append(args, int64(to))
+		rows, err := s.r.QueryContext(ctx, "SELECT item_id, loc_id, date, counted, ledger FROM count_result WHERE item_id IN ("+
+			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+") AND date <= ? ORDER BY date, id", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k [2]int64
+			var c CountResult
+			var d int64
+			if err := rows.Scan(&k[0], &k[1], &d, &c.Counted, &c.Ledger); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			c.Date = model.Date(d)
+			out[k] = append(out[k], c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

@@ -313,11 +313,11 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 
 // fileFindings runs the rules that judge files: content imported again
 // under another name, exports most of whose rows were already imported,
-// recorded prices out of bounds, counts against the ledger, and (after a
-// catalogue import) prices against costs.
+// recorded prices out of bounds, and (after a catalogue import) prices
+// against costs. Counts are judged with their item×location's ledger, in
+// checkSeries.
 func (e *Engine) fileFindings(ctx context.Context, files []data.CheckFile) ([]model.Anomaly, error) {
 	var out []model.Anomaly
-	var countFiles []int64
 	var listPrice map[string]float64
 	catalogue := false
 	for _, f := range files {
@@ -337,8 +337,6 @@ func (e *Engine) fileFindings(ctx context.Context, files []data.CheckFile) ([]mo
 			continue
 		case f.Kind == data.KindItems && f.RowsOK > 0:
 			catalogue = true
-		case f.Kind == data.KindCounts && f.RowsOK > 0:
-			countFiles = append(countFiles, f.ID)
 		}
 		switch f.Kind {
 		case data.KindSales, data.KindMovements, data.KindCounts:
@@ -376,17 +374,6 @@ func (e *Engine) fileFindings(ctx context.Context, files []data.CheckFile) ([]mo
 			}
 			out = append(out, anomaly.PriceBounds{}.Prices(checks)...)
 		}
-	}
-	if len(countFiles) > 0 {
-		counts, err := e.store.CountResults(ctx, countFiles)
-		if err != nil {
-			return nil, err
-		}
-		checks := make([]anomaly.CountCheck, len(counts))
-		for i, c := range counts {
-			checks[i] = anomaly.CountCheck{SKU: c.SKU, Location: c.Location, Date: c.Date, Counted: c.Counted, Ledger: c.Ledger}
-		}
-		out = append(out, anomaly.Shrinkage(checks, 0, 0)...)
 	}
 	if catalogue {
 		costs, err := e.costFindings(ctx)
@@ -600,6 +587,11 @@ func checkSeries(ld *data.LedgerDays, from model.Date, kn *known) []model.Anomal
 			}
 		}
 	}
+	for _, a := range (anomaly.ShrinkRules{}).Check(countChecks(ld)) {
+		if a.Date >= from {
+			out = append(out, a)
+		}
+	}
 	chans := make([]string, 0, len(ld.Sales))
 	for ch := range ld.Sales {
 		chans = append(chans, ch)
@@ -625,6 +617,25 @@ func checkSeries(ld *data.LedgerDays, from model.Date, kn *known) []model.Anomal
 				out = append(out, p.Anomaly(ld.SKU, ld.Location, ch, d, v))
 			}
 		}
+	}
+	return out
+}
+
+// countChecks are an item×location's stock counts, each with the units
+// sold since the count before (since the ledger's first day for the
+// first): all of them, since the earlier ones are the baseline of what
+// the item×location ordinarily loses.
+func countChecks(ld *data.LedgerDays) []anomaly.CountCheck {
+	out := make([]anomaly.CountCheck, len(ld.Counts))
+	since, i := ld.Start, 0 // i: the first ledger day not yet summed
+	for j, c := range ld.Counts {
+		var sold int64
+		for ; i < ld.Len() && ld.Start.AddDays(i) <= c.Date; i++ {
+			sold += ld.Sold[i]
+		}
+		out[j] = anomaly.CountCheck{SKU: ld.SKU, Location: ld.Location, Date: c.Date, Counted: c.Counted, Ledger: c.Ledger,
+			Since: since, Sold: sold}
+		since = c.Date
 	}
 	return out
 }

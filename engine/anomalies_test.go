@@ -38,13 +38,7 @@ type anomalyFixture struct {
 func newAnomalyFixture(t *testing.T) *anomalyFixture {
 	t.Helper()
 	f := &anomalyFixture{dir: t.TempDir(), qty: map[string][]int64{}, spikeDay: 170, priceDay: 185}
-	write := func(name, content string) string {
-		p := filepath.Join(f.dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, f.dir)
 	write("locations.csv", "code,name,kind,lat,lon\nDC1,Depot,depot,,\nST1,Store,store,,\n")
 	write("items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\n"+
 		"A,Hammer,tools,ea,4,10,S1,1,0\nB,Saw,tools,ea,4,10,S1,1,0\nC,Drill,tools,ea,40,10,S1,1,0\nE,Seeds,garden,ea,1,3,S1,1,0\n")
@@ -87,6 +81,18 @@ func newAnomalyFixture(t *testing.T) *anomalyFixture {
 		f.histories = append(f.histories, write(fmt.Sprintf("sales-%d.csv", part+1), b.String()))
 	}
 	return f
+}
+
+// fileWriter returns a function that writes a file into dir and returns
+// its path.
+func fileWriter(t *testing.T, dir string) func(name, content string) string {
+	return func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 }
 
 func (f *anomalyFixture) path(name string) string { return filepath.Join(f.dir, name) }
@@ -531,4 +537,80 @@ func BenchmarkAnomalyStep_DailyFile(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*2*items), "µs/series")
+}
+
+// TestAnomalyStep_Shrinkage imports a shop's counts the way they arrive:
+// five counts that find the ordinary loss of a little over 1% of what sold
+// (one of them finds nothing missing) raise nothing, although each is past
+// the 2-unit, 5% tolerance; the sixth finds most of the stock gone.
+func TestAnomalyStep_Shrinkage(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t)
+	dir := t.TempDir()
+	write := fileWriter(t, dir)
+	importPaths(t, e, write("locations.csv", "code,name,kind,lat,lon\nST1,Store,store,,\n"),
+		write("items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\nG,Gloves,tools,ea,2,5,S1,1,0\n"))
+	week := []int64{8, 9, 9, 10, 11, 12, 11} // 10 a day
+	var moves, sales strings.Builder
+	moves.WriteString("date,sku,location,qty,kind,ref\n")
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	const days = 180
+	book := map[int]int64{} // the ledger's balance at the end of each day
+	var bal int64
+	for d := range days {
+		if d%10 == 0 {
+			q := int64(100) // a delivery every ten days, a safety stock of 50
+			if d == 0 {
+				q += 50
+			}
+			fmt.Fprintf(&moves, "%s,G,ST1,%d,receipt,PO-%d\n", anomalyStart.AddDays(d), q, d)
+			bal += q
+		}
+		q := week[d%7]
+		fmt.Fprintf(&sales, "%s,SO-%d,G,ST1,store,%d,5\n", anomalyStart.AddDays(d), d, q)
+		bal -= q
+		book[d] = bal
+	}
+	importPaths(t, e, write("movements.csv", moves.String()), write("sales.csv", sales.String()))
+	counts := []struct {
+		day  int
+		loss int64
+	}{{38, 6}, {68, 0}, {98, 7}, {128, 4}, {158, 5}, {178, 0}}
+	var lost int64
+	var cs strings.Builder
+	cs.WriteString("date,sku,location,counted_qty\n")
+	for i, c := range counts {
+		ledger := book[c.day] - lost
+		if i == len(counts)-1 {
+			c.loss = ledger * 4 / 5 // most of the stock stolen
+		}
+		if c.loss > 0 && float64(c.loss) <= max(2, 0.05*float64(ledger)) {
+			t.Fatalf("count on day %d: a loss of %d of %d is within the tolerance, the test proves nothing", c.day, c.loss, ledger)
+		}
+		fmt.Fprintf(&cs, "%s,G,ST1,%d\n", anomalyStart.AddDays(c.day), ledger-c.loss)
+		lost += c.loss
+	}
+	importPaths(t, e, write("counts.csv", cs.String()))
+	var shrink []model.Anomaly
+	for _, a := range allAnomalies(t, e) {
+		if a.Detector == anomaly.RuleShrinkage {
+			shrink = append(shrink, a)
+		}
+	}
+	theft := anomalyStart.AddDays(178)
+	if len(shrink) != 1 || shrink[0].Date != theft || shrink[0].Score < 0.9 {
+		t.Fatalf("shrinkage findings %+v, want one on %s scoring 0.9 or more", shrink, theft)
+	}
+	// The baseline runs from the count before, the one on day 158.
+	if want := "since " + anomalyStart.AddDays(158).String(); !strings.Contains(shrink[0].Detail, want) {
+		t.Errorf("detail %q lacks %q", shrink[0].Detail, want)
+	}
+	// Scanning everything again finds the same, and stores nothing twice.
+	res, err := e.ScanAnomalies(ctx, engine.ScanOptions{Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Added) != 0 {
+		t.Errorf("full scan added %+v", res.Added)
+	}
 }

@@ -178,19 +178,26 @@ func evalDemo(t *testing.T, dir string) string {
 	for k := range sold {
 		stockKeys[k] = true
 	}
-	var checks []anomaly.CountCheck
 	stockout := map[stockKey]map[model.Date]bool{}
 	for k := range stockKeys {
 		var days []anomaly.StockDay
-		var bal int64
+		var checks []anomaly.CountCheck
+		var bal, soldSince int64
+		since := model.NoDate
 		for d := start; d <= end; d++ {
 			sd := anomaly.StockDay{Date: d, Open: bal, Sold: sold[k][d]}
+			soldSince += sd.Sold
 			if m := moves[k][d]; m != nil {
 				sd.In, sd.Adjusted = m.in, m.adj
 			}
+			if since == model.NoDate && (sd.In != 0 || sd.Sold != 0 || sd.Adjusted != 0) {
+				since = d
+			}
 			sd.Close = sd.Open + sd.In - sd.Sold + sd.Adjusted
 			if c, ok := counts[k][d]; ok {
-				checks = append(checks, anomaly.CountCheck{SKU: k.sku, Location: k.loc, Date: d, Counted: c, Ledger: sd.Close})
+				checks = append(checks, anomaly.CountCheck{SKU: k.sku, Location: k.loc, Date: d, Counted: c, Ledger: sd.Close,
+					Since: since, Sold: soldSince})
+				since, soldSince = d, 0
 				sd.Counted = c - sd.Close
 				sd.Close = c
 			}
@@ -200,6 +207,7 @@ func evalDemo(t *testing.T, dir string) string {
 			}
 		}
 		findings = append(findings, anomaly.StockRules{}.CheckStock(k.sku, k.loc, days)...)
+		findings = append(findings, anomaly.ShrinkRules{}.Check(checks)...)
 		out := map[model.Date]bool{}
 		for _, sd := range days {
 			if sd.Close <= 0 {
@@ -224,13 +232,6 @@ func evalDemo(t *testing.T, dir string) string {
 				stockout[k][d] = true
 			}
 		}
-	}
-	findings = append(findings, anomaly.Shrinkage(checks, 0, 0)...)
-	// The same counts at a looser tolerance, reported on their own line:
-	// the demo's shops lose stock to theft and damage every month.
-	for _, f := range anomaly.Shrinkage(checks, 5, 0.5) {
-		f.Detector = "shrinkage (5u, 50%)"
-		findings = append(findings, f)
 	}
 	findings = append(findings, anomaly.PriceBounds{}.Prices(prices)...)
 	findings = append(findings, anomaly.DuplicateFiles(digests, 0)...)
@@ -298,7 +299,7 @@ func evalDemo(t *testing.T, dir string) string {
 		case anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock:
 			// Recording more sales than sold takes the ledger down.
 			return (tr.kind == "sale_without_stock" || tr.kind == "spike_typo" || tr.kind == "stuck") && lag >= 0 && lag <= 45
-		case anomaly.RuleVanished, anomaly.RuleShrinkage, "shrinkage (5u, 50%)":
+		case anomaly.RuleVanished, anomaly.RuleShrinkage:
 			// Theft and write-offs surface at the write-off or the next
 			// count; over-recorded sales surface at a count too.
 			return (tr.kind == "vanish" || tr.kind == "theft" || tr.kind == "spike_typo" || tr.kind == "stuck" ||
@@ -330,7 +331,7 @@ func evalDemo(t *testing.T, dir string) string {
 		}
 	}
 	rules := map[string]bool{anomaly.RuleNegativeStock: true, anomaly.RuleSaleNoStock: true, anomaly.RuleVanished: true,
-		anomaly.RuleShrinkage: true, anomaly.RulePrice: true, "shrinkage (5u, 50%)": true}
+		anomaly.RuleShrinkage: true, anomaly.RulePrice: true}
 	hits, hitsHigh := map[string]int{}, map[string]int{}
 	all, allHigh := map[string]int{}, map[string]int{}
 	for _, f := range findings {

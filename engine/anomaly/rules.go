@@ -116,34 +116,123 @@ type CountCheck struct {
 	Date          model.Date
 	Counted       int64
 	Ledger        int64
+	// Since is the day of the previous count of the item at the location
+	// (the first day of its ledger for the first count), and Sold the
+	// units sold after Since up to and including Date: the throughput
+	// ordinary shrinkage grows with.
+	Since model.Date
+	Sold  int64
 }
 
-// Shrinkage flags counts that differ from the ledger by more than the
-// tolerance: absTol units or relTol of the ledger balance, whichever is
-// larger (defaults when <= 0: 2 units, 5%). The score is 0.5 at the
-// tolerance and grows with the gap; Observed is the count, Expected the
-// ledger.
-func Shrinkage(counts []CountCheck, absTol, relTol float64) []model.Anomaly {
-	if absTol <= 0 {
-		absTol = 2
+// ShrinkRules judge stock counts against the ledger. Every shop loses a
+// little stock to theft, damage and miscounts, roughly in proportion to
+// what passes through it, so a count below the ledger is ordinary; it is
+// an anomaly when the loss is far beyond what the item×location usually
+// loses for the units it sold since its previous count, or when most of
+// the stock is gone.
+type ShrinkRules struct {
+	// AbsTol and RelTol: a gap within AbsTol units or RelTol of the
+	// ledger balance, whichever is larger, never alerts (defaults 2
+	// units, 5%).
+	AbsTol, RelTol float64
+	// Rate is the ordinary loss per unit sold assumed before the
+	// item×location has counts of its own (default 0.02: retail shrink is
+	// commonly 1–2% of sales), and Prior how many units sold it weighs as
+	// beside the counts' own losses (default 500).
+	Rate, Prior float64
+	// ZAlarm is how many spreads beyond the expected loss score 0.5 and
+	// alert (default 3). The spread is Poisson's, sqrt(expected + 1):
+	// losses are a count of small events.
+	ZAlarm float64
+	// MostGone: a count that finds at least this share of the ledger
+	// balance gone alerts at ZMost spreads already (defaults 0.5 and 2).
+	MostGone, ZMost float64
+}
+
+func (r ShrinkRules) withDefaults() ShrinkRules {
+	if r.AbsTol <= 0 {
+		r.AbsTol = 2
 	}
-	if relTol <= 0 {
-		relTol = 0.05
+	if r.RelTol <= 0 {
+		r.RelTol = 0.05
 	}
+	if r.Rate <= 0 {
+		r.Rate = 0.02
+	}
+	if r.Prior <= 0 {
+		r.Prior = 500
+	}
+	if r.ZAlarm <= 0 {
+		r.ZAlarm = 3
+	}
+	if r.MostGone <= 0 {
+		r.MostGone = 0.5
+	}
+	if r.ZMost <= 0 {
+		r.ZMost = 2
+	}
+	return r
+}
+
+// Check judges the counts of one item at one location, in date order
+// (each with the units sold since the one before). The expected loss of a
+// count is the baseline rate times its units sold; the baseline is the
+// losses of the earlier counts over their units sold, with Rate counted
+// as Prior units sold of history, so a new item×location starts from the
+// usual rate and its own counts take over as they accumulate. A count
+// above the ledger (stock found that was never booked:
+// sales recorded twice, a feed that repeated) is judged against zero.
+// Findings score 0.5 at ZAlarm spreads and grow with the distance; a
+// count that finds everything gone scores 1. Observed is the count,
+// Expected the ledger.
+func (r ShrinkRules) Check(counts []CountCheck) []model.Anomaly {
+	r = r.withDefaults()
 	var out []model.Anomaly
+	var lost, sold float64 // the baseline: earlier counts' losses and units sold
 	for _, c := range counts {
 		gap := float64(c.Counted - c.Ledger)
-		tol := math.Max(absTol, relTol*math.Abs(float64(c.Ledger)))
-		if math.Abs(gap) <= tol {
+		n := float64(max(c.Sold, 0))
+		rate := (lost + r.Rate*r.Prior) / (sold + r.Prior)
+		expect := rate * n
+		spread := math.Sqrt(expect + 1)
+		tol := math.Max(r.AbsTol, r.RelTol*math.Abs(float64(c.Ledger)))
+		var score float64
+		if math.Abs(gap) > tol {
+			if gap > 0 {
+				score = severityScore(gap / spread / r.ZAlarm)
+			} else {
+				loss := -gap
+				z := (loss - expect) / spread
+				if z >= r.ZAlarm {
+					score = severityScore(z / r.ZAlarm)
+				}
+				if share := loss / float64(c.Ledger); c.Ledger > 0 && share >= r.MostGone && z >= r.ZMost {
+					// 0.5 at the MostGone edge, 1 when nothing is left.
+					score = math.Max(score, ruleScoreAtTheEdge+ruleScoreAtTheEdge*
+						(math.Min(share, 1)-r.MostGone)/math.Max(1-r.MostGone, 1e-9))
+				}
+			}
+		}
+		// The baseline learns every count's loss, but no more of it than
+		// ZAlarm spreads past what was expected (winsorised): one theft
+		// barely moves it, while a shop that steadily loses more than the
+		// prior lifts it count by count until it stops alerting.
+		lost += math.Min(math.Max(-gap, 0), expect+r.ZAlarm*spread)
+		sold += n
+		if score < ruleScoreAtTheEdge {
 			continue
 		}
 		what := "missing"
 		if gap > 0 {
 			what = "more than booked"
 		}
-		out = append(out, newFinding(RuleShrinkage, c.SKU, c.Location, c.Date,
-			severityScore(math.Abs(gap)/tol), float64(c.Counted), float64(c.Ledger),
-			fmt.Sprintf("count %d vs ledger %d: %g units %s", c.Counted, c.Ledger, math.Abs(gap), what)))
+		since := ""
+		if c.Since != model.NoDate {
+			since = " since " + c.Since.String()
+		}
+		out = append(out, newFinding(RuleShrinkage, c.SKU, c.Location, c.Date, score, float64(c.Counted), float64(c.Ledger),
+			fmt.Sprintf("count %d vs ledger %d: %g units %s; about %.2g lost is usual for the %d sold%s",
+				c.Counted, c.Ledger, math.Abs(gap), what, expect, max(c.Sold, 0), since)))
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package anomaly
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -73,27 +74,100 @@ func TestStockRules_CheckStock(t *testing.T) {
 	}
 }
 
-func TestShrinkage(t *testing.T) {
-	counts := []CountCheck{
-		{SKU: "A", Location: "DC", Date: day(0), Counted: 100, Ledger: 103}, // within 5%
-		{SKU: "B", Location: "DC", Date: day(0), Counted: 10, Ledger: 12},   // within 2 units
-		{SKU: "C", Location: "DC", Date: day(0), Counted: 10, Ledger: 40},   // 30 missing
-		{SKU: "D", Location: "DC", Date: day(0), Counted: 50, Ledger: 40},   // 10 too many
-		{SKU: "E", Location: "DC", Date: day(0), Counted: 0, Ledger: 3},     // 3 > 2 units
+// monthlyCounts are counts of one item every 30 days, each finding
+// loss[i] units fewer than the ledger's 60 after sold[i] units sold.
+func monthlyCounts(sold, loss []int64) []CountCheck {
+	var out []CountCheck
+	since := day(0)
+	for i := range loss {
+		d := day(30 * (i + 1))
+		out = append(out, CountCheck{SKU: "A", Location: "ST1", Date: d, Counted: 60 - loss[i], Ledger: 60, Since: since, Sold: sold[i]})
+		since = d
 	}
-	got := Shrinkage(counts, 0, 0)
-	if len(got) != 3 || got[0].SKU != "C" || got[1].SKU != "D" || got[2].SKU != "E" {
-		t.Fatalf("got %v", got)
+	return out
+}
+
+func repeat(v int64, n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = v
 	}
-	// C: tolerance max(2, 2) = 2, gap 30: 15 tolerances.
-	if want := severityScore(15); math.Abs(got[0].Score-want) > 1e-12 || got[0].Observed != 10 || got[0].Expected != 40 {
-		t.Errorf("C: %+v", got[0])
+	return out
+}
+
+func TestShrinkRules_Check(t *testing.T) {
+	// 300 units sold a month and 1–2% of them lost: ordinary shrink, even
+	// though 3 to 7 units is well past the 2-unit tolerance.
+	ordinary := []int64{4, 6, 3, 5, 7, 4, 5, 3, 6, 4, 5, 6}
+	for _, c := range []struct {
+		name      string
+		sold      []int64
+		loss      []int64
+		want      []int // indexes of the counts that alert
+		minScore  float64
+		wantShare string
+	}{
+		{"ordinary monthly shrink", repeat(300, 12), ordinary, nil, 0, ""},
+		{"within tolerance on a slow item", repeat(5, 6), []int64{1, 2, 0, 2, 1, 2}, nil, 0, ""},
+		{"theft of most of the stock after a year of ordinary shrink", repeat(300, 13), append(append([]int64(nil), ordinary...), 52),
+			[]int{12}, 0.9, "52 units missing"},
+		{"theft on a slow item: most of little stock", repeat(10, 4), []int64{0, 1, 0, 50}, []int{3}, 0.9, "50 units missing"},
+		{"a first count already far beyond the usual rate", []int64{300}, []int64{30}, []int{0}, 0.5, "30 units missing"},
+		{"a first count within the usual rate", []int64{300}, []int64{8}, nil, 0, ""},
+		{"stock found that was never booked", repeat(300, 3), []int64{5, 4, -20}, []int{2}, 0.9, "20 units more than booked"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			counts := monthlyCounts(c.sold, c.loss)
+			got := ShrinkRules{}.Check(counts)
+			var idx []int
+			for _, a := range got {
+				idx = append(idx, int(a.Date-day(0))/30-1)
+				if a.Detector != RuleShrinkage || a.Score < c.minScore || a.Score > 1 || a.Expected != 60 {
+					t.Errorf("%s: %+v", a.Date, a)
+				}
+				if !strings.Contains(a.Detail, c.wantShare) {
+					t.Errorf("detail %q lacks %q", a.Detail, c.wantShare)
+				}
+				if err := a.Validate(); err != nil {
+					t.Errorf("finding does not validate: %v", err)
+				}
+			}
+			if fmt.Sprint(idx) != fmt.Sprint(c.want) && !(len(idx) == 0 && len(c.want) == 0) {
+				t.Errorf("alerts at counts %v, want %v", idx, c.want)
+			}
+		})
 	}
-	if !strings.Contains(got[1].Detail, "more than booked") || !strings.Contains(got[0].Detail, "missing") {
-		t.Errorf("details: %q, %q", got[0].Detail, got[1].Detail)
+}
+
+func TestShrinkRules_Check_score(t *testing.T) {
+	// A first count with 300 sold expects 6 lost (the 2% prior), spread
+	// sqrt(7): the score is 0.5 at 3 spreads and grows with the loss.
+	score := func(loss int64) float64 {
+		got := ShrinkRules{}.Check(monthlyCounts([]int64{300}, []int64{loss}))
+		if len(got) == 0 {
+			return 0
+		}
+		return got[0].Score
 	}
-	if got[2].Score <= 0.5 || got[2].Score >= got[0].Score {
-		t.Errorf("E just past tolerance scored %g", got[2].Score)
+	edge := 6 + 3*math.Sqrt(7) // 13.9 units
+	if s := score(int64(math.Floor(edge))); s != 0 {
+		t.Errorf("just below 3 spreads: scored %g", s)
+	}
+	z := (14 - 6) / math.Sqrt(7)
+	if s, want := score(14), severityScore(z/3); math.Abs(s-want) > 1e-12 || s < 0.5 {
+		t.Errorf("14 lost: score %g, want %g", s, want)
+	}
+	if !(score(20) > score(14) && score(40) > score(20)) {
+		t.Errorf("scores do not grow with the loss: %g %g %g", score(14), score(20), score(40))
+	}
+	if s := score(60); s != 1 {
+		t.Errorf("everything gone: score %g, want 1", s)
+	}
+	// A shop that steadily loses 5% alerts at first, then its own
+	// baseline takes over.
+	got := ShrinkRules{}.Check(monthlyCounts(repeat(300, 24), repeat(15, 24)))
+	if len(got) == 0 || len(got) > 6 || got[len(got)-1].Date > day(30*8) {
+		t.Errorf("steady 5%% shrink: alerts %v", rulesOf(got))
 	}
 }
 
