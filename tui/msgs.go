@@ -49,3 +49,6 @@ type stockCountMsg struct {
 	n   int
 	err error
 }
+
+// resizedMsg follows a resize to every screen, after SetSize.
+type resizedMsg struct{}

@@ -107,7 +107,7 @@ func layoutColumns(width int) []column {
 			}
 		}
 	}
-	for _, id := range []colID{colSKU, colSpark, colName, colLoc, colOnHand, colCover} {
+	for _, id := range []colID{colSKU, colLoc, colSpark, colName, colOnHand, colCover} {
 		grow(id)
 	}
 	// Whatever is left goes to the name: wide terminals show whole names.

@@ -140,7 +140,9 @@ func (r *root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			s.SetSize(msg.Width, r.bodyHeight())
 		}
 		r.cmd.SetWidth(msg.Width)
-		return r, nil
+		// Screens that load something for their size (the stock table's
+		// detail pane) hear of it through Update, where they may return work.
+		return r, func() tea.Msg { return resizedMsg{} }
 	case tea.KeyMsg:
 		return r, r.key(msg)
 	case tea.MouseMsg:

@@ -66,6 +66,13 @@ type stockView struct {
 	loaded   bool // the first page has arrived
 	err      error
 
+	// The detail pane of wide terminals (stockpane.go).
+	paneKey   [2]int64
+	paneGen   int
+	pane      *stockDetail
+	paneLines []string // drawn for paneFor: width, height, generation
+	paneFor   [3]int
+
 	body string // rendered rows, rebuilt in Update
 }
 
@@ -120,7 +127,7 @@ func (v *stockView) Back() (bool, tea.Cmd) {
 }
 
 // Refresh reloads the rows held.
-func (v *stockView) Refresh() tea.Cmd { return v.refresh() }
+func (v *stockView) Refresh() tea.Cmd { return tea.Batch(v.refresh(), v.wantPane(true)) }
 
 // visible is how many rows fit under the header.
 func (v *stockView) visible() int { return max(1, v.height-1) }
@@ -131,7 +138,7 @@ func (v *stockView) pageSize() int { return max(20, 2*v.visible()) }
 // SetSize lays the table out for a new size.
 func (v *stockView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.cols = layoutColumns(w - 1) // one cell for the cursor mark
+	v.cols = layoutColumns(v.tableWidth() - 1) // one cell for the cursor mark
 	v.input.Width = max(10, w-4)
 	v.redrawSparks()
 	v.clamp()
@@ -260,7 +267,24 @@ func (v *stockView) refresh() tea.Cmd {
 
 // Update handles the view's keys and its data.
 func (v *stockView) Update(msg tea.Msg) (screen, tea.Cmd) {
+	s, cmd := v.update(msg)
+	return s, tea.Batch(cmd, v.wantPane(false))
+}
+
+func (v *stockView) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
+	case stockPaneTick:
+		if msg.gen == v.paneGen {
+			return v, v.loadPane(msg.gen)
+		}
+		return v, nil
+	case stockDetailMsg:
+		if msg.gen == v.paneGen {
+			v.pane = &msg.d
+			v.paneLines = nil
+			v.render()
+		}
+		return v, nil
 	case stockPageMsg:
 		return v, v.onPage(msg)
 	case stockCountMsg:
@@ -499,12 +523,13 @@ func (v *stockView) render() {
 		v.body = ""
 		return
 	}
+	tw := v.tableWidth()
 	var b strings.Builder
-	b.WriteString(v.st.Header.Render(fit(" "+headerLine(v.cols, v.query.Sort, v.query.Desc), v.width, false)))
+	b.WriteString(v.st.Header.Render(fit(" "+headerLine(v.cols, v.query.Sort, v.query.Desc), tw, false)))
 	h := v.visible()
 	switch {
 	case v.err != nil:
-		b.WriteString("\n" + v.st.Error.Render(fit("error: "+v.err.Error(), v.width, false)))
+		b.WriteString("\n" + v.st.Error.Render(fit("error: "+v.err.Error(), tw, false)))
 		h--
 	case !v.loaded:
 		b.WriteString("\n" + v.st.Dim.Render("loading…"))
@@ -514,7 +539,7 @@ func (v *stockView) render() {
 		if !v.query.Filter.Empty() {
 			msg = "no rows match the filter"
 		}
-		b.WriteString("\n" + v.st.Dim.Render(fit(msg, v.width, false)))
+		b.WriteString("\n" + v.st.Dim.Render(fit(msg, tw, false)))
 		h--
 	}
 	statusCol := -1
@@ -555,11 +580,11 @@ func (v *stockView) render() {
 			if sparkCol >= 0 { // the selection bar shows the plain sparkline shape
 				cells[sparkCol] = fit(stripANSI(l.spark), v.cols[sparkCol].width, false)
 			}
-			line = v.st.Selected.Render(fit("›"+strings.Join(cells, " "), v.width, false))
+			line = v.st.Selected.Render(fit("›"+strings.Join(cells, " "), tw, false))
 		}
 		b.WriteString("\n" + line)
 	}
-	v.body = b.String()
+	v.body = v.withPane(b.String())
 }
 
 // View is the rendered table.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 )
 
@@ -155,5 +156,31 @@ func TestStock_Golden(t *testing.T) {
 			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
 			teatest.RequireEqualOutput(t, []byte(fm.View()))
 		})
+	}
+}
+
+// From 180 columns the selected row's details sit beside the table and
+// follow the cursor; narrower, the table has the whole width.
+func TestStock_DetailPane(t *testing.T) {
+	eng := newProposalEngine(t)
+	d := drive(t, newConsole(t, eng), 200, 50)
+	v := d.view()
+	for _, want := range []string{"SKU-0000 Hammer 0", "@ DC1 · on hand", "reorder point", "proposal #", "units sold a day, last 90 days", "recent ledger"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("pane lacks %q:\n%s", want, v)
+		}
+	}
+	d.keys("j")
+	if v := d.view(); !strings.Contains(v, "@ ST1 · on hand") || strings.Contains(v, "@ DC1 · on hand") {
+		t.Errorf("pane did not follow the cursor:\n%s", v)
+	}
+	for _, line := range strings.Split(d.view(), "\n") {
+		if w := lipgloss.Width(line); w > 200 {
+			t.Fatalf("line %d wide: %q", w, line)
+		}
+	}
+	n := drive(t, newConsole(t, eng), 120, 30)
+	if strings.Contains(n.view(), "recent ledger") {
+		t.Errorf("pane at 120 columns")
 	}
 }
