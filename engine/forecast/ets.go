@@ -382,13 +382,13 @@ type etsRun struct {
 // states to evolve without correction. s, when non-nil, receives the final
 // seasonal states.
 func etsFilter(y []float64, sp etsSpec, m, start int, p *etsPar, sOut []float64) etsRun {
+	// The seasonal states go to the result, so they live on the heap:
+	// allocate them only for seasonal models (the optimiser runs the
+	// filter hundreds of times a series).
 	var s []float64
-	var buf [64]float64
 	if sp.season != 'N' {
 		if sOut != nil {
 			s = sOut
-		} else if m <= len(buf) {
-			s = buf[:m]
 		} else {
 			s = make([]float64, m)
 		}
