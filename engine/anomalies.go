@@ -605,15 +605,14 @@ func checkSeries(ld *data.LedgerDays, from model.Date, kn *known) []model.Anomal
 		}
 		begin := max(first, int(from-ld.Start)-warmDays)
 		skip := kn.days(ld.SKU, ld.Location, ch, ld.Start, n)
-		en := anomaly.NewEnsemble(anomaly.DailyConfig())
+		dm := anomaly.NewDemand(anomaly.DailyConfig(), anomaly.DemandFilter{})
 		for i := begin; i < n; i++ {
 			d := ld.Start.AddDays(i)
 			v := float64(units[i])
 			if censored[i] || skip[i] {
 				v = math.NaN()
 			}
-			en.PushPhase(anomaly.WeekdayPhase(d), v)
-			if p := en.Last(); p.Alarm && d >= from {
+			if p, store := dm.Push(anomaly.WeekdayPhase(d), v); store && d >= from {
 				out = append(out, p.Anomaly(ld.SKU, ld.Location, ch, d, v))
 			}
 		}
