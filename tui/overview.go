@@ -139,6 +139,27 @@ func (v *overviewView) render() {
 	if len(o.Sources) == 0 {
 		left = append(left, st.Dim.Render("nothing imported yet"))
 	}
+	if v.env.jobs != nil {
+		left = append(left, "", st.Heading.Render("Schedule"))
+		left = append(left, st.Header.Render(fmt.Sprintf("%-13s %-16s %-12s %s", "JOB", "LAST RUN", "RESULT", "NEXT")))
+		for _, e := range v.env.jobs() {
+			last, result, style := "-", "-", st.Cell
+			if !e.LastRun.IsZero() {
+				last = e.LastRun.Local().Format("01-02 15:04")
+				if e.Runs > 0 {
+					result = "ok " + e.LastDuration.Round(100*time.Millisecond).String()
+					if e.LastErr != "" {
+						result, style = "FAILED", st.Error
+					}
+				}
+			}
+			if e.Running {
+				result = "running"
+			}
+			left = append(left, style.Render(fmt.Sprintf("%-13s %-16s %-12s %s", truncateText(e.Name, 13), last, truncateText(result, 12),
+				e.Next.Local().Format("01-02 15:04"))))
+		}
+	}
 	feedW := v.w
 	twoCols := v.w >= 120
 	if twoCols {

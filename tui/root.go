@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"stockroom/engine"
 	"stockroom/model"
 )
 
@@ -30,6 +31,9 @@ type Options struct {
 	// Remote is set for SSH sessions: nothing may touch the server's own
 	// terminal.
 	Remote bool
+	// Jobs, when set (stockroom serve), reports the schedule's entries for
+	// the overview: their last run, its outcome and the next.
+	Jobs func() []engine.EntryStatus
 }
 
 // root is the console's top model: it owns the size, the global keys, the
@@ -63,7 +67,7 @@ func New(o Options) tea.Model {
 	if actor.Role == "" {
 		actor.Role = model.RoleAdmin
 	}
-	e := &env{be: o.Backend, keys: &keys, st: o.Styles, actor: actor, remote: o.Remote}
+	e := &env{be: o.Backend, keys: &keys, st: o.Styles, actor: actor, remote: o.Remote, jobs: o.Jobs}
 	r := &root{env: e, poll: o.Poll, asOf: model.NoDate}
 	r.help = help.New()
 	st := o.Styles

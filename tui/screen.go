@@ -4,6 +4,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"stockroom/engine"
 	"stockroom/model"
 )
 
@@ -52,6 +53,7 @@ type env struct {
 	st     *Styles
 	actor  model.Actor
 	remote bool
+	jobs   func() []engine.EntryStatus // nil outside stockroom serve
 	nextID int
 }
 

@@ -1,8 +1,17 @@
 package tui_test
 
 import (
+	"io"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"stockroom/engine"
+	"stockroom/tui"
 )
 
 func TestCommandLine(t *testing.T) {
@@ -109,5 +118,37 @@ func TestOverview(t *testing.T) {
 	}
 	if !strings.Contains(v, "24") { // 8 items × 3 locations
 		t.Errorf("overview counts:\n%s", v)
+	}
+}
+
+// Under stockroom serve the overview lists the schedule: each entry's last
+// run, its outcome and the next.
+func TestOverview_Schedule(t *testing.T) {
+	eng := newEngine(t, 3)
+	last := time.Date(2026, 11, 26, 3, 30, 0, 0, time.UTC)
+	jobs := func() []engine.EntryStatus {
+		return []engine.EntryStatus{
+			{Name: "plan", Job: "plan", Cron: "30 3 * * *", LastRun: last, LastDuration: 2100 * time.Millisecond, Runs: 1, Next: last.Add(24 * time.Hour)},
+			{Name: "backup", Job: "backup", Cron: "0 1 * * *", LastRun: last, Runs: 1, LastErr: "disk full", Next: last.Add(22 * time.Hour)},
+			{Name: "report", Job: "report", Cron: "0 6 * * 1", Next: last.Add(100 * time.Hour)},
+		}
+	}
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	m := tui.New(tui.Options{Backend: fixedName{eng}, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r), Start: "overview", Jobs: jobs})
+	d := drive(t, m, 160, 48)
+	v := d.view()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`plan\s+11-26 03:30\s+ok 2.1s\s+11-27 03:30`),
+		regexp.MustCompile(`backup\s+11-26 03:30\s+FAILED\s+11-27 01:30`),
+		regexp.MustCompile(`report\s+-\s+-\s+11-30 07:30`),
+	} {
+		if !want.MatchString(v) {
+			t.Errorf("overview lacks %s:\n%s", want, v)
+		}
+	}
+	plain := tui.New(tui.Options{Backend: fixedName{eng}, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r), Start: "overview"})
+	if n := drive(t, plain, 160, 48); strings.Contains(n.view(), "Schedule") || !strings.Contains(n.view(), "Replenishment") {
+		t.Errorf("schedule shown outside serve")
 	}
 }

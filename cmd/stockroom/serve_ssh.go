@@ -267,6 +267,7 @@ func (s *sshServer) program(sess ssh.Session) *tea.Program {
 		Poll:    s.poll,
 		Actor:   actor,
 		Remote:  true,
+		Jobs:    s.sched.Status,
 	})
 	opts := []tea.ProgramOption{tea.WithInput(sess), tea.WithOutput(sess), tea.WithAltScreen(),
 		// The server's SIGINT/SIGTERM belong to the server, which ends
