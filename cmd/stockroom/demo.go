@@ -16,7 +16,7 @@ import (
 )
 
 func runDemo(ctx context.Context, c *cli, args []string) error {
-	fs := newFlags(c, "demo", "[--db DB] [--items N] [--seed S] [--no-console] [--fresh]", `
+	fs := newFlags(c, "demo", "[--db DB] [--items N] [--seed S] [--no-console [--scan]] [--fresh]", `
 Build a realistic demo store and open the console on it. The data is
 generated as import files (a catalogue, two years of daily sales with
 seasonality, holidays, promotions, stockouts, receipts, counts with
@@ -24,8 +24,10 @@ shrinkage, injected anomalies, a road network, vehicles and deliveries) and
 imported through the normal import path. The same --seed gives the same data.
 Reorder proposals are then recomputed and the data scanned for anomalies.
 The console opens at once and all of this happens behind it, files
-appearing as they commit, with the progress in its status line. A build
-that was interrupted is finished the next time.
+appearing as they commit, with the progress in its status line. With
+--no-console the build and the proposals happen before the command exits,
+and the anomaly scan too with --scan. A build that was interrupted is
+finished the next time.
 
 The demo store lives apart from your real one (default: demo.db in the
 stockroom data folder). An existing demo store is opened as it is unless
@@ -38,6 +40,7 @@ copy import files there to see them arrive live.`)
 	endFlag := fs.String("end", "", "last day of history, YYYY-MM-DD (default: yesterday)")
 	noConsole := fs.Bool("no-console", false, "build the store and exit without opening the console")
 	fresh := fs.Bool("fresh", false, "delete an existing demo store and build it again")
+	scan := fs.Bool("scan", false, "with --no-console: also scan the whole history for anomalies before exiting (about a minute for the default demo; the console does it behind itself)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -99,8 +102,11 @@ copy import files there to see them arrive live.`)
 				return err
 			}
 		}
-		err := demoEngines(ctx, eng, func(what string, done, total int) { prog.update(what, int64(done), int64(total)) })
+		err := demoEngines(ctx, eng, *scan, func(what string, done, total int) { prog.update(what, int64(done), int64(total)) })
 		prog.done()
+		if err == nil && !*scan {
+			fmt.Fprintf(c.stderr, "anomalies: scan with 'stockroom anomalies --db %s --scan' (or open the console)\n", *db)
+		}
 		return err
 	}
 	// The console opens at once; the demo is built, planned and scanned
@@ -119,7 +125,7 @@ copy import files there to see them arrive live.`)
 			err = buildDemo(bg, eng, dir, opts, say, progress)
 		}
 		if err == nil {
-			err = demoEngines(bg, eng, func(what string, done, total int) { progress(what, int64(done), int64(total)) })
+			err = demoEngines(bg, eng, true, func(what string, done, total int) { progress(what, int64(done), int64(total)) })
 		}
 		if err != nil && bg.Err() == nil {
 			say("demo: " + err.Error())
@@ -137,9 +143,9 @@ copy import files there to see them arrive live.`)
 }
 
 // demoEngines recomputes the reorder proposals if the store was never
-// planned, then scans what no anomaly check has seen yet (all of it on a
-// new demo store; nothing on one scanned before).
-func demoEngines(ctx context.Context, eng *engine.Engine, progress func(what string, done, total int)) error {
+// planned, then, with scan, looks for anomalies in what no check has seen
+// yet (all of it on a new demo store; nothing on one scanned before).
+func demoEngines(ctx context.Context, eng *engine.Engine, scan bool, progress func(what string, done, total int)) error {
 	planned, err := eng.Store().PlannedAsOf(ctx)
 	if err != nil {
 		return err
@@ -151,6 +157,9 @@ func demoEngines(ctx context.Context, eng *engine.Engine, progress func(what str
 		if err != nil {
 			return err
 		}
+	}
+	if !scan {
+		return nil
 	}
 	_, err = eng.ScanAnomalies(ctx, engine.ScanOptions{Progress: func(done, total int) {
 		progress("scanning for anomalies", done, total)

@@ -130,7 +130,7 @@ func TestDemo_NoConsole(t *testing.T) {
 		t.Skip("builds a small demo store")
 	}
 	db := filepath.Join(t.TempDir(), "demo.db")
-	_, errOut, code := runCLI(t, nil, "demo", "--db", db, "--items", "12", "--no-console", "--end", "2026-11-25")
+	_, errOut, code := runCLI(t, nil, "demo", "--db", db, "--items", "12", "--no-console", "--scan", "--end", "2026-11-25")
 	if code != 0 || !strings.Contains(errOut, "imported 78 files") {
 		t.Fatalf("demo: exit %d\n%s", code, errOut)
 	}
