@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"stockroom/model"
@@ -228,33 +227,20 @@ func cleanFloat(v float64) any {
 // (item id, location id); keys without one are left out.
 func (s *Store) ForecastsFor(ctx context.Context, keys [][2]int64) (map[[2]int64]model.Forecast, error) {
 	out := make(map[[2]int64]model.Forecast, len(keys))
-	const chunk = 400
-	for lo := 0; lo < len(keys); lo += chunk {
-		part := keys[lo:min(lo+chunk, len(keys))]
-		var b strings.Builder
-		args := make([]any, 0, 2*len(part))
-		for i, k := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?)")
-			args = append(args, k[0], k[1])
-		}
-		rows, err := s.r.QueryContext(ctx, forecastSelect+" WHERE (f.item_id, f.loc_id) IN (VALUES "+b.String()+")", args...)
+	err := eachKeyChunk(keys, func(values string, args []any) error {
+		rows, err := s.r.QueryContext(ctx, forecastSelect+" WHERE (f.item_id, f.loc_id) IN (VALUES "+values+")", args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			f, err := scanForecast(rows)
 			if err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			out[[2]int64{f.ItemID, f.LocID}] = f
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+		return rows.Err()
+	})
+	return out, err
 }

@@ -1245,9 +1245,38 @@ func replaceLevels(ctx context.Context, tx *sql.Tx, asOf model.Date, levels []Le
 // item×locations (item id, location id); keys never planned are left out.
 func (s *Store) Levels(ctx context.Context, keys [][2]int64) (map[[2]int64]model.Level, error) {
 	out := make(map[[2]int64]model.Level, len(keys))
-	const chunk = 400
-	for lo := 0; lo < len(keys); lo += chunk {
-		part := keys[lo:min(lo+chunk, len(keys))]
+	err := eachKeyChunk(keys, func(values string, args []any) error {
+		rows, err := s.r.QueryContext(ctx, `SELECT item_id, loc_id, as_of, class, service, service_kind, daily_mean, model,
+			lead_time_days, lead_time_sd_days, review_days, safety_stock, reorder_point, order_up_to, eoq
+			FROM replenish_level WHERE (item_id, loc_id) IN (VALUES `+values+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k [2]int64
+			var l model.Level
+			var asOf int64
+			if err := rows.Scan(&k[0], &k[1], &asOf, &l.Class, &l.Service, &l.ServiceKind, &l.DailyMean, &l.Model,
+				&l.LeadTimeDays, &l.LeadTimeSD, &l.ReviewDays, &l.SafetyStock, &l.ReorderPoint, &l.OrderUpTo, &l.EOQ); err != nil {
+				return err
+			}
+			l.AsOf = model.Date(asOf)
+			out[k] = l
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// pairsPerQuery is how many (item, location) pairs one query lists.
+const pairsPerQuery = 400
+
+// eachKeyChunk calls fn for the keys (item id, location id) in chunks, with
+// the row values of an IN list ("(?, ?), (?, ?)") and their arguments.
+func eachKeyChunk(keys [][2]int64, fn func(values string, args []any) error) error {
+	for lo := 0; lo < len(keys); lo += pairsPerQuery {
+		part := keys[lo:min(lo+pairsPerQuery, len(keys))]
 		var b strings.Builder
 		args := make([]any, 0, 2*len(part))
 		for i, k := range part {
@@ -1257,27 +1286,9 @@ func (s *Store) Levels(ctx context.Context, keys [][2]int64) (map[[2]int64]model
 			b.WriteString("(?, ?)")
 			args = append(args, k[0], k[1])
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT item_id, loc_id, as_of, class, service, service_kind, daily_mean, model,
-			lead_time_days, lead_time_sd_days, review_days, safety_stock, reorder_point, order_up_to, eoq
-			FROM replenish_level WHERE (item_id, loc_id) IN (VALUES `+b.String()+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var k [2]int64
-			var l model.Level
-			var asOf int64
-			if err := rows.Scan(&k[0], &k[1], &asOf, &l.Class, &l.Service, &l.ServiceKind, &l.DailyMean, &l.Model,
-				&l.LeadTimeDays, &l.LeadTimeSD, &l.ReviewDays, &l.SafetyStock, &l.ReorderPoint, &l.OrderUpTo, &l.EOQ); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			l.AsOf = model.Date(asOf)
-			out[k] = l
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
+		if err := fn(b.String(), args); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }

@@ -75,3 +75,17 @@ func timeChart(w, h int, st *Styles, lines []series, marked, flagged []model.Dat
 var dayLabel linechart.LabelFormatter = func(_ int, v float64) string {
 	return time.Unix(int64(v), 0).UTC().Format("Jan 02")
 }
+
+// chartMarks are the days a sales chart shades: those that ended out of
+// stock, and those with an anomaly.
+func chartMarks(h model.DailyHistory, anoms []model.Anomaly) (out, flagged []model.Date) {
+	for i, s := range h.Stockout {
+		if s {
+			out = append(out, h.Start.AddDays(i))
+		}
+	}
+	for _, a := range anoms {
+		flagged = append(flagged, a.Date)
+	}
+	return out, flagged
+}

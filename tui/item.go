@@ -215,15 +215,7 @@ func (v *itemView) draw() {
 		days := min(len(d.hist.Units), max(30, (v.w-8)*2)) // braille: two days a cell
 		to := d.hist.Start.AddDays(len(d.hist.Units) - 1)
 		from := to.AddDays(-(days - 1))
-		var out, flagged []model.Date
-		for i, s := range d.hist.Stockout {
-			if s {
-				out = append(out, d.hist.Start.AddDays(i))
-			}
-		}
-		for _, a := range d.anoms {
-			flagged = append(flagged, a.Date)
-		}
+		out, flagged := chartMarks(d.hist, d.anoms)
 		lines := []series{{name: "sales", start: d.hist.Start, values: d.hist.Units}}
 		if f := d.fc; f != nil && len(f.Point) > 0 {
 			// The forecast and its p10–p90 band continue the history.

@@ -106,15 +106,7 @@ func (v *stockView) loadPane(gen int) tea.Cmd {
 		if d.err == nil && len(d.hist.Units) > 0 {
 			to := d.hist.Start.AddDays(len(d.hist.Units) - 1)
 			from := to.AddDays(-(paneDays - 1))
-			var out, flagged []model.Date
-			for i, s := range d.hist.Stockout {
-				if s {
-					out = append(out, d.hist.Start.AddDays(i))
-				}
-			}
-			for _, a := range d.anoms {
-				flagged = append(flagged, a.Date)
-			}
+			out, flagged := chartMarks(d.hist, d.anoms)
 			d.chart = timeChart(w, h, st, []series{{name: "sales", start: d.hist.Start, values: d.hist.Units}}, out, flagged, from, to)
 		}
 		return stockDetailMsg{gen: gen, d: d}
