@@ -57,6 +57,7 @@ func (e *Engine) Version(ctx context.Context) (int64, error) {
 
 // Close releases what the engine holds in the store (not the store).
 func (e *Engine) Close() error {
+	e.Settle()
 	e.vp.mu.Lock()
 	defer e.vp.mu.Unlock()
 	if e.vp.dv != nil {

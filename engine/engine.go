@@ -8,6 +8,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"stockroom/data"
@@ -23,6 +24,9 @@ type Engine struct {
 	stepTimes stepTimes
 	// proposalActed is called after each committed proposal action.
 	proposalActed atomic.Pointer[func(model.ProposalAction)]
+	// Work the pipeline leaves running behind an import (replan.go).
+	replan replanner
+	bg     sync.WaitGroup
 }
 
 // New returns an engine on an open store.

@@ -1136,7 +1136,9 @@ func (e *Engine) AlertCounts(ctx context.Context) (map[model.AlertKind]int, erro
 
 // ReplenishStep is the pipeline step for replenishment: after an import it
 // closes purchase order lines the new receipts complete and, once proposals
-// are in use (a plan has run on this store), recomputes them.
+// are in use (a plan has run on this store), has them recomputed behind
+// the import (at most one recompute at a time, the next one at least
+// replanGap later; Engine.Settle and Close wait for it).
 func ReplenishStep() Step {
 	return Step{Name: "replenish", Run: func(ctx context.Context, e *Engine, imported []data.FileResult) error {
 		if _, err := e.Receive(ctx); err != nil {
@@ -1146,7 +1148,7 @@ func ReplenishStep() Step {
 		if err != nil || planned == model.NoDate {
 			return err
 		}
-		_, err = e.Plan(ctx, PlanOptions{User: "import"})
-		return err
+		e.requestPlan(ctx)
+		return nil
 	}}
 }

@@ -237,13 +237,15 @@ func TestEngine_Plan_Lifecycle(t *testing.T) {
 	if err != nil || tot.Count != 1 {
 		t.Fatalf("totals %+v %v", tot, err)
 	}
-	// A receipt carrying the order's code closes it after the import.
-	f.e.AddStep(engine.ReplenishStep())
+	// A receipt carrying the order's code closes it after the import (the
+	// default pipeline's replenish step), and the proposals are recomputed
+	// behind the import.
 	rec := filepath.Join(f.dir, "receipt.csv")
 	os.WriteFile(rec, []byte(fmt.Sprintf("date,sku,location,qty,kind,ref\n2026-10-28,B1,ST1,%d,receipt,%s\n", a.Qty, a.PO)), 0o644)
 	if _, err := f.e.Import(ctx, []string{rec}, data.ImportOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}
+	f.e.Settle()
 	pos, err := f.e.PurchaseOrders(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -345,5 +347,43 @@ func TestEngine_Plan_StoredForecasts(t *testing.T) {
 	lv, _ := f.e.Levels(ctx, [][2]int64{{rows[0].ItemID, rows[0].LocID}})
 	if l, ok := lv[[2]int64{rows[0].ItemID, rows[0].LocID}]; !ok || strings.Contains(l.Model, "(run") {
 		t.Errorf("B3 (no stored forecast): level %+v", l)
+	}
+}
+
+// Imports arriving in a burst make one recompute, and one more after it,
+// not one each; Settle waits for them and the last sees every import.
+func TestEngine_ReplanCoalesces(t *testing.T) {
+	f := newPlanFixture(t, []stockSpec{{"B1", "ST1", 100, 1.5}, {"B2", "ST1", 80, 2}})
+	ctx := context.Background()
+	f.plan(t)
+	ch, stop := f.e.Subscribe()
+	defer stop()
+	for i := range 4 {
+		p := filepath.Join(f.dir, fmt.Sprintf("rx-%d.csv", i))
+		os.WriteFile(p, []byte(fmt.Sprintf("date,sku,location,qty,kind,ref\n2026-10-28,B2,ST1,5,receipt,RX-%d\n", i)), 0o644)
+		if _, err := f.e.Import(ctx, []string{p}, data.ImportOptions{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.e.Settle()
+	plans := 0
+	for done := false; !done; {
+		select {
+		case c := <-ch:
+			if c.Kind == model.ChangeProposals && strings.HasPrefix(c.Text, "proposals recomputed") {
+				plans++
+			}
+		default:
+			done = true
+		}
+	}
+	if plans < 1 || plans > 2 {
+		t.Errorf("%d recomputes for 4 imports in a burst, want 1 or 2", plans)
+	}
+	// The last recompute saw all four receipts: B2's position counts them.
+	p := f.proposal(t, "B2", "ST1")
+	rows, _ := f.e.StockPage(ctx, model.StockQuery{SKU: "B2", Limit: 1})
+	if p != nil && len(rows) == 1 && p.Reasons.OnHand != rows[0].OnHand {
+		t.Errorf("B2 planned with %d on hand, the store has %d", p.Reasons.OnHand, rows[0].OnHand)
 	}
 }

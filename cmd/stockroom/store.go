@@ -38,7 +38,9 @@ func openEngine(ctx context.Context, dbPath string) (*engine.Engine, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
-	return engine.New(st), func() { st.Close() }, nil
+	eng := engine.New(st)
+	// The engine first: it waits for work an import left running.
+	return eng, func() { eng.Close(); st.Close() }, nil
 }
 
 func runImport(ctx context.Context, c *cli, args []string) error {
