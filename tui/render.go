@@ -43,9 +43,9 @@ type colSpec struct {
 // stockCols in display order.
 var stockCols = []colSpec{
 	{colFlag, "!", 1, 1, false, 2},
-	{colSKU, "SKU", 8, 16, false, 0},
+	{colSKU, "SKU", 10, 16, false, 0},
 	{colName, "NAME", 16, 48, false, 6},
-	{colLoc, "LOC", 3, 8, false, 2},
+	{colLoc, "LOC", 4, 8, false, 2},
 	{colOnHand, "ON HAND", 8, 9, true, 1},
 	{colOnOrder, "ON ORD", 6, 8, true, 8},
 	{colROP, "ROP", 5, 7, true, 7},
