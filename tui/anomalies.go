@@ -88,9 +88,9 @@ type anomalyActedMsg struct {
 // states the version shown, so someone else's action in between is a
 // conflict in the status line, not a silent override.
 type anomaliesView struct {
-	env  *env
-	id   int
-	w, h int
+	env *env
+	id  int
+	split
 
 	states    []model.AnomalyState // nil: every state
 	sort      engine.AnomalySort
@@ -98,14 +98,13 @@ type anomaliesView struct {
 	filterErr string
 	query     engine.AnomalyQuery
 
-	rows    []model.Anomaly
-	total   int
-	atEnd   bool
-	loaded  bool
-	busy    bool
-	gen     int
-	cursor  int
-	offset  int
+	rows   []model.Anomaly
+	total  int
+	atEnd  bool
+	loaded bool
+	busy   bool
+	gen    int
+	listCursor
 	err     error
 	pending bool // an action is on its way
 
@@ -127,7 +126,7 @@ func newAnomaliesView(e *env, states []model.AnomalyState) *anomaliesView {
 	in.PromptStyle = e.st.Prompt
 	in.CharLimit = 60
 	in.Cursor.SetMode(cursor.CursorStatic)
-	v := &anomaliesView{env: e, id: e.id(), states: states, total: -1, input: in}
+	v := &anomaliesView{env: e, id: e.id(), split: split{wideAt: wideAnomalies, rule: false}, states: states, total: -1, input: in}
 	v.query = v.buildQuery()
 	return v
 }
@@ -272,32 +271,6 @@ func (v *anomaliesView) SetSize(w, h int) {
 	v.input.Width = max(10, w-30)
 	v.clamp()
 	v.draw()
-}
-
-func (v *anomaliesView) wide() bool { return v.w >= wideAnomalies }
-
-// listWidth is the list pane's width; the detail pane has the rest.
-func (v *anomaliesView) listWidth() int {
-	if v.wide() {
-		return v.w * 58 / 100
-	}
-	return v.w
-}
-
-// listRows is how many rows the list shows under its header.
-func (v *anomaliesView) listRows() int {
-	if v.wide() {
-		return max(1, v.h-1)
-	}
-	return max(3, v.h*2/5)
-}
-
-// sideSize is the detail pane's size.
-func (v *anomaliesView) sideSize() (w, h int) {
-	if v.wide() {
-		return v.w - v.listWidth() - 1, v.h
-	}
-	return v.w, max(0, v.h-v.listRows()-1)
 }
 
 func (v *anomaliesView) selected() (model.Anomaly, bool) {
@@ -610,17 +583,7 @@ func (v *anomaliesView) move(n int) tea.Cmd {
 }
 
 // clamp keeps the cursor on a loaded row and on screen.
-func (v *anomaliesView) clamp() {
-	v.cursor = max(0, min(v.cursor, len(v.rows)-1))
-	rows := v.listRows()
-	if v.cursor < v.offset {
-		v.offset = v.cursor
-	}
-	if v.cursor >= v.offset+rows {
-		v.offset = v.cursor - rows + 1
-	}
-	v.offset = max(0, min(v.offset, max(0, len(v.rows)-rows)))
-}
+func (v *anomaliesView) clamp() { v.listCursor.clamp(len(v.rows), v.listRows()) }
 
 // draw redraws the chart when the selection or the size changed, then
 // the panes.
@@ -669,32 +632,7 @@ func (v *anomaliesView) render() {
 	}
 	v.list = v.renderList()
 	v.side = v.renderSide()
-	if v.wide() {
-		lw := v.listWidth()
-		left := strings.Split(v.list, "\n")
-		right := strings.Split(v.side, "\n")
-		var b strings.Builder
-		for i := 0; i < v.h; i++ {
-			var l, r string
-			if i < len(left) {
-				l = left[i]
-			}
-			if i < len(right) {
-				r = right[i]
-			}
-			if i > 0 {
-				b.WriteByte('\n')
-			}
-			b.WriteString(fit(l, lw, false) + v.env.st.Dim.Render("│") + r)
-		}
-		v.body = b.String()
-		return
-	}
-	// The detail pane stays put however few rows the list has.
-	if n := strings.Count(v.list, "\n") + 1; n < v.listRows()+1 {
-		v.list += strings.Repeat("\n", v.listRows()+1-n)
-	}
-	v.body = v.list + "\n" + v.side
+	v.body = v.split.join(v.list, v.side, v.env.st)
 }
 
 // anomalyCols are the list's column widths for a pane width: date, score,

@@ -135,9 +135,9 @@ type pendingAct struct {
 // so an order is never placed twice and someone else's change in between
 // is a conflict in the status line.
 type proposalsView struct {
-	env  *env
-	id   int
-	w, h int
+	env *env
+	id  int
+	split
 
 	states    []model.ProposalState
 	sort      proposalSort
@@ -145,14 +145,13 @@ type proposalsView struct {
 	filterErr string
 	query     model.ProposalQuery
 
-	rows    []model.Proposal
-	total   int
-	atEnd   bool
-	loaded  bool
-	busy    bool
-	gen     int
-	cursor  int
-	offset  int
+	rows   []model.Proposal
+	total  int
+	atEnd  bool
+	loaded bool
+	busy   bool
+	gen    int
+	listCursor
 	err     error
 	marks   map[int64]bool
 	pending bool // an action is on its way
@@ -181,7 +180,7 @@ func newProposalsView(e *env, states []model.ProposalState) *proposalsView {
 	if len(states) == 0 {
 		states = proposalStateCycle[0]
 	}
-	v := &proposalsView{env: e, id: e.id(), states: states, total: -1, input: in, marks: map[int64]bool{}}
+	v := &proposalsView{env: e, id: e.id(), split: split{wideAt: wideProposals, rule: true}, states: states, total: -1, input: in, marks: map[int64]bool{}}
 	v.query = v.buildQuery()
 	return v
 }
@@ -347,32 +346,6 @@ func (v *proposalsView) SetSize(w, h int) {
 	v.w, v.h = w, h
 	v.clamp()
 	v.render()
-}
-
-func (v *proposalsView) wide() bool { return v.w >= wideProposals }
-
-// listWidth is the queue pane's width; the reasons pane has the rest.
-func (v *proposalsView) listWidth() int {
-	if v.wide() {
-		return v.w * 58 / 100
-	}
-	return v.w
-}
-
-// listRows is how many rows the queue shows under its header.
-func (v *proposalsView) listRows() int {
-	if v.wide() {
-		return max(1, v.h-1)
-	}
-	return max(3, v.h*2/5)
-}
-
-// sideSize is the reasons pane's size.
-func (v *proposalsView) sideSize() (w, h int) {
-	if v.wide() {
-		return v.w - v.listWidth() - 1, v.h
-	}
-	return v.w, max(0, v.h-v.listRows()-2)
 }
 
 func (v *proposalsView) selected() (model.Proposal, bool) {
@@ -1016,47 +989,13 @@ func (v *proposalsView) move(n int) tea.Cmd {
 }
 
 // clamp keeps the cursor on a loaded row and on screen.
-func (v *proposalsView) clamp() {
-	v.cursor = max(0, min(v.cursor, len(v.rows)-1))
-	rows := v.listRows()
-	if v.cursor < v.offset {
-		v.offset = v.cursor
-	}
-	if v.cursor >= v.offset+rows {
-		v.offset = v.cursor - rows + 1
-	}
-	v.offset = max(0, min(v.offset, max(0, len(v.rows)-rows)))
-}
+func (v *proposalsView) clamp() { v.listCursor.clamp(len(v.rows), v.listRows()) }
 
 func (v *proposalsView) render() {
 	if v.w == 0 {
 		return
 	}
-	list := v.renderList()
-	side := v.renderSide()
-	if v.wide() {
-		lw := v.listWidth()
-		left := strings.Split(list, "\n")
-		right := strings.Split(side, "\n")
-		lines := make([]string, v.h)
-		for i := range lines {
-			var l, r string
-			if i < len(left) {
-				l = left[i]
-			}
-			if i < len(right) {
-				r = right[i]
-			}
-			lines[i] = fit(l, lw, false) + v.env.st.Dim.Render("│") + r
-		}
-		v.body = strings.Join(lines, "\n")
-		return
-	}
-	// The reasons pane stays put however few rows the queue has.
-	if n := strings.Count(list, "\n") + 1; n < v.listRows()+1 {
-		list += strings.Repeat("\n", v.listRows()+1-n)
-	}
-	v.body = list + "\n" + v.env.st.Dim.Render(strings.Repeat("─", v.w)) + "\n" + side
+	v.body = v.split.join(v.renderList(), v.renderSide(), v.env.st)
 }
 
 // pcol names a queue column.

@@ -1,0 +1,88 @@
+package tui
+
+import "strings"
+
+// split lays out a list screen with a detail pane (anomalies, proposals):
+// the pane sits beside the list from wideAt columns and under it below
+// that, where the list keeps about two fifths of the height.
+type split struct {
+	w, h   int
+	wideAt int
+	rule   bool // a rule line between the list and the pane when stacked
+}
+
+func (s split) wide() bool { return s.w >= s.wideAt }
+
+// listWidth is the list's width; the pane has the rest.
+func (s split) listWidth() int {
+	if s.wide() {
+		return s.w * 58 / 100
+	}
+	return s.w
+}
+
+// listRows is how many rows the list shows under its header.
+func (s split) listRows() int {
+	if s.wide() {
+		return max(1, s.h-1)
+	}
+	return max(3, s.h*2/5)
+}
+
+// sideSize is the pane's size.
+func (s split) sideSize() (w, h int) {
+	if s.wide() {
+		return s.w - s.listWidth() - 1, s.h
+	}
+	h = s.h - s.listRows() - 1
+	if s.rule {
+		h--
+	}
+	return s.w, max(0, h)
+}
+
+// join puts the rendered list and pane together.
+func (s split) join(list, side string, st *Styles) string {
+	if s.wide() {
+		lw := s.listWidth()
+		left := strings.Split(list, "\n")
+		right := strings.Split(side, "\n")
+		lines := make([]string, s.h)
+		for i := range lines {
+			var l, r string
+			if i < len(left) {
+				l = left[i]
+			}
+			if i < len(right) {
+				r = right[i]
+			}
+			lines[i] = fit(l, lw, false) + st.Dim.Render("│") + r
+		}
+		return strings.Join(lines, "\n")
+	}
+	// The pane stays put however few rows the list has.
+	if n := strings.Count(list, "\n") + 1; n < s.listRows()+1 {
+		list += strings.Repeat("\n", s.listRows()+1-n)
+	}
+	if s.rule {
+		list += "\n" + st.Dim.Render(strings.Repeat("─", s.w))
+	}
+	return list + "\n" + side
+}
+
+// listCursor is the selected row of a loaded list and the first row shown.
+type listCursor struct {
+	cursor, offset int
+}
+
+// clamp keeps the cursor on one of n rows and within the rows shown.
+func (c *listCursor) clamp(n, rows int) {
+	c.cursor = max(0, min(c.cursor, n-1))
+	if c.cursor < c.offset {
+		c.offset = c.cursor
+	}
+	if c.cursor >= c.offset+rows {
+		c.offset = c.cursor - rows + 1
+	}
+	c.offset = max(0, min(c.offset, max(0, n-rows)))
+}
