@@ -230,21 +230,7 @@ func (s *Store) AnomalyCount(ctx context.Context, q AnomalyQuery) (int, error) {
 
 // AnomalyStateCounts counts the stored anomalies in each state.
 func (s *Store) AnomalyStateCounts(ctx context.Context) (map[model.AnomalyState]int, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT state, count(*) FROM anomaly GROUP BY state")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[model.AnomalyState]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		out[model.AnomalyState(st)] = n
-	}
-	return out, rows.Err()
+	return countBy[model.AnomalyState](ctx, s.r, "SELECT state, count(*) FROM anomaly GROUP BY state")
 }
 
 // Anomaly returns one stored anomaly.
@@ -403,7 +389,7 @@ func (s *Store) TrainingOverrides(ctx context.Context, sku, location, channel st
 	q := "SELECT " + anomalyCols + " FROM anomaly WHERE sku = ? AND location = ? AND channel = ? AND state IN (?, ?)"
 	args := []any{sku, location, channel, string(model.AnomalyCorrected), string(model.AnomalyExcluded)}
 	if len(detectors) > 0 {
-		q += " AND detector IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(detectors)), ", ") + ")"
+		q += " AND detector IN (" + placeholders(len(detectors)) + ")"
 		for _, d := range detectors {
 			args = append(args, d)
 		}
@@ -436,31 +422,26 @@ func (s *Store) OpenAnomalyCounts(ctx context.Context, keys [][2]int64, since mo
 	}
 	slices.Sort(ids)
 	byKey := map[[2]int64]int{}
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 500)]
-		ids = ids[len(chunk):]
-		args := []any{string(model.AnomalyOpen), int64(since)}
-		for _, id := range chunk {
-			args = append(args, id)
-		}
+	err := eachIDChunk(ids, func(in string, args []any) error {
 		rows, err := s.r.QueryContext(ctx, `SELECT item_id, coalesce(loc_id, 0), count(*) FROM anomaly
-			WHERE state = ? AND day >= ? AND item_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`) GROUP BY item_id, loc_id`, args...)
+			WHERE state = ? AND day >= ? AND item_id IN (`+in+`) GROUP BY item_id, loc_id`,
+			append([]any{string(model.AnomalyOpen), int64(since)}, args...)...)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var k [2]int64
 			var n int
 			if err := rows.Scan(&k[0], &k[1], &n); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			byKey[k] += n
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, k := range keys {
 		if n := byKey[k] + byKey[[2]int64{k[0], 0}]; n > 0 {
@@ -514,24 +495,17 @@ type SeriesTouch struct {
 // files concern, with the first day each file set touched.
 func (s *Store) TouchedSeries(ctx context.Context, fileIDs []int64) ([]SeriesTouch, error) {
 	from := map[[2]int64]model.Date{}
-	for len(fileIDs) > 0 {
-		chunk := fileIDs[:min(len(fileIDs), 500)]
-		fileIDs = fileIDs[len(chunk):]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		rows, err := s.r.QueryContext(ctx, "SELECT item_id, data FROM ledger_block WHERE file_id IN ("+
-			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+")", args...)
+	err := eachIDChunk(fileIDs, func(in string, args []any) error {
+		rows, err := s.r.QueryContext(ctx, "SELECT item_id, data FROM ledger_block WHERE file_id IN ("+in+")", args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var item int64
 			var blob []byte
 			if err := rows.Scan(&item, &blob); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			err := decodeBlock(blob, func(_ int, l ledgerLine) bool {
 				k := [2]int64{item, l.loc}
@@ -541,14 +515,13 @@ func (s *Store) TouchedSeries(ctx context.Context, fileIDs []int64) ([]SeriesTou
 				return true
 			})
 			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("ledger of item %d: %w", item, err)
+				return fmt.Errorf("ledger of item %d: %w", item, err)
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]SeriesTouch, 0, len(from))
 	for k, d := range from {
@@ -614,25 +587,19 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 	}
 	byLoc := map[[2]int64][]line{}
 	skus := map[int64]string{}
-	for ids := itemIDs; len(ids) > 0; {
-		chunk := ids[:min(len(ids), 500)]
-		ids = ids[len(chunk):]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
+	err = eachIDChunk(itemIDs, func(in string, args []any) error {
 		rows, err := s.r.QueryContext(ctx, "SELECT b.item_id, i.sku, b.data FROM ledger_block b JOIN item i ON i.id = b.item_id WHERE b.item_id IN ("+
-			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+")", args...)
+			in+")", args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var item int64
 			var sku string
 			var blob []byte
 			if err := rows.Scan(&item, &sku, &blob); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			skus[item] = sku
 			err := decodeBlock(blob, func(_ int, l ledgerLine) bool {
@@ -643,14 +610,13 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 				return true
 			})
 			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("ledger of %s: %w", sku, err)
+				return fmt.Errorf("ledger of %s: %w", sku, err)
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	counts, err := s.countsOf(ctx, itemIDs, to)
 	if err != nil {
@@ -708,34 +674,27 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 // by item and location, in date order (SKU and Location left empty).
 func (s *Store) countsOf(ctx context.Context, itemIDs []int64, to model.Date) (map[[2]int64][]CountResult, error) {
 	out := map[[2]int64][]CountResult{}
-	for ids := itemIDs; len(ids) > 0; {
-		chunk := ids[:min(len(ids), 500)]
-		ids = ids[len(chunk):]
-		args := make([]any, 0, len(chunk)+1)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		args = append(args, int64(to))
+	err := eachIDChunk(itemIDs, func(in string, args []any) error {
 		rows, err := s.r.QueryContext(ctx, "SELECT item_id, loc_id, date, counted, ledger FROM count_result WHERE item_id IN ("+
-			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+") AND date <= ? ORDER BY date, id", args...)
+			in+") AND date <= ? ORDER BY date, id", append(args, int64(to))...)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var k [2]int64
 			var c CountResult
 			var d int64
 			if err := rows.Scan(&k[0], &k[1], &d, &c.Counted, &c.Ledger); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			c.Date = model.Date(d)
 			out[k] = append(out[k], c)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -764,18 +723,13 @@ func (s *Store) CountResults(ctx context.Context, fileIDs []int64) ([]CountResul
 		return queryAll(ctx, s.r, q+" ORDER BY c.date, c.id", scan)
 	}
 	var out []CountResult
-	for len(fileIDs) > 0 {
-		chunk := fileIDs[:min(len(fileIDs), 500)]
-		fileIDs = fileIDs[len(chunk):]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		cs, err := queryAll(ctx, s.r, q+" WHERE c.file_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+") ORDER BY c.date, c.id", scan, args...)
-		if err != nil {
-			return nil, err
-		}
+	err := eachIDChunk(fileIDs, func(in string, args []any) error {
+		cs, err := queryAll(ctx, s.r, q+" WHERE c.file_id IN ("+in+") ORDER BY c.date, c.id", scan, args...)
 		out = append(out, cs...)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

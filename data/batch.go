@@ -22,7 +22,7 @@ type batcher struct {
 
 func newBatcher(tx *sql.Tx, head, tail string, cols, max int) *batcher {
 	return &batcher{tx: tx, head: head, tail: tail, cols: cols, max: max, stmts: map[int]*sql.Stmt{},
-		rowsPH: "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"}
+		rowsPH: "(" + placeholders(cols) + ")"}
 }
 
 func (b *batcher) add(ctx context.Context, vals ...any) error {

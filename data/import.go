@@ -13,7 +13,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -568,7 +567,7 @@ func (im *importer) resolveBatch(ctx context.Context, rows []parsed) error {
 	for lo := 0; lo < len(missing); lo += per {
 		part := missing[lo:min(lo+per, len(missing))]
 		q, err := im.tx.QueryContext(ctx, "SELECT sku, id, price FROM item WHERE sku IN ("+
-			strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+")", part...)
+			placeholders(len(part))+")", part...)
 		if err != nil {
 			return err
 		}

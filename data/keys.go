@@ -326,7 +326,7 @@ func (ix *keyIndex) groupsFor(ctx context.Context, class int, items []int64) err
 			ix.groups[groupKey{class, it}] = &keyGroup{gk: groupKey{class, it}}
 		}
 		rows, err := ix.tx.QueryContext(ctx, "SELECT item_id, max_key, n FROM ledger_key WHERE class = ? AND item_id IN ("+
-			strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+") ORDER BY item_id, max_key", args...)
+			placeholders(len(part))+") ORDER BY item_id, max_key", args...)
 		if err != nil {
 			return fmt.Errorf("read key index: %w", err)
 		}

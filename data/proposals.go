@@ -530,8 +530,6 @@ func proposalWhere(q model.ProposalQuery) ([]string, []any) {
 	return where, args
 }
 
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
-
 // ProposalCount counts the proposals a query selects (ignoring After and
 // Limit).
 func (s *Store) ProposalCount(ctx context.Context, q model.ProposalQuery) (int, error) {
@@ -1035,21 +1033,7 @@ func (s *Store) Alerts(ctx context.Context, kinds []model.AlertKind, limit int) 
 
 // AlertCounts counts the alerts of the last recompute per kind.
 func (s *Store) AlertCounts(ctx context.Context) (map[model.AlertKind]int, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT kind, count(*) FROM replenish_alert GROUP BY kind")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[model.AlertKind]int{}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		out[model.AlertKind(k)] = n
-	}
-	return out, rows.Err()
+	return countBy[model.AlertKind](ctx, s.r, "SELECT kind, count(*) FROM replenish_alert GROUP BY kind")
 }
 
 // ProposalAudit returns the audit trail of one proposal, oldest first:
@@ -1267,28 +1251,4 @@ func (s *Store) Levels(ctx context.Context, keys [][2]int64) (map[[2]int64]model
 		return rows.Err()
 	})
 	return out, err
-}
-
-// pairsPerQuery is how many (item, location) pairs one query lists.
-const pairsPerQuery = 400
-
-// eachKeyChunk calls fn for the keys (item id, location id) in chunks, with
-// the row values of an IN list ("(?, ?), (?, ?)") and their arguments.
-func eachKeyChunk(keys [][2]int64, fn func(values string, args []any) error) error {
-	for lo := 0; lo < len(keys); lo += pairsPerQuery {
-		part := keys[lo:min(lo+pairsPerQuery, len(keys))]
-		var b strings.Builder
-		args := make([]any, 0, 2*len(part))
-		for i, k := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?)")
-			args = append(args, k[0], k[1])
-		}
-		if err := fn(b.String(), args); err != nil {
-			return err
-		}
-	}
-	return nil
 }

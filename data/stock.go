@@ -58,7 +58,7 @@ func (s *Store) StockPage(ctx context.Context, q model.StockQuery) ([]model.Stoc
 		if desc {
 			op = "<"
 		}
-		where = append(where, fmt.Sprintf("(%s) %s (%s)", strings.Join(keys, ", "), op, strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")))
+		where = append(where, fmt.Sprintf("(%s) %s (%s)", strings.Join(keys, ", "), op, placeholders(len(keys))))
 		args = append(args, cur...)
 	}
 	order := make([]string, len(keys))
