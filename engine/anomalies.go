@@ -236,23 +236,7 @@ func describeAdded(as []model.Anomaly) string {
 		noun = "anomaly"
 	}
 	return fmt.Sprintf("%d new %s: %s; top %s %s on %s (%.2f)", len(as), noun, strings.Join(parts, ", "),
-		top.Detector, anomalySubject(top), top.Date, top.Score)
-}
-
-// anomalySubject names what an anomaly is about: "SKU @ LOC/channel", or
-// the file.
-func anomalySubject(a model.Anomaly) string {
-	if a.SKU == "" {
-		return filepath.Base(a.File)
-	}
-	s := a.SKU
-	if a.Location != "" {
-		s += " @ " + a.Location
-	}
-	if a.Channel != "" {
-		s += "/" + a.Channel
-	}
-	return s
+		top.Detector, top.Subject(), top.Date, top.Score)
 }
 
 // scope is what one detection run checks.
@@ -739,7 +723,7 @@ func (e *Engine) ActOnAnomaly(ctx context.Context, actor model.Actor, id int64, 
 	if err != nil {
 		return a, err
 	}
-	text := fmt.Sprintf("anomaly %d %s by %s: %s %s on %s", id, a.State, actor.Name, a.Detector, anomalySubject(a), a.Date)
+	text := fmt.Sprintf("anomaly %d %s by %s: %s %s on %s", id, a.State, actor.Name, a.Detector, a.Subject(), a.Date)
 	if a.State == model.AnomalyCorrected {
 		text += fmt.Sprintf(", %g → %g", a.Observed, a.Replacement)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -141,6 +142,22 @@ type Anomaly struct {
 	CreatedAt time.Time // when it was found
 	By        string    // who took the last action; empty while untouched
 	At        time.Time // when the last action was taken
+}
+
+// Subject names what an anomaly is about: "SKU @ LOC/channel", or the
+// file a file rule flagged.
+func (a Anomaly) Subject() string {
+	if a.SKU == "" {
+		return filepath.Base(a.File)
+	}
+	s := a.SKU
+	if a.Location != "" {
+		s += " @ " + a.Location
+	}
+	if a.Channel != "" {
+		s += "/" + a.Channel
+	}
+	return s
 }
 
 // Validate checks an anomaly's fields.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -429,7 +428,7 @@ func (v *anomaliesView) key(msg tea.KeyMsg) tea.Cmd {
 			return func() tea.Msg { return errMsg{err} }
 		}
 		v.editing = true
-		v.input.Prompt = fmt.Sprintf("correct %s on %s from %g to: ", anomalySubject(a), a.Date, a.Observed)
+		v.input.Prompt = fmt.Sprintf("correct %s on %s from %g to: ", a.Subject(), a.Date, a.Observed)
 		v.input.Placeholder = ""
 		if !math.IsNaN(a.Expected) {
 			v.input.Placeholder = strconv.FormatFloat(math.Round(a.Expected), 'f', -1, 64)
@@ -451,25 +450,15 @@ func nextStates(s []model.AnomalyState) []model.AnomalyState {
 	return stateCycle[0]
 }
 
+// closeFilter gives the keyboard back to the list.
+func (v *anomaliesView) closeFilter() {
+	v.filtering = false
+	v.input.Blur()
+	v.render()
+}
+
 func (v *anomaliesView) filterKey(msg tea.KeyMsg) tea.Cmd {
-	switch {
-	case key.Matches(msg, v.env.keys.Accept):
-		v.filtering = false
-		v.input.Blur()
-		v.render()
-		return nil
-	case key.Matches(msg, v.env.keys.Back):
-		v.filtering = false
-		v.input.Blur()
-		v.input.SetValue("")
-		return v.setFilter("")
-	}
-	var cmd tea.Cmd
-	v.input, cmd = v.input.Update(msg)
-	if v.input.Value() != v.filterTxt {
-		return tea.Batch(cmd, v.setFilter(v.input.Value()))
-	}
-	return cmd
+	return editFilter(msg, v.env.keys, &v.input, v.filterTxt, v.closeFilter, v.setFilter)
 }
 
 // setFilter applies filter text; a half-typed condition keeps the last
@@ -683,7 +672,7 @@ func (v *anomaliesView) renderList() string {
 			expected = formatAmount(a.Expected)
 		}
 		stateCell := fit(string(a.State), 9, false)
-		line := fmt.Sprintf("%-10s %5.2f %s %s %8s %8s ", a.Date, a.Score, fit(a.Detector, det, false), fit(anomalySubject(a), ser, false),
+		line := fmt.Sprintf("%-10s %5.2f %s %s %8s %8s ", a.Date, a.Score, fit(a.Detector, det, false), fit(a.Subject(), ser, false),
 			formatAmount(a.Observed), expected)
 		if i == v.cursor {
 			b.WriteString("\n" + st.Selected.Render(fit("›"+line+stateCell, w, false)))
@@ -715,7 +704,7 @@ func (v *anomaliesView) renderSide() string {
 		head += fmt.Sprintf(" · %g for forecasting", a.Replacement)
 	}
 	lines = append(lines, fit(st.Heading.Render(head), w, false))
-	what := anomalySubject(a) + " on " + a.Date.Weekday().String()[:3] + " " + a.Date.String()
+	what := a.Subject() + " on " + a.Date.Weekday().String()[:3] + " " + a.Date.String()
 	if a.Detail != "" {
 		what += ": " + a.Detail
 	}
@@ -775,21 +764,6 @@ func wrapText(s string, w, n int) []string {
 		out = out[:n]
 	}
 	return out
-}
-
-// anomalySubject names what an anomaly is about.
-func anomalySubject(a model.Anomaly) string {
-	if a.SKU == "" {
-		return filepath.Base(a.File)
-	}
-	s := a.SKU
-	if a.Location != "" {
-		s += " @ " + a.Location
-	}
-	if a.Channel != "" {
-		s += "/" + a.Channel
-	}
-	return s
 }
 
 // formatAmount prints a value in at most 8 cells.

@@ -752,21 +752,7 @@ func (v *proposalsView) confirmKey(msg tea.KeyMsg) tea.Cmd {
 }
 
 func (v *proposalsView) filterKey(msg tea.KeyMsg) tea.Cmd {
-	switch {
-	case key.Matches(msg, v.env.keys.Accept):
-		v.closePrompt()
-		return nil
-	case key.Matches(msg, v.env.keys.Back):
-		v.closePrompt()
-		v.input.SetValue("")
-		return v.setFilter("")
-	}
-	var cmd tea.Cmd
-	v.input, cmd = v.input.Update(msg)
-	if v.input.Value() != v.filterTxt {
-		return tea.Batch(cmd, v.setFilter(v.input.Value()))
-	}
-	return cmd
+	return editFilter(msg, v.env.keys, &v.input, v.filterTxt, v.closePrompt, v.setFilter)
 }
 
 // setFilter applies filter text; a half-typed condition keeps the last

@@ -302,25 +302,15 @@ func (v *stockView) update(msg tea.Msg) (screen, tea.Cmd) {
 	return v, nil
 }
 
+// closeFilter gives the keyboard back to the list.
+func (v *stockView) closeFilter() {
+	v.filtering = false
+	v.input.Blur()
+	v.render()
+}
+
 func (v *stockView) filterKey(msg tea.KeyMsg) tea.Cmd {
-	switch {
-	case key.Matches(msg, v.keys.Accept):
-		v.filtering = false
-		v.input.Blur()
-		v.render()
-		return nil
-	case key.Matches(msg, v.keys.Back):
-		v.filtering = false
-		v.input.Blur()
-		v.input.SetValue("")
-		return v.setFilter("")
-	}
-	var cmd tea.Cmd
-	v.input, cmd = v.input.Update(msg)
-	if v.input.Value() != v.filterTxt {
-		return tea.Batch(cmd, v.setFilter(v.input.Value()))
-	}
-	return cmd
+	return editFilter(msg, v.keys, &v.input, v.filterTxt, v.closeFilter, v.setFilter)
 }
 
 // setFilter applies filter text; a half-typed condition keeps the last

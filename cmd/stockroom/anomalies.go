@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -294,7 +293,7 @@ trail.`)
 		return writeJSON(c.stdout, toAnomalyJSON(a))
 	}
 	fmt.Fprintf(c.stdout, "anomaly %d: %s → %s by %s (version %d → %d): %s %s on %s", a.ID, before.State, a.State, a.By,
-		seen, a.Version, a.Detector, anomalySubject(a), a.Date)
+		seen, a.Version, a.Detector, a.Subject(), a.Date)
 	if a.State == model.AnomalyCorrected {
 		fmt.Fprintf(c.stdout, ", %g recorded, %g for forecasting", a.Observed, a.Replacement)
 	}
@@ -357,22 +356,6 @@ func toAnomalyJSON(a model.Anomaly) anomalyJSON {
 	return j
 }
 
-// anomalySubject names what an anomaly is about: SKU @ LOC/channel, or
-// the file.
-func anomalySubject(a model.Anomaly) string {
-	if a.SKU == "" {
-		return filepath.Base(a.File)
-	}
-	s := a.SKU
-	if a.Location != "" {
-		s += " @ " + a.Location
-	}
-	if a.Channel != "" {
-		s += "/" + a.Channel
-	}
-	return s
-}
-
 func listAnomalies(ctx context.Context, c *cli, db string, q engine.AnomalyQuery, asJSON bool) error {
 	eng, closeFn, err := openExistingEngine(ctx, db)
 	if err != nil {
@@ -403,7 +386,7 @@ func listAnomalies(ctx context.Context, c *cli, db string, q engine.AnomalyQuery
 		if a.State == model.AnomalyCorrected {
 			state += " → " + strconv.FormatFloat(a.Replacement, 'g', -1, 64)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%s\t%s\t%g\t%s\t%s\t%d\t%s\n", a.ID, a.Date, a.Score, a.Detector, anomalySubject(a),
+		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%s\t%s\t%g\t%s\t%s\t%d\t%s\n", a.ID, a.Date, a.Score, a.Detector, a.Subject(),
 			a.Observed, expected, state, a.Version, a.Detail)
 		byState[a.State]++
 	}

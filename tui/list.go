@@ -1,6 +1,14 @@
 package tui
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Pieces the list screens (stock, anomalies, proposals) share.
 
 // split lays out a list screen with a detail pane (anomalies, proposals):
 // the pane sits beside the list from wideAt columns and under it below
@@ -85,4 +93,26 @@ func (c *listCursor) clamp(n, rows int) {
 		c.offset = c.cursor - rows + 1
 	}
 	c.offset = max(0, min(c.offset, max(0, n-rows)))
+}
+
+// editFilter handles a key while a list's filter line has the keyboard,
+// the same on every list: enter keeps the filter, esc clears it, and any
+// other key edits the text, which set applies whenever it changes from
+// applied. closeLine gives the keyboard back to the list.
+func editFilter(msg tea.KeyMsg, keys *KeyMap, in *textinput.Model, applied string, closeLine func(), set func(string) tea.Cmd) tea.Cmd {
+	switch {
+	case key.Matches(msg, keys.Accept):
+		closeLine()
+		return nil
+	case key.Matches(msg, keys.Back):
+		closeLine()
+		in.SetValue("")
+		return set("")
+	}
+	var cmd tea.Cmd
+	*in, cmd = in.Update(msg)
+	if in.Value() != applied {
+		return tea.Batch(cmd, set(in.Value()))
+	}
+	return cmd
 }
