@@ -376,19 +376,10 @@ func (v *anomaliesView) wantDetail() tea.Cmd {
 
 func (v *anomaliesView) key(msg tea.KeyMsg) tea.Cmd {
 	k := v.env.keys
+	if n, ok := moveBy(msg, k, v.listRows()); ok {
+		return v.move(n)
+	}
 	switch {
-	case key.Matches(msg, k.Down):
-		return v.move(1)
-	case key.Matches(msg, k.Up):
-		return v.move(-1)
-	case key.Matches(msg, k.PageDown):
-		return v.move(v.listRows())
-	case key.Matches(msg, k.PageUp):
-		return v.move(-v.listRows())
-	case key.Matches(msg, k.Top):
-		return v.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		return v.move(1 << 30)
 	case key.Matches(msg, k.Sort):
 		v.sort = 1 - v.sort
 		v.query = v.buildQuery()

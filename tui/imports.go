@@ -109,19 +109,10 @@ func (v *importsView) Update(msg tea.Msg) (screen, tea.Cmd) {
 		v.render()
 	case tea.KeyMsg:
 		k := v.env.keys
+		if n, ok := moveBy(msg, k, v.rows()); ok {
+			return v, v.move(n)
+		}
 		switch {
-		case key.Matches(msg, k.Down):
-			return v, v.move(1)
-		case key.Matches(msg, k.Up):
-			return v, v.move(-1)
-		case key.Matches(msg, k.PageDown):
-			return v, v.move(v.rows())
-		case key.Matches(msg, k.PageUp):
-			return v, v.move(-v.rows())
-		case key.Matches(msg, k.Top):
-			return v, v.move(-1 << 30)
-		case key.Matches(msg, k.Bottom):
-			return v, v.move(1 << 30)
 		case key.Matches(msg, k.Open):
 			if v.cursor < len(v.files) {
 				return v, open(newQuarantineView(v.env, v.files[v.cursor]))
@@ -268,21 +259,7 @@ func (v *quarantineView) Update(msg tea.Msg) (screen, tea.Cmd) {
 		v.render()
 	case tea.KeyMsg:
 		k := v.env.keys
-		n := 0
-		switch {
-		case key.Matches(msg, k.Down):
-			n = 1
-		case key.Matches(msg, k.Up):
-			n = -1
-		case key.Matches(msg, k.PageDown):
-			n = v.lines()
-		case key.Matches(msg, k.PageUp):
-			n = -v.lines()
-		case key.Matches(msg, k.Top):
-			n = -1 << 30
-		case key.Matches(msg, k.Bottom):
-			n = 1 << 30
-		}
+		n, _ := moveBy(msg, k, v.lines())
 		if n != 0 && len(v.rows) > 0 {
 			v.cursor = max(0, min(len(v.rows)-1, v.cursor+n))
 			if v.cursor < v.offset {

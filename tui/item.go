@@ -133,6 +133,10 @@ func (v *itemView) Update(msg tea.Msg) (screen, tea.Cmd) {
 		v.draw()
 	case tea.KeyMsg:
 		k := v.env.keys
+		if n, ok := moveBy(msg, k, v.ledgerRows()); ok {
+			v.move(n)
+			return v, nil
+		}
 		switch {
 		case key.Matches(msg, k.NextPane):
 			// tab: the same item at its next location.
@@ -145,18 +149,6 @@ func (v *itemView) Update(msg tea.Msg) (screen, tea.Cmd) {
 				}
 				return v, v.load(false)
 			}
-		case key.Matches(msg, k.Down):
-			v.move(1)
-		case key.Matches(msg, k.Up):
-			v.move(-1)
-		case key.Matches(msg, k.PageDown):
-			v.move(v.ledgerRows())
-		case key.Matches(msg, k.PageUp):
-			v.move(-v.ledgerRows())
-		case key.Matches(msg, k.Top):
-			v.move(-1 << 30)
-		case key.Matches(msg, k.Bottom):
-			v.move(1 << 30)
 		}
 	}
 	return v, nil

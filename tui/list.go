@@ -116,3 +116,23 @@ func editFilter(msg tea.KeyMsg, keys *KeyMap, in *textinput.Model, applied strin
 	}
 	return cmd
 }
+
+// moveBy is how far a movement key moves a list's cursor (page is the rows
+// a page moves); ok is false for any other key.
+func moveBy(msg tea.KeyMsg, k *KeyMap, page int) (n int, ok bool) {
+	switch {
+	case key.Matches(msg, k.Down):
+		return 1, true
+	case key.Matches(msg, k.Up):
+		return -1, true
+	case key.Matches(msg, k.PageDown):
+		return page, true
+	case key.Matches(msg, k.PageUp):
+		return -page, true
+	case key.Matches(msg, k.Top):
+		return -1 << 30, true
+	case key.Matches(msg, k.Bottom):
+		return 1 << 30, true
+	}
+	return 0, false
+}

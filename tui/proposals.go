@@ -488,23 +488,14 @@ func (v *proposalsView) key(msg tea.KeyMsg) tea.Cmd {
 	if v.sideFocus && v.scrollSide(msg) {
 		return nil
 	}
+	if n, ok := moveBy(msg, k, v.listRows()); ok {
+		return v.move(n)
+	}
 	switch {
 	case key.Matches(msg, k.NextPane):
 		v.sideFocus = !v.sideFocus
 		v.render()
 		return nil
-	case key.Matches(msg, k.Down):
-		return v.move(1)
-	case key.Matches(msg, k.Up):
-		return v.move(-1)
-	case key.Matches(msg, k.PageDown):
-		return v.move(v.listRows())
-	case key.Matches(msg, k.PageUp):
-		return v.move(-v.listRows())
-	case key.Matches(msg, k.Top):
-		return v.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		return v.move(1 << 30)
 	case key.Matches(msg, k.Sort):
 		v.sort = (v.sort + 1) % 3
 		v.cursor, v.offset = 0, 0

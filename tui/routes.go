@@ -218,6 +218,10 @@ func (v *routesView) Update(msg tea.Msg) (screen, tea.Cmd) {
 		v.draw()
 	case tea.KeyMsg:
 		k := v.env.keys
+		if n, ok := moveBy(msg, k, v.listRows()); ok {
+			v.move(n)
+			return v, nil
+		}
 		switch {
 		case key.Matches(msg, v.env.keys.Replan):
 			return v, v.replan(false)
@@ -227,18 +231,6 @@ func (v *routesView) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if runs := v.runs(); v.cursor < len(runs) {
 				return v, open(newRouteRunView(v.env, v.plan, v.cursor))
 			}
-		case key.Matches(msg, k.Down):
-			v.move(1)
-		case key.Matches(msg, k.Up):
-			v.move(-1)
-		case key.Matches(msg, k.PageDown):
-			v.move(v.listRows())
-		case key.Matches(msg, k.PageUp):
-			v.move(-v.listRows())
-		case key.Matches(msg, k.Top):
-			v.move(-1 << 30)
-		case key.Matches(msg, k.Bottom):
-			v.move(1 << 30)
 		}
 	}
 	return v, nil
@@ -483,21 +475,7 @@ func (v *routeRunView) Update(msg tea.Msg) (screen, tea.Cmd) {
 		v.draw()
 	case tea.KeyMsg:
 		k := v.env.keys
-		n := 0
-		switch {
-		case key.Matches(msg, k.Down):
-			n = 1
-		case key.Matches(msg, k.Up):
-			n = -1
-		case key.Matches(msg, k.PageDown):
-			n = v.listRows()
-		case key.Matches(msg, k.PageUp):
-			n = -v.listRows()
-		case key.Matches(msg, k.Top):
-			n = -1 << 30
-		case key.Matches(msg, k.Bottom):
-			n = 1 << 30
-		}
+		n, _ := moveBy(msg, k, v.listRows())
 		if n != 0 && len(v.stops()) > 0 {
 			v.cursor += n
 			v.clamp()
