@@ -75,12 +75,9 @@ errors.`)
 	det := fs.String("detector", "", "with --db: only this detector or rule (robust_z, negative_stock, …)")
 	scan := fs.Bool("scan", false, "with --db: scan the store for anomalies instead of listing them")
 	full := fs.Bool("full", false, "with --scan: check everything from the first day, not only what is unchecked")
-	pos, err := parseFlags(fs, args)
+	err := parseNoArgs(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("anomalies: unexpected argument %q (see 'stockroom anomalies --help')", pos[0])
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -46,12 +46,8 @@ left in DIR.`)
 	daily := fs.Int("daily", -1, "daily backups to keep (default 7)")
 	weekly := fs.Int("weekly", -1, "weekly backups to keep (default 4)")
 	monthly := fs.Int("monthly", -1, "monthly backups to keep (default 12)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("backup: unexpected argument %q", pos[0])
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -66,10 +62,7 @@ left in DIR.`)
 			*o.dst = o.v
 		}
 	}
-	if err := storeExists(*db); err != nil {
-		return err
-	}
-	st, err := data.Open(ctx, *db)
+	st, err := openExistingStore(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -122,12 +115,8 @@ store exists and --force was not given, 4 the store is in use.`)
 	db := dbFlag(c, fs)
 	from := fs.String("from", "", "the backup to restore")
 	force := fs.Bool("force", false, "replace an existing store")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("restore: unexpected argument %q", pos[0])
 	}
 	if *from == "" {
 		return usageErrorf("restore: name the backup with --from FILE")

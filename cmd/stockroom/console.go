@@ -33,12 +33,8 @@ Changes committed by any process show within a second.`)
 	fs.Var(&watch, "watch", "import files dropped into this folder (repeatable)")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to look for commits by other processes")
 	cfgPath := fs.String("config", defaultConfigPath(c.getenv), "config file: theme, key bindings, mouse, watched folders (env STOCKROOM_CONFIG)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("console: unexpected argument %q", pos[0])
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {

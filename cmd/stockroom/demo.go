@@ -41,12 +41,9 @@ copy import files there to see them arrive live.`)
 	noConsole := fs.Bool("no-console", false, "build the store and exit without opening the console")
 	fresh := fs.Bool("fresh", false, "delete an existing demo store and build it again")
 	scan := fs.Bool("scan", false, "with --no-console: also scan the whole history for anomalies before exiting (about a minute for the default demo; the console does it behind itself)")
-	pos, err := parseFlags(fs, args)
+	err := parseNoArgs(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("demo: unexpected argument %q", pos[0])
 	}
 	if c.getenv("STOCKROOM_DB") != "" && !flagSet(fs, "db") {
 		*db = c.getenv("STOCKROOM_DB")

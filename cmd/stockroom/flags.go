@@ -55,6 +55,19 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses flags for a command that takes no positional
+// arguments, and refuses any.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("%s: unexpected argument %q (see 'stockroom %s --help')", fs.Name(), pos[0], fs.Name())
+	}
+	return nil
+}
+
 // dbFlag adds the --db flag every store command takes.
 func dbFlag(c *cli, fs *flag.FlagSet) *string {
 	return fs.String("db", defaultDBPath(c.getenv), "path of the SQLite store (env STOCKROOM_DB)")

@@ -59,12 +59,8 @@ errors. The store mode (--db) forecasts every item and location.`)
 	workers := fs.Int("workers", 0, "parallel workers (default: all cores)")
 	seed := fs.Uint64("seed", 1, "random seed of the global model")
 	quiet := fs.Bool("quiet", false, "no progress on standard error")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("forecast: unexpected argument %q (see 'stockroom forecast --help')", pos[0])
 	}
 	if dbPath != "" {
 		if *input != "" {

@@ -49,12 +49,9 @@ supplier or item; empty cells leave a field to the wider scope).`)
 	backorders := fs.Bool("backorders", false, "plan for customers who wait when an item is out (default: unmet demand is lost)")
 	user := fs.String("as", "", "who recomputes, for the audit trail (default: the login name)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	pos, err := parseFlags(fs, args)
+	err := parseNoArgs(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("plan: unexpected argument %q", pos[0])
 	}
 	opt := engine.PlanOptions{ReviewDays: *review, Backorders: *backorders, User: userName(c, *user)}
 	if *cycle {
@@ -489,12 +486,8 @@ fully received order closes.`)
 	send := fs.Int64("send", 0, "mark this open order as sent to its supplier")
 	version := fs.Int64("version", 0, "with --send: the order's version you saw")
 	user := fs.String("as", "", "who sends, for the audit trail (default: the login name)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("po: unexpected argument %q", pos[0])
 	}
 	var states []model.POState
 	for _, s := range splitList(*state) {
@@ -604,12 +597,9 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	pack := fs.Int64("pack", 0, "round every order up to whole packs of this size")
 	moq := fs.Int64("moq", 0, "minimum order quantity")
 	cycle := fs.Bool("cycle", false, "auto: --service is a cycle service level instead of a fill rate")
-	pos, err := parseFlags(fs, args)
+	err := parseNoArgs(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("simulate: unexpected argument %q", pos[0])
 	}
 	if *input == "" {
 		return usageErrorf("simulate: --input is required")

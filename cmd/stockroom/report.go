@@ -88,12 +88,8 @@ README). Sheets whose engine has stored nothing yet say so.`)
 	fs.Var(&to, "mail-to", "mail the report to this address (repeatable, or comma-separated)")
 	subject := fs.String("subject", "", `the mail's subject (default "Stock report DATE")`)
 	cfgPath := fs.String("config", defaultConfigPath(c.getenv), "config file (env STOCKROOM_CONFIG)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("report: unexpected argument %q", pos[0])
 	}
 	if *out == "" {
 		return usageErrorf("report: name the workbook with --out FILE.xlsx")

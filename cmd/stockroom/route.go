@@ -72,12 +72,9 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 		traffic = append(traffic, f)
 		return err
 	})
-	pos, err := parseFlags(fs, args)
+	err := parseNoArgs(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("route: unexpected argument %q", pos[0])
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

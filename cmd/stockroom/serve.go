@@ -114,12 +114,8 @@ imports and the Kafka batch in progress finish, then the store closes.`)
 	grace := fs.Duration("grace", 0, "how long consoles are warned before a shutdown closes them (default 5s)")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often consoles look for commits by other processes")
 	cfgPath := fs.String("config", defaultConfigPath(c.getenv), "config file (env STOCKROOM_CONFIG)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("serve: unexpected argument %q", pos[0])
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {

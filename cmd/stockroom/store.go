@@ -33,6 +33,14 @@ func storeExists(dbPath string) error {
 	return nil
 }
 
+// openExistingStore opens a store that must exist already.
+func openExistingStore(ctx context.Context, dbPath string) (*data.Store, error) {
+	if err := storeExists(dbPath); err != nil {
+		return nil, err
+	}
+	return data.Open(ctx, dbPath)
+}
+
 func openEngine(ctx context.Context, dbPath string) (*engine.Engine, func(), error) {
 	st, err := data.Open(ctx, dbPath)
 	if err != nil {
@@ -169,12 +177,8 @@ sales over the last 28 days in stock, days of cover and status.`)
 	sortBy := fs.String("sort", "sku", "order by sku, name, location, on_hand, cover or avg")
 	desc := fs.Bool("desc", false, "descending order")
 	limit := fs.Int("limit", 0, "print at most this many rows (0 = all)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErrorf("stock: unexpected argument %q", pos[0])
 	}
 	sortOrder, ok := model.ParseStockSort(*sortBy)
 	if !ok {
@@ -184,10 +188,7 @@ sales over the last 28 days in stock, days of cover and status.`)
 	if err != nil {
 		return usageErrorf("stock: --filter: %v", err)
 	}
-	if err := storeExists(*db); err != nil {
-		return err
-	}
-	st, err := data.Open(ctx, *db)
+	st, err := openExistingStore(ctx, *db)
 	if err != nil {
 		return err
 	}
