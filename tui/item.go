@@ -272,7 +272,10 @@ func (v *itemView) render() {
 			}
 		}
 		caption := st.Dim.Render(fmt.Sprintf("units sold a day since %s · %d days ended out of stock (shaded)", d.hist.Start, outDays))
-		b.WriteString(fit(caption+anomalyNote(st, d.anoms), v.w, false) + "\n")
+		if note := anomalyNote(d.anoms); note != "" {
+			caption += st.Chart["anomaly"].Render(" · " + note)
+		}
+		b.WriteString(fit(caption, v.w, false) + "\n")
 		chart := v.chart
 		if panel := v.forecastPanel(); panel != "" {
 			if v.chartWidth() < v.w {
@@ -363,10 +366,10 @@ func (v *itemView) policyLine() string {
 	return st.Value.Render(s) + st.Dim.Render(" · as of "+l.AsOf.String())
 }
 
-// anomalyNote lists an item×location's anomalies after the chart caption:
-// how many are open, and the latest few with their day and score (their
-// days are shaded on the chart in colour).
-func anomalyNote(st *Styles, as []model.Anomaly) string {
+// anomalyNote lists an item×location's anomalies: how many are open, and
+// the latest few with their day and score (their days are shaded on the
+// chart in colour); "" when there are none.
+func anomalyNote(as []model.Anomaly) string {
 	if len(as) == 0 {
 		return ""
 	}
@@ -376,12 +379,12 @@ func anomalyNote(st *Styles, as []model.Anomaly) string {
 			open++
 		}
 	}
-	s := fmt.Sprintf(" · %d anomalies, %d open:", len(as), open)
+	s := fmt.Sprintf("%d anomalies, %d open:", len(as), open)
 	for i := len(as) - 1; i >= 0 && i >= len(as)-3; i-- {
 		a := as[i]
 		s += fmt.Sprintf(" %s %s %.2f %s;", a.Date, a.Detector, a.Score, a.State)
 	}
-	return st.Chart["anomaly"].Render(strings.TrimSuffix(s, ";"))
+	return strings.TrimSuffix(s, ";")
 }
 
 func (v *itemView) Position() string {

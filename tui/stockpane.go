@@ -157,7 +157,7 @@ func (v *stockView) paneView(w, h int) string {
 			}
 		}
 		if len(d.anoms) > 0 {
-			add(strings.TrimPrefix(stripANSI(anomalyNote(st, d.anoms)), " · "))
+			add(anomalyNote(d.anoms))
 		}
 		add("")
 		add(st.Header.Render("recent ledger"))
