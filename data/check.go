@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -66,36 +67,14 @@ func (s *Store) Check(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	stock := map[ilKey]int64{}
-	rows, err = tx.QueryContext(ctx, "SELECT item_id, loc_id, on_hand FROM stock")
+	stock, err := quantitiesBy(ctx, tx, "SELECT item_id, loc_id, on_hand FROM stock")
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var k ilKey
-		var v int64
-		if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		stock[k] = v
-	}
-	rows.Close()
-	series := map[ilKey]int64{}
-	rows, err = tx.QueryContext(ctx, "SELECT item_id, loc_id, sum(net) FROM series_month GROUP BY item_id, loc_id")
+	series, err := quantitiesBy(ctx, tx, "SELECT item_id, loc_id, sum(net) FROM series_month GROUP BY item_id, loc_id")
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var k ilKey
-		var v int64
-		if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		series[k] = v
-	}
-	rows.Close()
 	for k, v := range ledger {
 		if stock[k] != v {
 			return fmt.Errorf("item %d at location %d: stock on hand %d, ledger says %d", k.item, k.loc, stock[k], v)
@@ -110,4 +89,23 @@ func (s *Store) Check(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// quantitiesBy reads a query of (item id, location id, quantity) rows.
+func quantitiesBy(ctx context.Context, tx *sql.Tx, q string) (map[ilKey]int64, error) {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[ilKey]int64{}
+	for rows.Next() {
+		var k ilKey
+		var v int64
+		if err := rows.Scan(&k.item, &k.loc, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
 }
