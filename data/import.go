@@ -209,11 +209,10 @@ type parsed struct {
 	v    any
 	err  *rowError
 
-	// Set by prefetchKeys for ledger rows it resolved, so apply does not
+	// Set by prefetchItems for ledger rows it resolved, so apply does not
 	// look them up again.
 	st   *itemState
 	slot int
-	key  string
 }
 
 type batch struct {
@@ -312,7 +311,7 @@ func (im *importer) run(ctx context.Context, path string) error {
 			}
 			return im.fail(bt.err.Error())
 		}
-		if err := im.prefetchKeys(ctx, bt.rows); err != nil {
+		if err := im.prefetchItems(ctx, bt.rows); err != nil {
 			cancel()
 			for range ch {
 			}
@@ -389,17 +388,14 @@ func (im *importer) prepare(ctx context.Context) error {
 	}
 	switch im.kind {
 	case KindMovements, KindSales, KindCounts:
-		im.keys = newKeyIndex(im.tx)
+		im.keys = newKeyIndex(im.tx, keyClassOf[im.kind])
 		im.agg = newAggregates()
 		im.blocks = map[int64]*blockBuf{}
 		im.items, im.locSlot, im.chanIDs = map[string]*itemState{}, map[string]int{}, map[string]int64{}
 		im.insBlock = newBatcher(im.tx, "INSERT INTO ledger_block(item_id, file_id, user, min_date, max_date, n, net, created_at, data) VALUES ", "", 9, 32)
 		if im.size > 1<<20 {
-			// A big file touches most of the catalogue: read the ids and key
-			// bounds in one scan each instead of one query per item.
-			if err := im.keys.preload(ctx, keyClassOf[im.kind]); err != nil {
-				return err
-			}
+			// A big file touches most of the catalogue: read the ids in one
+			// scan instead of one query per few hundred items.
 			if err := im.preloadIDs(ctx); err != nil {
 				return err
 			}
@@ -416,6 +412,9 @@ func (im *importer) prepare(ctx context.Context) error {
 }
 
 func (im *importer) closeStmts() {
+	if im.keys != nil {
+		im.keys.close()
+	}
 	for _, b := range []*batcher{im.insBlock, im.countRes} {
 		if b != nil {
 			b.close()
@@ -468,23 +467,15 @@ func (im *importer) apply(ctx context.Context, p *parsed) error {
 	return nil
 }
 
-// prefetchKeys reads, in a few queries, the key chunks a batch of rows
-// will look in, instead of one query per chunk as rows meet them. Rows whose
-// item or location this import has not resolved yet are left to apply.
-func (im *importer) prefetchKeys(ctx context.Context, rows []parsed) error {
+// prefetchItems resolves, in a few queries, the items and locations a batch
+// of rows names, so apply finds them in memory.
+func (im *importer) prefetchItems(ctx context.Context, rows []parsed) error {
 	if im.keys == nil {
 		return nil
-	}
-	class := keyClassOf[im.kind]
-	type want struct {
-		st  *itemState
-		key string
 	}
 	if err := im.resolveBatch(ctx, rows); err != nil {
 		return err
 	}
-	wants := make([]want, 0, len(rows))
-	var items []int64
 	for i := range rows {
 		p := &rows[i]
 		if p.err != nil {
@@ -499,36 +490,12 @@ func (im *importer) prefetchKeys(ctx context.Context, rows []parsed) error {
 		case model.StockCount:
 			sku, loc = v.SKU, v.Location
 		}
-		st := im.items[sku]
 		slot, ok := im.locSlot[loc]
-		if st == nil || !ok {
-			continue
+		if st := im.items[sku]; st != nil && ok {
+			p.st, p.slot = st, slot
 		}
-		var key string
-		switch v := p.v.(type) {
-		case model.SaleLine:
-			key = saleKey(v.OrderID)
-		case model.Movement:
-			key = movementKey(v.Ref, im.locIDs[slot])
-		case model.StockCount:
-			key = countKey(int32(v.Date), im.locIDs[slot])
-		}
-		if st.keys == nil {
-			items = append(items, st.id)
-		}
-		wants = append(wants, want{st, key})
-		p.st, p.slot, p.key = st, slot, key
 	}
-	if err := im.keys.groupsFor(ctx, class, items); err != nil {
-		return err
-	}
-	for _, w := range wants {
-		if w.st.keys == nil {
-			w.st.keys = im.keys.groups[groupKey{class, w.st.id}]
-		}
-		im.keys.need(w.st.keys, w.key)
-	}
-	return im.keys.loadMarked(ctx)
+	return nil
 }
 
 // resolveBatch looks up, in one query per few hundred, the items a batch
@@ -596,7 +563,6 @@ type itemState struct {
 	id     int64
 	price  float64
 	priced bool
-	keys   *keyGroup
 	block  *blockBuf
 	ils    []*ilAgg // by location slot
 }
@@ -637,24 +603,9 @@ func (im *importer) il(st *itemState, slot int, d model.Date) *ilAgg {
 	return g
 }
 
-// addKey records a row's natural key; dup when it was seen before.
-func (im *importer) addKey(ctx context.Context, st *itemState, class int, key string) (bool, error) {
-	if st.keys == nil {
-		g, err := im.keys.group(ctx, class, st.id)
-		if err != nil {
-			return false, err
-		}
-		st.keys = g
-	}
-	return im.keys.addTo(ctx, st.keys, key)
-}
-
 // dropPointers forgets what flushed structures held.
-func (im *importer) dropPointers(keys, blocks, aggs bool) {
+func (im *importer) dropPointers(blocks, aggs bool) {
 	for _, st := range im.items {
-		if keys {
-			st.keys = nil
-		}
 		if blocks {
 			st.block = nil
 		}
@@ -713,7 +664,7 @@ func (im *importer) applySale(ctx context.Context, p *parsed, s model.SaleLine) 
 	if err != nil {
 		return nil, err
 	}
-	if dup, err := im.addKey(ctx, st, keySale, saleKey(s.OrderID)); err != nil || dup {
+	if dup, err := im.keys.add(ctx, saleKey(s.OrderID, st.id)); err != nil || dup {
 		if dup {
 			im.res.RowsDuplicate++
 		}
@@ -742,7 +693,7 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 			return e, err
 		}
 	}
-	if dup, err := im.addKey(ctx, st, keyMovement, movementKey(m.Ref, im.locIDs[slot])); err != nil || dup {
+	if dup, err := im.keys.add(ctx, movementKey(m.Ref, st.id, im.locIDs[slot])); err != nil || dup {
 		if dup {
 			im.res.RowsDuplicate++
 		}
@@ -777,7 +728,7 @@ func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCoun
 		return e, err
 	}
 	loc := im.locIDs[slot]
-	if dup, err := im.addKey(ctx, st, keyCount, countKey(int32(c.Date), loc)); err != nil || dup {
+	if dup, err := im.keys.add(ctx, countKey(int32(c.Date), st.id, loc)); err != nil || dup {
 		if dup {
 			im.res.RowsDuplicate++
 		}
@@ -837,7 +788,7 @@ func (im *importer) flushBlocks(ctx context.Context, all bool) error {
 			blocks = append(blocks, im.blocks[k])
 		}
 		clear(im.blocks)
-		im.dropPointers(false, true, false)
+		im.dropPointers(true, false)
 	}
 	for _, b := range blocks {
 		if err := im.insBlock.add(ctx, b.itemID, im.fileID, im.opt.User, int64(b.minDate),
@@ -864,13 +815,12 @@ func (im *importer) maybeFlush(ctx context.Context) error {
 		if err := im.keys.flush(ctx); err != nil {
 			return err
 		}
-		im.dropPointers(true, false, false)
 	}
 	if im.agg.size() > budgetAggRows {
 		if err := im.agg.flush(ctx, im.tx); err != nil {
 			return err
 		}
-		im.dropPointers(false, false, true)
+		im.dropPointers(false, true)
 	}
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,215 +20,210 @@ const (
 	keyCount    = 3 // date + sku + location
 )
 
+// keyClassOf is the key class of each ledger kind.
+var keyClassOf = map[Kind]int{KindSales: keySale, KindMovements: keyMovement, KindCounts: keyCount}
+
 // chunkMax is the most keys a stored chunk holds. Chunks act as the leaves
-// of a B+tree whose inner nodes are SQLite's own index on (class, item,
-// max_key): a lookup is one indexed read of a few kilobytes, and an import
-// writes one row per chunk it touched rather than one per line.
+// of a B+tree whose inner nodes are SQLite's own index on (class, max_key):
+// a lookup is one indexed read of a few kilobytes, and an import writes one
+// row per chunk it touched rather than one per line.
+//
+// Keys are ordered across items, order number (or reference, or date)
+// first. New exports carry new order numbers, so a file's keys land
+// together: a 10,000-line file over 10,000 items writes about eighty new
+// chunks and reads at most a couple, where one index per item would read
+// and rewrite ten thousand.
 const chunkMax = 128
 
-type groupKey struct {
-	class int
-	item  int64
-}
+// splitAt is the size at which a chunk held in memory is cut in two, so
+// that keys arriving out of order into one range stay cheap to insert.
+const splitAt = 8 * chunkMax
 
-// keyGroup is the part of the key index for one class and item, as far as
-// this import has read it.
-type keyGroup struct {
-	gk     groupKey
-	chunks []*keyChunk // ordered by max key
-}
-
+// keyChunk is one stored chunk as far as this import has read it, or a new
+// one. It holds the keys in (lo, bound].
 type keyChunk struct {
-	stored string   // max_key the chunk is stored under; "" when new
-	bound  string   // max key: stored, or the last key once loaded
-	n      int      // keys stored in the chunk
-	keys   []string // sorted; nil until loaded
+	stored  string // max_key the chunk is stored under; "" when new
+	lo      string // bound of the stored chunk before it ("" for the first)
+	loKnown bool
+	bound   string   // max key: stored, or the last key once loaded
+	n       int      // keys stored in the chunk
+	keys    []string // sorted; nil until loaded
 	// tail holds keys above stored, added without reading the chunk, front-
 	// coded like a stored chunk: an import of a million keys in order keeps
 	// no string per key alive for the garbage collector to scan.
 	tail   []byte
 	loaded bool
-	marked bool // wanted by the next loadMarked
 	dirty  bool
 }
 
-// keyIndex is an import's view of ledger_key: it reads chunks on demand,
-// answers "seen before?" and records new keys, and writes back the chunks it
-// changed when flushed.
+// keyIndex is an import's view of one class of natural_key: it reads chunks
+// on demand, answers "seen before?" and records new keys, and writes back
+// the chunks it changed when flushed.
 type keyIndex struct {
-	tx        *sql.Tx
-	groups    map[groupKey]*keyGroup
+	tx    *sql.Tx
+	class int
+	// chunks are the chunks read or started so far, ordered by bound; the
+	// last is the class's top chunk. Between them lie stored chunks not
+	// read yet.
+	chunks    []*keyChunk
+	started   bool
 	loaded    int // keys held as strings, for the flush budget
 	tailBytes int // bytes of front-coded tails
-
-	// preloaded is the class whose bounds were all read: a group missing
-	// from groups has no stored keys.
-	preloaded int
-
-	marked []chunkRef
+	find      *sql.Stmt
 }
 
-func newKeyIndex(tx *sql.Tx) *keyIndex {
-	return &keyIndex{tx: tx, groups: map[groupKey]*keyGroup{}}
+func newKeyIndex(tx *sql.Tx, class int) *keyIndex {
+	return &keyIndex{tx: tx, class: class}
 }
 
 // saleKey, movementKey and countKey build the byte keys; they compare as
 // SQLite compares BLOBs (memcmp), so Go's string order matches the index.
-func saleKey(orderID string) string { return orderID }
-
-func movementKey(ref string, locID int64) string {
-	b := make([]byte, 0, len(ref)+9)
-	b = append(b, ref...)
+// The ids are fixed-width, so no two different rows make the same key
+// whatever bytes an order number holds.
+func saleKey(orderID string, item int64) string {
+	b := make([]byte, 0, len(orderID)+9)
+	b = append(b, orderID...)
 	b = append(b, 0)
-	b = binary.BigEndian.AppendUint64(b, uint64(locID))
+	b = binary.BigEndian.AppendUint64(b, uint64(item))
 	return string(b)
 }
 
-func countKey(date int32, locID int64) string {
-	b := binary.BigEndian.AppendUint32(nil, uint32(date)^0x80000000)
-	b = binary.BigEndian.AppendUint64(b, uint64(locID))
+func movementKey(ref string, item, loc int64) string {
+	b := make([]byte, 0, len(ref)+17)
+	b = append(b, ref...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint64(b, uint64(item))
+	b = binary.BigEndian.AppendUint64(b, uint64(loc))
+	return string(b)
+}
+
+func countKey(date int32, item, loc int64) string {
+	b := make([]byte, 0, 20)
+	b = binary.BigEndian.AppendUint32(b, uint32(date)^0x80000000)
+	b = binary.BigEndian.AppendUint64(b, uint64(item))
+	b = binary.BigEndian.AppendUint64(b, uint64(loc))
 	return string(b)
 }
 
 // bytes is roughly what the index holds in memory.
-func (ix *keyIndex) bytes() int { return 48*ix.loaded + ix.tailBytes + 64*len(ix.groups) }
+func (ix *keyIndex) bytes() int { return 48*ix.loaded + ix.tailBytes + 64*len(ix.chunks) }
 
-// add records key for (class, item) and reports whether it was already
-// there, in the store or earlier in this import.
-func (ix *keyIndex) add(ctx context.Context, class int, item int64, key string) (dup bool, err error) {
-	g, err := ix.group(ctx, class, item)
-	if err != nil {
+// start reads the class's top chunk, once per flush.
+func (ix *keyIndex) start(ctx context.Context) error {
+	if ix.started {
+		return nil
+	}
+	top := &keyChunk{loKnown: true} // an empty class: one new chunk
+	var k []byte
+	err := ix.tx.QueryRowContext(ctx, "SELECT max_key, n FROM natural_key WHERE class = ? ORDER BY max_key DESC LIMIT 1",
+		ix.class).Scan(&k, &top.n)
+	switch {
+	case err == nil:
+		top.stored, top.bound, top.loKnown = string(k), string(k), false
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("read key index: %w", err)
+	}
+	ix.chunks = []*keyChunk{top}
+	ix.started = true
+	return nil
+}
+
+// add records key and reports whether it was already there, in the store
+// or earlier in this import.
+func (ix *keyIndex) add(ctx context.Context, key string) (dup bool, err error) {
+	if err := ix.start(ctx); err != nil {
 		return false, err
-	}
-	return ix.addTo(ctx, g, key)
-}
-
-// group returns the part of the index for (class, item), reading its chunk
-// bounds on first use. The pointer stays valid until the next flush.
-func (ix *keyIndex) group(ctx context.Context, class int, item int64) (*keyGroup, error) {
-	gk := groupKey{class, item}
-	g := ix.groups[gk]
-	if g == nil {
-		var err error
-		if ix.preloaded == class {
-			g = &keyGroup{}
-		} else if g, err = ix.loadGroup(ctx, gk); err != nil {
-			return nil, err
-		}
-		g.gk = gk
-		ix.groups[gk] = g
-	}
-	return g, nil
-}
-
-// addTo is add on a group already looked up.
-func (ix *keyIndex) addTo(ctx context.Context, g *keyGroup, key string) (dup bool, err error) {
-	gk := g.gk
-	if len(g.chunks) == 0 {
-		g.chunks = append(g.chunks, &keyChunk{})
 	}
 	// Fast path: keys usually arrive in order (order numbers, dates), after
 	// everything stored. A key above every bound is new; it is appended
 	// without reading the stored chunk, which flush merges in one batch.
-	if last := g.chunks[len(g.chunks)-1]; key > last.bound {
+	if last := ix.chunks[len(ix.chunks)-1]; key > last.bound {
 		if last.loaded {
 			last.keys = append(last.keys, strings.Clone(key))
 			ix.loaded++
+			if len(last.keys) > splitAt {
+				defer ix.split(len(ix.chunks) - 1)
+			}
 		} else {
 			n := len(last.tail)
-			last.tail = appendKey(last.tail, last.bound, key, last.tailPrefix())
+			last.tail = appendKey(last.tail, last.bound, key, len(last.tail) > 0)
 			ix.tailBytes += len(last.tail) - n
 		}
 		last.bound, last.dirty = strings.Clone(key), true
 		return false, nil
 	}
-	// The chunk whose range (previous bound, bound] holds key.
-	i := sort.Search(len(g.chunks), func(i int) bool { return g.chunks[i].bound >= key })
-	c := g.chunks[i]
-	if !c.loaded {
-		if err := ix.loadChunk(ctx, gk, c); err != nil {
-			return false, err
-		}
+	i, err := ix.chunkFor(ctx, key)
+	if err != nil {
+		return false, err
 	}
-	j := sort.SearchStrings(c.keys, key)
-	if j < len(c.keys) && c.keys[j] == key {
+	c := ix.chunks[i]
+	j, found := slices.BinarySearch(c.keys, key)
+	if found {
 		return true, nil
 	}
-	key = strings.Clone(key) // not a slice of the file's row
-	if j == len(c.keys) {
-		c.keys = append(c.keys, key)
-	} else {
-		c.keys = append(c.keys, "")
-		copy(c.keys[j+1:], c.keys[j:])
-		c.keys[j] = key
-	}
-	if key > c.bound {
-		c.bound = key
-	}
+	c.keys = slices.Insert(c.keys, j, strings.Clone(key)) // not a slice of the file's row
 	c.dirty = true
 	ix.loaded++
+	if len(c.keys) > splitAt {
+		ix.split(i)
+	}
 	return false, nil
 }
 
-// keyClassOf is the key class of each ledger kind.
-var keyClassOf = map[Kind]int{KindSales: keySale, KindMovements: keyMovement, KindCounts: keyCount}
-
-// preload reads the chunk bounds of every item of a class in one scan, for
-// large imports that would otherwise ask once per item.
-func (ix *keyIndex) preload(ctx context.Context, class int) error {
-	rows, err := ix.tx.QueryContext(ctx, "SELECT item_id, max_key, n FROM ledger_key WHERE class = ? ORDER BY item_id, max_key", class)
-	if err != nil {
-		return fmt.Errorf("read key index: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var item int64
-		var k []byte
-		var n int
-		if err := rows.Scan(&item, &k, &n); err != nil {
-			return err
+// chunkFor returns the index of the loaded chunk whose range holds key (not
+// above the top bound), reading it from the store if need be.
+func (ix *keyIndex) chunkFor(ctx context.Context, key string) (int, error) {
+	i := sort.Search(len(ix.chunks), func(i int) bool { return ix.chunks[i].bound >= key })
+	c := ix.chunks[i]
+	if c.loKnown && key > c.lo {
+		if !c.loaded {
+			// A new top chunk holding only a tail.
+			if err := ix.merge(c, nil); err != nil {
+				return 0, err
+			}
 		}
-		gk := groupKey{class, item}
-		g := ix.groups[gk]
-		if g == nil {
-			g = &keyGroup{gk: gk}
-			ix.groups[gk] = g
-		}
-		g.chunks = append(g.chunks, &keyChunk{stored: string(k), bound: string(k), n: n})
+		return i, nil
 	}
-	ix.preloaded = class
-	return rows.Err()
+	// key lies in a stored chunk not read yet, between chunks[i-1] and c,
+	// or in the top chunk's tail (then read the top chunk itself).
+	probe := key
+	if i == len(ix.chunks)-1 && !c.loaded && key > c.stored {
+		probe = c.stored
+	}
+	if ix.find == nil {
+		var err error
+		ix.find, err = ix.tx.PrepareContext(ctx, `SELECT max_key, data, coalesce((SELECT p.max_key FROM natural_key p
+			WHERE p.class = t.class AND p.max_key < t.max_key ORDER BY p.max_key DESC LIMIT 1), x'')
+			FROM natural_key t WHERE t.class = ? AND t.max_key >= ? ORDER BY t.max_key LIMIT 1`)
+		if err != nil {
+			return 0, fmt.Errorf("read key index: %w", err)
+		}
+	}
+	var mk, data, lo []byte
+	if err := ix.find.QueryRowContext(ctx, ix.class, []byte(probe)).Scan(&mk, &data, &lo); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("read key index: no chunk holds %q: the index is damaged", key)
+		}
+		return 0, fmt.Errorf("read key index: %w", err)
+	}
+	if string(mk) != c.stored {
+		// A chunk between the ones known: it goes before c.
+		c = &keyChunk{stored: string(mk), bound: string(mk)}
+		ix.chunks = slices.Insert(ix.chunks, i, c)
+	}
+	c.lo, c.loKnown = string(lo), true
+	return i, ix.merge(c, data)
 }
 
-func (ix *keyIndex) loadGroup(ctx context.Context, gk groupKey) (*keyGroup, error) {
-	rows, err := ix.tx.QueryContext(ctx, "SELECT max_key, n FROM ledger_key WHERE class = ? AND item_id = ? ORDER BY max_key", gk.class, gk.item)
-	if err != nil {
-		return nil, fmt.Errorf("read key index: %w", err)
-	}
-	defer rows.Close()
-	g := &keyGroup{}
-	for rows.Next() {
-		var k []byte
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
-		}
-		g.chunks = append(g.chunks, &keyChunk{stored: string(k), bound: string(k), n: n})
-	}
-	return g, rows.Err()
-}
-
-func (ix *keyIndex) loadChunk(ctx context.Context, gk groupKey, c *keyChunk) error {
-	if c.stored == "" { // a chunk this import started: nothing to read
-		return ix.merge(c, nil)
-	}
-	var data []byte
-	err := ix.tx.QueryRowContext(ctx, "SELECT data FROM ledger_key WHERE class = ? AND item_id = ? AND max_key = ?",
-		gk.class, gk.item, []byte(c.stored)).Scan(&data)
-	if err != nil {
-		return fmt.Errorf("read key chunk: %w", err)
-	}
-	return ix.merge(c, data)
+// split cuts a chunk grown in memory in two; the first half keeps the
+// stored row's name, so flush replaces or deletes it.
+func (ix *keyIndex) split(i int) {
+	c := ix.chunks[i]
+	h := len(c.keys) / 2
+	d := &keyChunk{lo: c.keys[h-1], loKnown: true, bound: c.bound, keys: slices.Clone(c.keys[h:]), loaded: true, dirty: true}
+	c.keys = slices.Clip(c.keys[:h])
+	c.bound = c.keys[h-1]
+	ix.chunks = slices.Insert(ix.chunks, i+1, d)
 }
 
 // merge sets a chunk's keys from its stored data plus its tail.
@@ -239,14 +236,11 @@ func (ix *keyIndex) merge(c *keyChunk, data []byte) error {
 	if err != nil {
 		return err
 	}
-	ix.loaded += len(keys)
+	ix.loaded += len(keys) + len(tail)
+	ix.tailBytes -= len(c.tail)
 	c.keys, c.tail, c.loaded = append(keys, tail...), nil, true
 	return nil
 }
-
-// tailPrefix is the key the next tail entry is front-coded against: the
-// last key of the tail, or none for the first.
-func (c *keyChunk) tailPrefix() bool { return len(c.tail) > 0 }
 
 // appendKey front-codes key after prev (when hasPrev) onto b.
 func appendKey(b []byte, prev, key string, hasPrev bool) []byte {
@@ -261,190 +255,92 @@ func appendKey(b []byte, prev, key string, hasPrev bool) []byte {
 	return append(b, key[p:]...)
 }
 
-type chunkRef struct {
-	gk groupKey
-	c  *keyChunk
-}
-
-// loadTails reads, in batches, the small stored chunks that got a tail, so
-// the two are written back as one.
-func (ix *keyIndex) loadTails(ctx context.Context) error {
-	var want []chunkRef
-	for gk, g := range ix.groups {
-		for _, c := range g.chunks {
-			if len(c.tail) > 0 && !c.loaded && c.n < chunkMax && c.stored != "" {
-				want = append(want, chunkRef{gk, c})
-			}
-		}
-	}
-	return ix.loadChunks(ctx, want)
-}
-
-// need marks the stored chunk that key falls in, if key is not above every
-// bound and the chunk is not loaded: loadMarked reads all marked chunks in
-// a few queries before the rows that need them are applied.
-func (ix *keyIndex) need(g *keyGroup, key string) {
-	if len(g.chunks) == 0 || key > g.chunks[len(g.chunks)-1].bound {
-		return
-	}
-	i := sort.Search(len(g.chunks), func(i int) bool { return g.chunks[i].bound >= key })
-	if c := g.chunks[i]; !c.loaded && !c.marked {
-		c.marked = true
-		ix.marked = append(ix.marked, chunkRef{g.gk, c})
-	}
-}
-
-// loadMarked reads the chunks need marked.
-func (ix *keyIndex) loadMarked(ctx context.Context) error {
-	err := ix.loadChunks(ctx, ix.marked)
-	for _, r := range ix.marked {
-		r.c.marked = false
-	}
-	ix.marked = ix.marked[:0]
-	return err
-}
-
-// groups returns the groups of a class for many items, reading the bounds
-// of the ones not yet read in one query per few hundred items.
-func (ix *keyIndex) groupsFor(ctx context.Context, class int, items []int64) error {
-	var missing []int64
-	for _, it := range items {
-		if ix.groups[groupKey{class, it}] == nil {
-			if ix.preloaded == class {
-				ix.groups[groupKey{class, it}] = &keyGroup{gk: groupKey{class, it}}
-				continue
-			}
-			missing = append(missing, it)
-		}
-	}
-	const per = 500
-	for lo := 0; lo < len(missing); lo += per {
-		part := missing[lo:min(lo+per, len(missing))]
-		args := []any{class}
-		for _, it := range part {
-			args = append(args, it)
-			ix.groups[groupKey{class, it}] = &keyGroup{gk: groupKey{class, it}}
-		}
-		rows, err := ix.tx.QueryContext(ctx, "SELECT item_id, max_key, n FROM ledger_key WHERE class = ? AND item_id IN ("+
-			placeholders(len(part))+") ORDER BY item_id, max_key", args...)
-		if err != nil {
-			return fmt.Errorf("read key index: %w", err)
-		}
-		for rows.Next() {
-			var item int64
-			var k []byte
-			var n int
-			if err := rows.Scan(&item, &k, &n); err != nil {
-				rows.Close()
-				return err
-			}
-			g := ix.groups[groupKey{class, item}]
-			g.chunks = append(g.chunks, &keyChunk{stored: string(k), bound: string(k), n: n})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// loadChunks reads stored chunks in batches of a few hundred.
-func (ix *keyIndex) loadChunks(ctx context.Context, want []chunkRef) error {
-	const per = 300
-	for lo := 0; lo < len(want); lo += per {
-		part := want[lo:min(lo+per, len(want))]
-		byKey := make(map[[3]string]*keyChunk, len(part))
-		args := make([]any, 0, 3*len(part))
-		for _, r := range part {
-			if r.c.loaded {
-				continue
-			}
-			args = append(args, r.gk.class, r.gk.item, []byte(r.c.stored))
-			byKey[[3]string{fmt.Sprint(r.gk.class), fmt.Sprint(r.gk.item), r.c.stored}] = r.c
-		}
-		if len(args) == 0 {
-			continue
-		}
-		q := "SELECT class, item_id, max_key, data FROM ledger_key WHERE (class, item_id, max_key) IN (VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(args)/3), ", ") + ")"
-		rows, err := ix.tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("read key index: %w", err)
-		}
-		for rows.Next() {
-			var class, item int64
-			var k, data []byte
-			if err := rows.Scan(&class, &item, &k, &data); err != nil {
-				rows.Close()
-				return err
-			}
-			if c := byKey[[3]string{fmt.Sprint(class), fmt.Sprint(item), string(k)}]; c != nil {
-				if err := ix.merge(c, data); err != nil {
-					rows.Close()
-					return err
-				}
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // flush writes every changed chunk, splitting the ones that grew past
 // chunkMax, and forgets what it read.
 func (ix *keyIndex) flush(ctx context.Context) error {
-	del, err := ix.tx.PrepareContext(ctx, "DELETE FROM ledger_key WHERE class = ? AND item_id = ? AND max_key = ?")
-	if err != nil {
-		return err
+	defer ix.reset()
+	if !ix.started {
+		return nil
 	}
-	defer del.Close()
-	ins := newBatcher(ix.tx, "INSERT OR REPLACE INTO ledger_key(class, item_id, max_key, n, data) VALUES ", "", 5, 64)
+	// A small stored top chunk that got a tail is read, so the two are
+	// written back as one rather than leaving a run of small chunks.
+	top := ix.chunks[len(ix.chunks)-1]
+	if len(top.tail) > 0 && top.stored != "" && top.n < chunkMax {
+		if _, err := ix.chunkFor(ctx, top.stored); err != nil {
+			return err
+		}
+	}
+	type row struct {
+		max  string
+		n    int
+		data []byte
+	}
+	var dels []string
+	var rows []row
+	for _, c := range ix.chunks {
+		if !c.dirty {
+			continue
+		}
+		if !c.loaded {
+			// A full stored chunk keeps its row; its tail starts new ones.
+			tail, err := decodeKeys(c.tail)
+			if err != nil {
+				return err
+			}
+			c.keys, c.stored, c.tail = tail, "", nil
+		}
+		if len(c.keys) == 0 {
+			continue
+		}
+		if c.stored != "" && c.stored != c.keys[len(c.keys)-1] {
+			dels = append(dels, c.stored)
+		}
+		parts := (len(c.keys) + chunkMax - 1) / chunkMax
+		per := (len(c.keys) + parts - 1) / parts
+		for lo := 0; lo < len(c.keys); lo += per {
+			part := c.keys[lo:min(lo+per, len(c.keys))]
+			rows = append(rows, row{part[len(part)-1], len(part), encodeKeys(nil, part)})
+		}
+	}
+	// Every delete before any insert: a chunk split in memory may write a
+	// row under the name another one leaves.
+	if len(dels) > 0 {
+		del, err := ix.tx.PrepareContext(ctx, "DELETE FROM natural_key WHERE class = ? AND max_key = ?")
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for _, k := range dels {
+			if _, err := del.ExecContext(ctx, ix.class, []byte(k)); err != nil {
+				return fmt.Errorf("write key index: %w", err)
+			}
+		}
+	}
+	ins := newBatcher(ix.tx, "INSERT OR REPLACE INTO natural_key(class, max_key, n, data) VALUES ", "", 4, 64)
 	defer ins.close()
-	if err := ix.loadTails(ctx); err != nil {
-		return err
-	}
-	for gk, g := range ix.groups {
-		for _, c := range g.chunks {
-			if !c.dirty {
-				continue
-			}
-			if !c.loaded {
-				// A full stored chunk keeps its row; its tail starts new ones.
-				tail, err := decodeKeys(c.tail)
-				if err != nil {
-					return err
-				}
-				c.keys, c.stored, c.tail = tail, "", nil
-			}
-			if len(c.keys) == 0 {
-				continue
-			}
-			if c.stored != "" && c.stored != c.keys[len(c.keys)-1] {
-				if _, err := del.ExecContext(ctx, gk.class, gk.item, []byte(c.stored)); err != nil {
-					return fmt.Errorf("write key index: %w", err)
-				}
-			}
-			parts := (len(c.keys) + chunkMax - 1) / chunkMax
-			per := (len(c.keys) + parts - 1) / parts
-			for lo := 0; lo < len(c.keys); lo += per {
-				part := c.keys[lo:min(lo+per, len(c.keys))]
-				if err := ins.add(ctx, gk.class, gk.item, []byte(part[len(part)-1]), len(part), encodeKeys(nil, part)); err != nil {
-					return fmt.Errorf("write key index: %w", err)
-				}
-			}
+	for _, r := range rows {
+		if err := ins.add(ctx, ix.class, []byte(r.max), r.n, r.data); err != nil {
+			return fmt.Errorf("write key index: %w", err)
 		}
 	}
 	if err := ins.flush(ctx); err != nil {
 		return fmt.Errorf("write key index: %w", err)
 	}
-	ix.groups = map[groupKey]*keyGroup{}
-	ix.loaded, ix.tailBytes = 0, 0
-	ix.preloaded = 0
 	return nil
+}
+
+// reset forgets what was read: the next add starts from the store.
+func (ix *keyIndex) reset() {
+	ix.chunks, ix.started = nil, false
+	ix.loaded, ix.tailBytes = 0, 0
+}
+
+// close releases the prepared lookup.
+func (ix *keyIndex) close() {
+	if ix.find != nil {
+		ix.find.Close()
+		ix.find = nil
+	}
 }
 
 // encodeKeys front-codes sorted keys: each key is the length it shares with
@@ -460,23 +356,47 @@ func encodeKeys(b []byte, keys []string) []byte {
 	return b
 }
 
+// decodeKeys reads front-coded keys. The keys share one allocation: a
+// chunk decodes in two, however many keys it holds.
 func decodeKeys(b []byte) ([]string, error) {
-	var keys []string
-	prev := ""
+	count, total, prevLen := 0, 0, 0
+	for r := b; len(r) > 0; count++ {
+		p, n := binary.Uvarint(r)
+		if n <= 0 || p > uint64(prevLen) {
+			return nil, errors.New("corrupt key chunk")
+		}
+		r = r[n:]
+		l, n := binary.Uvarint(r)
+		if n <= 0 || uint64(len(r)-n) < l {
+			return nil, errors.New("corrupt key chunk")
+		}
+		r = r[n+int(l):]
+		prevLen = int(p) + int(l)
+		total += prevLen
+	}
+	if count == 0 {
+		return nil, nil
+	}
+	buf := make([]byte, 0, total)
+	ends := make([]int, 0, count)
+	prev := 0 // start of the previous key in buf
 	for len(b) > 0 {
 		p, n := binary.Uvarint(b)
-		if n <= 0 || p > uint64(len(prev)) {
-			return nil, fmt.Errorf("corrupt key chunk")
-		}
 		b = b[n:]
 		l, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < l {
-			return nil, fmt.Errorf("corrupt key chunk")
-		}
-		k := prev[:p] + string(b[n:n+int(l)])
+		start := len(buf)
+		buf = append(buf, buf[prev:prev+int(p)]...)
+		buf = append(buf, b[n:n+int(l)]...)
 		b = b[n+int(l):]
-		keys = append(keys, k)
-		prev = k
+		prev = start
+		ends = append(ends, len(buf))
+	}
+	s := string(buf)
+	keys := make([]string, count)
+	from := 0
+	for i, e := range ends {
+		keys[i] = s[from:e]
+		from = e
 	}
 	return keys, nil
 }

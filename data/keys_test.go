@@ -3,15 +3,19 @@ package data
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
 // TestKeyIndex_Property adds keys in runs that mimic imports (ascending
-// order numbers, overlapping re-exports, random ids), flushing between
-// runs, and checks every answer against a plain set.
+// order numbers, overlapping re-exports, random ids, a burst of random ids
+// that splits chunks in memory), flushing between runs and sometimes in
+// the middle of one, and checks every answer against a plain set.
 func TestKeyIndex_Property(t *testing.T) {
 	ctx := context.Background()
 	st, err := Open(ctx, filepath.Join(t.TempDir(), "k.db"))
@@ -24,14 +28,10 @@ func TestKeyIndex_Property(t *testing.T) {
 	next := 0
 	for run := range 40 {
 		err := st.write(ctx, func(tx *sql.Tx) error {
-			ix := newKeyIndex(tx)
-			if run%3 == 0 {
-				if err := ix.preload(ctx, keySale); err != nil {
-					return err
-				}
-			}
+			ix := newKeyIndex(tx, keySale)
+			defer ix.close()
 			var keys []string
-			switch run % 4 {
+			switch run % 5 {
 			case 0, 1: // new, ascending
 				for range r.IntN(900) {
 					next++
@@ -46,11 +46,15 @@ func TestKeyIndex_Property(t *testing.T) {
 				for range 300 {
 					keys = append(keys, fmt.Sprintf("R-%x", r.Uint32()%5000))
 				}
+			case 4: // many random ids in one range: chunks split in memory
+				for range 3000 {
+					keys = append(keys, fmt.Sprintf("Q-%x", r.Uint32()%20000))
+				}
 			}
-			for _, k := range keys {
+			for i, k := range keys {
 				item := int64(1 + len(k)%3) // a few items share the class
-				sk := fmt.Sprint(item) + "/" + k
-				dup, err := ix.add(ctx, keySale, item, k)
+				sk := saleKey(k, item)
+				dup, err := ix.add(ctx, sk)
 				if err != nil {
 					return err
 				}
@@ -58,6 +62,11 @@ func TestKeyIndex_Property(t *testing.T) {
 					return fmt.Errorf("run %d: key %s of item %d: dup=%v, want %v", run, k, item, dup, seen[sk])
 				}
 				seen[sk] = true
+				if run%7 == 6 && i == len(keys)/2 { // a flush for the memory budget
+					if err := ix.flush(ctx); err != nil {
+						return err
+					}
+				}
 			}
 			return ix.flush(ctx)
 		})
@@ -65,39 +74,48 @@ func TestKeyIndex_Property(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Every stored chunk is sorted, within chunkMax, and named by its max.
-	rows, err := st.r.Query("SELECT item_id, max_key, n, data FROM ledger_key ORDER BY item_id, max_key")
+	if n := checkKeyChunks(t, st); n != len(seen) {
+		t.Errorf("%d keys stored, want %d", n, len(seen))
+	}
+}
+
+// checkKeyChunks checks that every stored chunk is sorted, within chunkMax,
+// named by its max and above the chunk before it, and counts the keys.
+func checkKeyChunks(t *testing.T, st *Store) int {
+	t.Helper()
+	rows, err := st.r.Query("SELECT class, max_key, n, data FROM natural_key ORDER BY class, max_key")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	total := 0
-	prev := map[int64]string{}
+	prev := map[int]string{}
 	for rows.Next() {
-		var item int64
+		var class, n int
 		var mk, data []byte
-		var n int
-		if err := rows.Scan(&item, &mk, &n, &data); err != nil {
+		if err := rows.Scan(&class, &mk, &n, &data); err != nil {
 			t.Fatal(err)
 		}
 		keys, err := decodeKeys(data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(keys) != n || n > chunkMax || keys[len(keys)-1] != string(mk) {
-			t.Errorf("chunk %d/%s: %d keys, n=%d, last %q", item, mk, len(keys), n, keys[len(keys)-1])
+		if len(keys) != n || n > chunkMax || n == 0 || keys[len(keys)-1] != string(mk) {
+			t.Errorf("chunk %d/%q: %d keys, n=%d", class, mk, len(keys), n)
+			continue
 		}
 		for i, k := range keys {
-			if (i > 0 && keys[i-1] >= k) || k <= prev[item] {
-				t.Errorf("chunk %d/%s is not in order at %q", item, mk, k)
+			if (i > 0 && keys[i-1] >= k) || k <= prev[class] {
+				t.Errorf("chunk %d/%q is not in order at %q", class, mk, k)
 			}
 		}
-		prev[item] = string(mk)
+		prev[class] = string(mk)
 		total += n
 	}
-	if total != len(seen) {
-		t.Errorf("%d keys stored, want %d", total, len(seen))
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return total
 }
 
 func TestEncodeKeys_RoundTrip(t *testing.T) {
@@ -109,4 +127,125 @@ func TestEncodeKeys_RoundTrip(t *testing.T) {
 	if _, err := decodeKeys([]byte{5, 1, 'x'}); err == nil {
 		t.Errorf("a corrupt chunk must not decode")
 	}
+}
+
+// TestConvertKeys builds a store, rewrites its keys into the per-item
+// layout stores had before 0007, reopens it so the step runs, and checks
+// that every key came back and that re-imports are still recognised.
+func TestConvertKeys(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "old.db")
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := "../testdata/imports/good/"
+	kinds := []string{"locations", "suppliers", "items", "movements", "sales", "counts"}
+	for _, k := range kinds {
+		if r, err := st.ImportFile(ctx, good+k+".csv", ImportOptions{}); err != nil || r.Failed() || r.RowsRejected > 0 {
+			t.Fatalf("%s: %v %+v", k, err, r)
+		}
+	}
+	before := storedKeys(t, st)
+	if len(before) < 3 {
+		t.Fatalf("keys of %d classes, want 3", len(before))
+	}
+	// The old layout: per (class, item), the key without its item.
+	old := map[[2]int64][]string{}
+	for class, keys := range before {
+		for _, k := range keys {
+			var item int64
+			var ok string
+			switch class {
+			case keySale:
+				ok, item = k[:len(k)-9], int64(binary.BigEndian.Uint64([]byte(k[len(k)-8:])))
+			case keyMovement:
+				item = int64(binary.BigEndian.Uint64([]byte(k[len(k)-16 : len(k)-8])))
+				ok = k[:len(k)-16] + k[len(k)-8:]
+			case keyCount:
+				item = int64(binary.BigEndian.Uint64([]byte(k[4:12])))
+				ok = k[:4] + k[12:]
+			}
+			old[[2]int64{int64(class), item}] = append(old[[2]int64{int64(class), item}], ok)
+		}
+	}
+	err = st.write(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`CREATE TABLE ledger_key(class INTEGER NOT NULL, item_id INTEGER NOT NULL, max_key BLOB NOT NULL,
+			n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(class, item_id, max_key)) WITHOUT ROWID`,
+			"DROP TABLE natural_key", "DELETE FROM schema_migration WHERE name = '0007_natural_keys'"} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		for gk, keys := range old {
+			slices.Sort(keys)
+			// Chunks of two keys, to convert more than one per item.
+			for lo := 0; lo < len(keys); lo += 2 {
+				part := keys[lo:min(lo+2, len(keys))]
+				if _, err := tx.ExecContext(ctx, "INSERT INTO ledger_key VALUES (?, ?, ?, ?, ?)", gk[0], gk[1],
+					[]byte(part[len(part)-1]), len(part), encodeKeys(nil, part)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if after := storedKeys(t, st); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("keys after the step differ:\n%v\nwant\n%v", after, before)
+	}
+	checkKeyChunks(t, st)
+	var n int
+	if err := st.r.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'ledger_key'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("ledger_key still there (%d, %v)", n, err)
+	}
+	// The same rows under another name and hash: every one a duplicate.
+	for _, k := range kinds[3:] {
+		b, err := os.ReadFile(good + k + ".csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := filepath.Join(dir, k+"-again.csv")
+		if err := os.WriteFile(again, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := st.ImportFile(ctx, again, ImportOptions{})
+		if err != nil || r.RowsOK != 0 || r.RowsDuplicate == 0 || r.RowsRejected != 0 {
+			t.Errorf("%s again: %v: %d new, %d duplicate, %d rejected", k, err, r.RowsOK, r.RowsDuplicate, r.RowsRejected)
+		}
+	}
+}
+
+// storedKeys reads every natural key, by class, in order.
+func storedKeys(t *testing.T, st *Store) map[int][]string {
+	t.Helper()
+	rows, err := st.r.Query("SELECT class, data FROM natural_key ORDER BY class, max_key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	m := map[int][]string{}
+	for rows.Next() {
+		var class int
+		var data []byte
+		if err := rows.Scan(&class, &data); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := decodeKeys(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[class] = append(m[class], keys...)
+	}
+	return m
 }

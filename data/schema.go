@@ -14,15 +14,19 @@ import (
 type migration struct {
 	name string
 	ddl  string
+	// fn, when set, runs after ddl in the same transaction: for steps that
+	// rewrite data SQL cannot (encoded blobs).
+	fn func(context.Context, *sql.Tx) error
 }
 
 var migrations = []migration{
-	{"0001_ledger", migrationLedger},
-	{"0002_forecasts", migrationForecasts},
-	{"0003_replenishment", migrationReplenishment},
-	{"0004_anomalies", migrationAnomalies},
-	{"0005_routes", migrationRoutes},
-	{"0006_levels", migrationLevels},
+	{"0001_ledger", migrationLedger, nil},
+	{"0002_forecasts", migrationForecasts, nil},
+	{"0003_replenishment", migrationReplenishment, nil},
+	{"0004_anomalies", migrationAnomalies, nil},
+	{"0005_routes", migrationRoutes, nil},
+	{"0006_levels", migrationLevels, nil},
+	{"0007_natural_keys", migrationNaturalKeys, convertKeys},
 }
 
 // migrationLedger: catalogue, imports, the ledger and its aggregates.
@@ -286,6 +290,11 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, m.ddl); err != nil {
 		return fmt.Errorf("schema step %s: %w", m.name, err)
+	}
+	if m.fn != nil {
+		if err := m.fn(ctx, tx); err != nil {
+			return fmt.Errorf("schema step %s: %w", m.name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migration(name, applied_at) VALUES (?, ?)", m.name, time.Now().UnixMilli()); err != nil {
 		return fmt.Errorf("schema step %s: %w", m.name, err)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,27 +21,21 @@ import (
 	"stockroom/model"
 )
 
-// benchEngine opens a generated store of STOCKROOM_BENCH_ITEMS items
-// (default 100,000) × 3 locations with two weeks of sales. It is built
-// once and kept in the temp folder, since importing it takes a while.
+// benchEngine opens the console benchmarks' store (benchgen.ConsoleStore),
+// building it on first use.
 func benchEngine(b *testing.B) *engine.Engine {
 	b.Helper()
-	n := 100_000
-	if v, err := strconv.Atoi(os.Getenv("STOCKROOM_BENCH_ITEMS")); err == nil && v > 0 {
-		n = v
-	}
 	ctx := context.Background()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("stockroom-bench-%d.db", n))
+	path, o := benchgen.ConsoleStore()
 	st, err := data.Open(ctx, path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	if c, err := st.StockCount(ctx, model.StockQuery{}); err == nil && c == 3*n {
+	if c, err := st.StockCount(ctx, model.StockQuery{}); err == nil && c == 3*o.Items {
 		return engine.New(st)
 	}
-	dir := b.TempDir()
-	files, err := benchgen.WriteStore(dir, benchgen.StoreOptions{Items: n, Days: 14, End: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC), Seed: 1})
+	files, err := benchgen.WriteStore(b.TempDir(), o)
 	if err != nil {
 		b.Fatal(err)
 	}
