@@ -34,6 +34,14 @@ type Store struct {
 	writeMu sync.Mutex
 
 	ids *idCache
+
+	// The writer does not checkpoint the WAL on commit (a checkpoint of an
+	// import's pages costs more than the rest of a small import); a
+	// goroutine on its own connection does, after each commit.
+	ckpt     *sql.DB
+	ckptMu   sync.Mutex // guards ckptWake against a commit racing Close
+	ckptWake chan struct{}
+	ckptDone chan struct{}
 }
 
 // ErrNotFound is returned when a row asked for by key does not exist.
@@ -52,7 +60,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// The writer gets the bigger page cache: imports touch rows all over
 	// the aggregates, and a page read back from the OS costs a syscall.
-	w, err := sql.Open("sqlite", dsn(abs, 64<<10)+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn(abs, 64<<10)+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -71,7 +79,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	r.SetConnMaxIdleTime(5 * time.Minute)
 	s.r = r
+	c, err := sql.Open("sqlite", dsn(abs, 2<<10))
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	s.ckpt, s.ckptWake, s.ckptDone = c, make(chan struct{}, 1), make(chan struct{})
+	go s.checkpoints(s.ckptWake)
 	return s, nil
+}
+
+// checkpoints copies committed pages from the WAL into the database file
+// whenever a write commits, without blocking the writer or the readers
+// (PASSIVE: it copies what no reader still needs and leaves the rest to
+// the next round). It ends when Close closes wake.
+func (s *Store) checkpoints(wake <-chan struct{}) {
+	defer close(s.ckptDone)
+	for range wake {
+		s.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	}
 }
 
 // dsn is the connection string. The busy timeout is long because another
@@ -87,9 +115,19 @@ func dsn(abs string, cacheKiB int) string {
 // Path is the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close closes both pools.
+// Close closes the pools; the last connection to close checkpoints the WAL
+// in full.
 func (s *Store) Close() error {
 	var errs []error
+	s.ckptMu.Lock()
+	wake := s.ckptWake
+	s.ckptWake = nil
+	s.ckptMu.Unlock()
+	if wake != nil {
+		close(wake)
+		<-s.ckptDone
+		errs = append(errs, s.ckpt.Close())
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
@@ -115,6 +153,14 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		s.ids.reset()
 		return err
 	}
+	s.ckptMu.Lock()
+	if s.ckptWake != nil {
+		select {
+		case s.ckptWake <- struct{}{}:
+		default: // one is due already
+		}
+	}
+	s.ckptMu.Unlock()
 	return nil
 }
 
