@@ -456,8 +456,8 @@ func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick
 // diagonal at levels 0.05, 0.10 … 0.95). Matching the excess variance
 // instead lets a few extreme days of one busy series set the width of
 // every series' distribution; the PIT counts each observation once. k is
-// searched on a grid from 1/4 to 16; at most dispScaleObs observations,
-// taken evenly, are used.
+// searched on a grid of eighth powers of 2 from 1/4 to 16; at most
+// dispScaleObs observations, taken evenly, are used.
 func pitDispersionScale(hs []*History, specs []globalSpec, preds []map[int][]float64, ins []momStats, horizon int) float64 {
 	type obs struct{ y, mu, phi float64 }
 	var all []obs
@@ -481,8 +481,7 @@ func pitDispersionScale(hs []*History, specs []globalSpec, preds []map[int][]flo
 	}
 	const nLev = 19
 	cov := make([]float64, nLev)
-	best, bestK := math.Inf(1), 1.0
-	for i := -16; i <= 32; i++ {
+	gap := func(i int) float64 {
 		k := math.Pow(2, float64(i)/8)
 		clear(cov)
 		for _, o := range all {
@@ -497,16 +496,34 @@ func pitDispersionScale(hs []*History, specs []globalSpec, preds []map[int][]flo
 				}
 			}
 		}
-		var gap float64
+		var g float64
 		for l, c := range cov {
 			d := c/float64(len(all)) - float64(l+1)/(nLev+1)
-			gap += d * d
+			g += d * d
 		}
-		if gap < best {
-			best, bestK = gap, k
+		return g
+	}
+	// k = 2^(i/8) for i in −16…32: a coarse pass in steps of 2^½, then
+	// the eighth-steps around the best. Ties (every series Poisson) keep
+	// k = 1.
+	best, bestI := gap(0), 0
+	try := func(i int) {
+		if g := gap(i); g < best {
+			best, bestI = g, i
 		}
 	}
-	return bestK
+	for i := -16; i <= 32; i += 4 {
+		if i != 0 {
+			try(i)
+		}
+	}
+	c := bestI
+	for i := max(-16, c-3); i <= min(32, c+3); i++ {
+		if i != c {
+			try(i)
+		}
+	}
+	return math.Pow(2, float64(bestI)/8)
 }
 
 // dispScaleObs bounds the backtest observations pitDispersionScale looks
@@ -514,17 +531,32 @@ func pitDispersionScale(hs []*History, specs []globalSpec, preds []map[int][]flo
 const dispScaleObs = 200000
 
 // nbBracket returns P(N ≤ y−1) and P(N ≤ y) for a negative binomial count
-// with mean mu and dispersion disp (1/size; 0 is Poisson).
+// with mean mu and dispersion disp (1/size; 0 is Poisson), in one walk.
 func nbBracket(y, mu, disp float64) (lo, hi float64) {
 	size := math.Inf(1)
 	if disp > 0 {
 		size = 1 / disp
 	}
 	d := NegBin{Mu: mu, Size: size}
-	if y > 0 {
-		lo = d.CDF(y - 1)
+	n := int(math.Floor(y))
+	if d.Mean() <= 0 || d.Mean() > bigMu || n < 0 {
+		if n >= 1 {
+			lo = d.CDF(float64(n - 1))
+		}
+		return lo, d.CDF(float64(n))
 	}
-	return lo, d.CDF(y)
+	pk, ratio := d.pmf0()
+	c := pk
+	for k := 0; k < n; k++ {
+		lo = c
+		pk *= ratio(k)
+		c += pk
+		if pk < 1e-300 && float64(k) > mu {
+			lo = c // the rest of the tail adds nothing
+			break
+		}
+	}
+	return math.Min(1, lo), math.Min(1, c)
 }
 
 // candidate is one model's backtest on a series.
