@@ -196,3 +196,43 @@ func TestSlidingMax(t *testing.T) {
 		}
 	}
 }
+
+// The dispersion factor of the global model is the one that calibrates its
+// backtest: with in-sample dispersions half the true ones it finds about 2,
+// and one extreme day (which would dominate a variance match) barely moves
+// it.
+func TestPITDispersionScale_RecoversFactor(t *testing.T) {
+	r := newRand(3)
+	const nSeries, horizon, phi = 200, 28, 0.25
+	hs := make([]*History, nSeries)
+	specs := make([]globalSpec, nSeries)
+	preds := make([]map[int][]float64, nSeries)
+	ins := make([]momStats, nSeries)
+	for i := range hs {
+		mu := 0.3 + 20*float64(i)/nSeries
+		y := make([]float64, 2*horizon)
+		p := make([]float64, horizon)
+		d := NegBin{Mu: mu, Size: 1 / (2 * phi)}
+		for t := range y {
+			y[t] = d.Sample(r)
+		}
+		for k := range p {
+			p[k] = mu
+		}
+		hs[i] = &History{Y: y}
+		specs[i] = globalSpec{trainCut: horizon, predCuts: []int{horizon}}
+		preds[i] = map[int][]float64{horizon: p}
+		// In-sample errors whose moment estimate is phi: excess = phi·Σμ².
+		ins[i] = momStats{se: 1 + phi, sm: 1, sm2: 1}
+	}
+	check := func(what string) {
+		t.Helper()
+		k := pitDispersionScale(hs, specs, preds, ins, horizon)
+		if k < 1.5 || k > 2.7 {
+			t.Errorf("%s: factor %.3f, want about 2", what, k)
+		}
+	}
+	check("plain")
+	hs[nSeries-1].Y[horizon+3] = 5000 // one extreme day on the busiest series
+	check("with a spike")
+}

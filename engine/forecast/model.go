@@ -176,7 +176,7 @@ func (f globalFitted) Params() string { return fmtParams("model", "global", "dis
 
 // Predict hands out the global forecast; count series get a negative
 // binomial whose dispersion comes from the fit's in-sample errors, scaled
-// to the size of its out-of-sample errors (see runGlobal).
+// by the factor that calibrates its backtest forecasts (see runGlobal).
 func (globalFitted) Predict(hist *History, h int) Prediction {
 	c := hist.T0 + hist.N()
 	p, ok := hist.global.mean[c]

@@ -405,9 +405,9 @@ func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick
 			}
 			fin[k] = globalSpec{trainCut: h.N(), predCuts: []int{h.N()}}
 		}
-		// The backtest fit also measures how much larger its errors are
-		// out of sample than in sample; the same factor scales the
-		// dispersion of the final fit.
+		// The backtest fit also finds the factor on each series' in-sample
+		// dispersion that calibrates its backtest forecasts; the same
+		// factor scales the dispersion of the final fit.
 		// The two fits are independent: with two or more workers they run
 		// side by side, which keeps both cores busier than splitting each
 		// fit's histograms.
@@ -432,7 +432,7 @@ func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick
 			// carry on without it.
 			continue
 		}
-		k := oosInflation(sub, bt, predsBT, insBT, o.Horizon)
+		k := pitDispersionScale(sub, bt, predsBT, insBT, o.Horizon)
 		for j, i := range idx {
 			g := &globalPreds{mean: map[int][]float64{}, disp: map[int]float64{}}
 			for c, p := range predsBT[j] {
@@ -449,30 +449,114 @@ func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick
 	return nil
 }
 
-// oosInflation compares the global model's backtest errors with what its
-// in-sample dispersion expects: the ratio of excess variance (beyond
-// Poisson) out of sample to in sample, pooled over every series, within
-// [0.5, 10].
-func oosInflation(hs []*History, specs []globalSpec, preds []map[int][]float64, ins []momStats, horizon int) float64 {
-	var got, want float64
+// pitDispersionScale chooses the factor k on every series' in-sample
+// dispersion (Var = μ + k·φ·μ²) whose backtest forecasts are best
+// calibrated: the randomised PIT of the backtest actuals, pooled over every
+// series, closest to uniform (least squared gap between its CDF and the
+// diagonal at levels 0.05, 0.10 … 0.95). Matching the excess variance
+// instead lets a few extreme days of one busy series set the width of
+// every series' distribution; the PIT counts each observation once. k is
+// searched on a grid of eighth powers of 2 from 1/4 to 16; at most
+// dispScaleObs observations, taken evenly, are used.
+func pitDispersionScale(hs []*History, specs []globalSpec, preds []map[int][]float64, ins []momStats, horizon int) float64 {
+	type obs struct{ y, mu, phi float64 }
+	var all []obs
 	for j, h := range hs {
 		phi := ins[j].disp()
 		for _, c := range specs[j].predCuts {
 			p := preds[j][h.T0+c]
 			for t := 0; t < horizon && c+t < h.N(); t++ {
-				y := h.Y[c+t]
-				if math.IsNaN(y) {
-					continue
+				if y := h.Y[c+t]; !math.IsNaN(y) {
+					all = append(all, obs{y, p[t], phi})
 				}
-				got += (y-p[t])*(y-p[t]) - p[t]
-				want += phi * p[t] * p[t]
 			}
 		}
 	}
-	if want <= 0 || got <= 0 {
-		return 1
+	if len(all) > dispScaleObs {
+		step := float64(len(all)) / dispScaleObs
+		for i := range dispScaleObs {
+			all[i] = all[int(float64(i)*step)]
+		}
+		all = all[:dispScaleObs]
 	}
-	return math.Max(0.5, math.Min(10, got/want))
+	const nLev = 19
+	cov := make([]float64, nLev)
+	gap := func(i int) float64 {
+		k := math.Pow(2, float64(i)/8)
+		clear(cov)
+		for _, o := range all {
+			lo, hi := nbBracket(o.y, o.mu, k*o.phi)
+			for l := range cov {
+				p := float64(l+1) / (nLev + 1)
+				switch {
+				case p >= hi:
+					cov[l]++
+				case p > lo:
+					cov[l] += (p - lo) / (hi - lo)
+				}
+			}
+		}
+		var g float64
+		for l, c := range cov {
+			d := c/float64(len(all)) - float64(l+1)/(nLev+1)
+			g += d * d
+		}
+		return g
+	}
+	// k = 2^(i/8) for i in −16…32: a coarse pass in steps of 2^½, then
+	// the eighth-steps around the best. Ties (every series Poisson) keep
+	// k = 1.
+	best, bestI := gap(0), 0
+	try := func(i int) {
+		if g := gap(i); g < best {
+			best, bestI = g, i
+		}
+	}
+	for i := -16; i <= 32; i += 4 {
+		if i != 0 {
+			try(i)
+		}
+	}
+	c := bestI
+	for i := max(-16, c-3); i <= min(32, c+3); i++ {
+		if i != c {
+			try(i)
+		}
+	}
+	return math.Pow(2, float64(bestI)/8)
+}
+
+// dispScaleObs bounds the backtest observations pitDispersionScale looks
+// at, so large collections stay cheap.
+const dispScaleObs = 200000
+
+// nbBracket returns P(N ≤ y−1) and P(N ≤ y) for a negative binomial count
+// with mean mu and dispersion disp (1/size; 0 is Poisson), in one walk.
+func nbBracket(y, mu, disp float64) (lo, hi float64) {
+	size := math.Inf(1)
+	if disp > 0 {
+		size = 1 / disp
+	}
+	d := NegBin{Mu: mu, Size: size}
+	n := int(math.Floor(y))
+	if d.Mean() <= 0 || d.Mean() > bigMu || n < 0 {
+		if n >= 1 {
+			lo = d.CDF(float64(n - 1))
+		}
+		return lo, d.CDF(float64(n))
+	}
+	pk, ratio := d.pmf0()
+	c := pk
+	for k := 0; k < n; k++ {
+		lo = c
+		pk *= ratio(k)
+		c += pk
+		if pk < 1e-300 && float64(k) > mu {
+			lo = c // the rest of the tail adds nothing
+			break
+		}
+	}
+	return math.Min(1, lo), math.Min(1, c)
 }
 
 // candidate is one model's backtest on a series.
