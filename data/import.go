@@ -86,6 +86,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) 
 		return res, s.logFailure(ctx, &res, hash, size, start, opt.User)
 	}
 	res.Format = sniffFormat(head, path)
+	defer relaxGC()()
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		if dup, err := findDuplicate(ctx, tx, hash); err != nil {
 			return err
