@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // Natural-key classes. Every ledger line an import writes carries a natural
@@ -70,7 +69,15 @@ type keyIndex struct {
 	loaded    int // keys held as strings, for the flush budget
 	tailBytes int // bytes of front-coded tails
 	find      *sql.Stmt
+	// win holds, sorted, the newest keys above the top chunk's bound, not
+	// yet added to it. The lines of one order come together but not in
+	// item order; the window puts them in order, so an export sorted by
+	// order number stays on the append-only path.
+	win []string
 }
+
+// winMax is the window's size; past it the lower half joins the top chunk.
+const winMax = 64
 
 func newKeyIndex(tx *sql.Tx, class int) *keyIndex {
 	return &keyIndex{tx: tx, class: class}
@@ -106,7 +113,9 @@ func countKey(date int32, item, loc int64) string {
 }
 
 // bytes is roughly what the index holds in memory.
-func (ix *keyIndex) bytes() int { return 48*ix.loaded + ix.tailBytes + 64*len(ix.chunks) }
+func (ix *keyIndex) bytes() int {
+	return 48*(ix.loaded+len(ix.win)) + ix.tailBytes + 64*len(ix.chunks)
+}
 
 // start reads the class's top chunk, once per flush.
 func (ix *keyIndex) start(ctx context.Context) error {
@@ -129,27 +138,25 @@ func (ix *keyIndex) start(ctx context.Context) error {
 }
 
 // add records key and reports whether it was already there, in the store
-// or earlier in this import.
+// or earlier in this import. The index keeps key: it must not alias a
+// buffer that is reused (the key constructors make new strings).
 func (ix *keyIndex) add(ctx context.Context, key string) (dup bool, err error) {
 	if err := ix.start(ctx); err != nil {
 		return false, err
 	}
 	// Fast path: keys usually arrive in order (order numbers, dates), after
-	// everything stored. A key above every bound is new; it is appended
-	// without reading the stored chunk, which flush merges in one batch.
-	if last := ix.chunks[len(ix.chunks)-1]; key > last.bound {
-		if last.loaded {
-			last.keys = append(last.keys, strings.Clone(key))
-			ix.loaded++
-			if len(last.keys) > splitAt {
-				defer ix.split(len(ix.chunks) - 1)
-			}
-		} else {
-			n := len(last.tail)
-			last.tail = appendKey(last.tail, last.bound, key, len(last.tail) > 0)
-			ix.tailBytes += len(last.tail) - n
+	// everything stored. A key above every bound is new, unless the window
+	// has it; it is appended without reading the stored chunk, which flush
+	// merges in one batch.
+	if key > ix.chunks[len(ix.chunks)-1].bound {
+		j, found := slices.BinarySearch(ix.win, key)
+		if found {
+			return true, nil
 		}
-		last.bound, last.dirty = strings.Clone(key), true
+		ix.win = slices.Insert(ix.win, j, key)
+		if len(ix.win) > winMax {
+			ix.spill(winMax / 2)
+		}
 		return false, nil
 	}
 	i, err := ix.chunkFor(ctx, key)
@@ -161,13 +168,34 @@ func (ix *keyIndex) add(ctx context.Context, key string) (dup bool, err error) {
 	if found {
 		return true, nil
 	}
-	c.keys = slices.Insert(c.keys, j, strings.Clone(key)) // not a slice of the file's row
+	c.keys = slices.Insert(c.keys, j, key)
 	c.dirty = true
 	ix.loaded++
 	if len(c.keys) > splitAt {
 		ix.split(i)
 	}
 	return false, nil
+}
+
+// spill moves the window's lowest n keys onto the top chunk: its keys when
+// it is loaded, its front-coded tail when not.
+func (ix *keyIndex) spill(n int) {
+	for _, key := range ix.win[:n] {
+		last := ix.chunks[len(ix.chunks)-1]
+		if last.loaded {
+			last.keys = append(last.keys, key)
+			ix.loaded++
+		} else {
+			t := len(last.tail)
+			last.tail = appendKey(last.tail, last.bound, key, len(last.tail) > 0)
+			ix.tailBytes += len(last.tail) - t
+		}
+		last.bound, last.dirty = key, true
+		if last.loaded && len(last.keys) > splitAt {
+			ix.split(len(ix.chunks) - 1)
+		}
+	}
+	ix.win = slices.Delete(ix.win, 0, n)
 }
 
 // chunkFor returns the index of the loaded chunk whose range holds key (not
@@ -262,6 +290,7 @@ func (ix *keyIndex) flush(ctx context.Context) error {
 	if !ix.started {
 		return nil
 	}
+	ix.spill(len(ix.win))
 	// A small stored top chunk that got a tail is read, so the two are
 	// written back as one rather than leaving a run of small chunks.
 	top := ix.chunks[len(ix.chunks)-1]
@@ -331,7 +360,7 @@ func (ix *keyIndex) flush(ctx context.Context) error {
 
 // reset forgets what was read: the next add starts from the store.
 func (ix *keyIndex) reset() {
-	ix.chunks, ix.started = nil, false
+	ix.chunks, ix.started, ix.win = nil, false, nil
 	ix.loaded, ix.tailBytes = 0, 0
 }
 
