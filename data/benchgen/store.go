@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -79,18 +77,4 @@ func WriteStore(dir string, o StoreOptions) (StoreFiles, error) {
 		}
 	})
 	return files, err
-}
-
-// ConsoleStore is where the console benchmarks keep their store, and what
-// it holds: STOCKROOM_BENCH_ITEMS items (default 100,000) × 3 locations with
-// two weeks of sales. It lives in the temp folder between runs, since
-// importing it takes a while; a store there holding 3 × Items stock rows is
-// taken as built.
-func ConsoleStore() (string, StoreOptions) {
-	n := 100_000
-	if v, err := strconv.Atoi(os.Getenv("STOCKROOM_BENCH_ITEMS")); err == nil && v > 0 {
-		n = v
-	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("stockroom-bench-%d.db", n)),
-		StoreOptions{Items: n, Days: 14, End: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC), Seed: 1}
 }
