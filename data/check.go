@@ -21,8 +21,9 @@ func (s *Store) LedgerTotals(ctx context.Context) (Totals, error) {
 
 // Check verifies the store's invariants: every item×location's stock on
 // hand and the sum of its daily series both equal the sum of its ledger
-// lines, and every block decodes to the line count and net it claims. It
-// reads the whole ledger, in one read transaction.
+// lines, every block decodes to the line count and net it claims, and
+// every row a file committed to the ledger left exactly one natural key
+// (checkKeys). It reads the whole ledger, in one read transaction.
 func (s *Store) Check(ctx context.Context) error {
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
@@ -88,7 +89,66 @@ func (s *Store) Check(ctx context.Context) error {
 			return fmt.Errorf("item %d at location %d: stock on hand %d with no ledger lines", k.item, k.loc, v)
 		}
 	}
+	return checkKeys(ctx, tx)
+}
+
+// checkKeys verifies that the natural keys (countKeys) are one per row the
+// sales, movements and counts files committed: a key without its row would
+// turn a later import of that row away, a row without its key would let it
+// count twice.
+func checkKeys(ctx context.Context, tx *sql.Tx) error {
+	var committed int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(rows_ok), 0) FROM file WHERE kind IN (?, ?, ?)",
+		string(KindSales), string(KindMovements), string(KindCounts)).Scan(&committed); err != nil {
+		return err
+	}
+	total, err := countKeys(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if total != committed {
+		return fmt.Errorf("%d natural keys for %d rows committed from sales, movements and counts files", total, committed)
+	}
 	return nil
+}
+
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// countKeys reads every natural-key chunk, checks that it decodes to the
+// count it claims, in order within and across chunks and named by its last
+// key, and returns how many keys there are.
+func countKeys(ctx context.Context, q rowsQuerier) (int64, error) {
+	rows, err := q.QueryContext(ctx, "SELECT class, max_key, n, data FROM natural_key ORDER BY class, max_key")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var total int64
+	prev := map[int]string{}
+	for rows.Next() {
+		var class, n int
+		var mk, blob []byte
+		if err := rows.Scan(&class, &mk, &n, &blob); err != nil {
+			return 0, err
+		}
+		keys, err := decodeKeys(blob)
+		if err != nil {
+			return 0, fmt.Errorf("key chunk %d/%x: %w", class, mk, err)
+		}
+		if len(keys) != n || n == 0 || n > chunkMax || keys[n-1] != string(mk) {
+			return 0, fmt.Errorf("key chunk %d/%x holds %d keys, says %d", class, mk, len(keys), n)
+		}
+		for i, k := range keys {
+			if (i > 0 && k <= keys[i-1]) || k <= prev[class] {
+				return 0, fmt.Errorf("key chunk %d/%x is out of order", class, mk)
+			}
+		}
+		prev[class] = string(mk)
+		total += int64(n)
+	}
+	return total, rows.Err()
 }
 
 // quantitiesBy reads a query of (item id, location id, quantity) rows.

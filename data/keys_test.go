@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -85,48 +86,9 @@ func TestKeyIndex_Property(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := checkKeyChunks(t, st); n != len(seen) {
-		t.Errorf("%d keys stored, want %d", n, len(seen))
+	if n, err := countKeys(ctx, st.r); err != nil || n != int64(len(seen)) {
+		t.Errorf("%d keys stored (%v), want %d", n, err, len(seen))
 	}
-}
-
-// checkKeyChunks checks that every stored chunk is sorted, within chunkMax,
-// named by its max and above the chunk before it, and counts the keys.
-func checkKeyChunks(t *testing.T, st *Store) int {
-	t.Helper()
-	rows, err := st.r.Query("SELECT class, max_key, n, data FROM natural_key ORDER BY class, max_key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	total := 0
-	prev := map[int]string{}
-	for rows.Next() {
-		var class, n int
-		var mk, data []byte
-		if err := rows.Scan(&class, &mk, &n, &data); err != nil {
-			t.Fatal(err)
-		}
-		keys, err := decodeKeys(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(keys) != n || n > chunkMax || n == 0 || keys[len(keys)-1] != string(mk) {
-			t.Errorf("chunk %d/%q: %d keys, n=%d", class, mk, len(keys), n)
-			continue
-		}
-		for i, k := range keys {
-			if (i > 0 && keys[i-1] >= k) || k <= prev[class] {
-				t.Errorf("chunk %d/%q is not in order at %q", class, mk, k)
-			}
-		}
-		prev[class] = string(mk)
-		total += n
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return total
 }
 
 func TestEncodeKeys_RoundTrip(t *testing.T) {
@@ -215,7 +177,9 @@ func TestConvertKeys(t *testing.T) {
 	if after := storedKeys(t, st); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("keys after the step differ:\n%v\nwant\n%v", after, before)
 	}
-	checkKeyChunks(t, st)
+	if err := st.Check(ctx); err != nil {
+		t.Error(err)
+	}
 	var n int
 	if err := st.r.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'ledger_key'").Scan(&n); err != nil || n != 0 {
 		t.Errorf("ledger_key still there (%d, %v)", n, err)
@@ -259,4 +223,46 @@ func storedKeys(t *testing.T, st *Store) map[int][]string {
 		m[class] = append(m[class], keys...)
 	}
 	return m
+}
+
+// TestCheck_Keys: Check finds a row whose key went missing and a chunk
+// that lies about its size.
+func TestCheck_Keys(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, k := range []string{"locations", "suppliers", "items", "movements", "sales", "counts"} {
+		if r, err := st.ImportFile(ctx, "../testdata/imports/good/"+k+".csv", ImportOptions{}); err != nil || r.Failed() {
+			t.Fatalf("%s: %v %+v", k, err, r)
+		}
+	}
+	if err := st.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, sql, want string }{
+		{"a chunk's count", "UPDATE natural_key SET n = n + 1 WHERE class = 1", "keys, says"},
+		{"a lost chunk", "DELETE FROM natural_key WHERE class = 2", "natural keys for"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := st.write(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, c.sql); err != nil {
+					return err
+				}
+				err := checkKeys(ctx, tx)
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("checkKeys: %v, want %q", err, c.want)
+				}
+				return errors.New("roll back")
+			})
+			if err == nil {
+				t.Fatal("the change was not rolled back")
+			}
+		})
+	}
+	if err := st.Check(ctx); err != nil {
+		t.Errorf("after the rollbacks: %v", err)
+	}
 }
