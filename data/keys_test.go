@@ -167,6 +167,10 @@ func TestConvertKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A backup of such a store is verified before it is converted.
+	if err := st.Check(ctx); err != nil {
+		t.Errorf("the old layout: %v", err)
+	}
 	st.Close()
 
 	st, err = Open(ctx, path)
