@@ -19,12 +19,12 @@ type pager[T any] struct {
 	busy   bool
 	gen    int
 	listCursor
-	err error
-	key func(T) int64 // a row's id, to find the selected row again after a reload
+	err   error
+	rowID func(T) int64 // to find the selected row again after a reload
 }
 
-func newPager[T any](key func(T) int64) pager[T] {
-	return pager[T]{total: -1, key: key}
+func newPager[T any](rowID func(T) int64) pager[T] {
+	return pager[T]{total: -1, rowID: rowID}
 }
 
 // load starts fetching a page with rows and, for a first page (app
@@ -63,12 +63,12 @@ func (p *pager[T]) take(msg pageMsg[T], follow bool) bool {
 	} else {
 		var sel int64 // 0 follows nothing: ids start at 1
 		if r, ok := p.selected(); ok && follow {
-			sel = p.key(r)
+			sel = p.rowID(r)
 		}
 		p.rows = msg.rows
 		p.total = msg.total
 		for i, r := range p.rows {
-			if p.key(r) == sel {
+			if p.rowID(r) == sel {
 				p.cursor = i
 			}
 		}
