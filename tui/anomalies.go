@@ -53,16 +53,6 @@ var stateCycle = [][]model.AnomalyState{
 	{model.AnomalyOpen}, {model.AnomalyConfirmed}, {model.AnomalyCorrected}, {model.AnomalyExcluded}, {model.AnomalyDismissed}, nil,
 }
 
-// anomaliesMsg is a page of anomalies.
-type anomaliesMsg struct {
-	id, gen int
-	rows    []model.Anomaly
-	append  bool
-	total   int // -1 when not counted with this page
-	limit   int
-	err     error
-}
-
 // anomalyDetailMsg is the chart series and the action log of one anomaly.
 type anomalyDetailMsg struct {
 	id     int
@@ -97,14 +87,7 @@ type anomaliesView struct {
 	filterErr string
 	query     engine.AnomalyQuery
 
-	rows   []model.Anomaly
-	total  int
-	atEnd  bool
-	loaded bool
-	busy   bool
-	gen    int
-	listCursor
-	err     error
+	pager[model.Anomaly]
 	pending bool // an action is on its way
 
 	detail  *anomalyDetailMsg // of the selected anomaly, when loaded
@@ -125,7 +108,8 @@ func newAnomaliesView(e *env, states []model.AnomalyState) *anomaliesView {
 	in.PromptStyle = e.st.Prompt
 	in.CharLimit = 60
 	in.Cursor.SetMode(cursor.CursorStatic)
-	v := &anomaliesView{env: e, id: e.id(), split: split{wideAt: wideAnomalies, rule: false}, states: states, total: -1, input: in}
+	v := &anomaliesView{env: e, id: e.id(), split: split{wideAt: wideAnomalies, rule: false}, states: states, input: in,
+		pager: newPager(func(a model.Anomaly) int64 { return a.ID })}
 	v.query = v.buildQuery()
 	return v
 }
@@ -187,26 +171,16 @@ func (v *anomaliesView) buildQuery() engine.AnomalyQuery {
 func (v *anomaliesView) Init() tea.Cmd { return v.reload() }
 
 // reload starts the list from the top for the current query.
-func (v *anomaliesView) reload() tea.Cmd {
-	v.gen++
-	return v.fetch(nil, anomaliesPage, false)
-}
+func (v *anomaliesView) reload() tea.Cmd { return v.fetch(nil, anomaliesPage) }
 
-// fetch loads a page (after the cursor given) and, for a first page, the
-// count.
-func (v *anomaliesView) fetch(after *engine.AnomalyCursor, limit int, app bool) tea.Cmd {
-	v.busy = true
-	be, id, gen, q := v.env.be, v.id, v.gen, v.query
+// fetch loads a page (after the cursor given, or from the top with the
+// count).
+func (v *anomaliesView) fetch(after *engine.AnomalyCursor, limit int) tea.Cmd {
+	be, q := v.env.be, v.query
 	q.After, q.Limit = after, limit
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := anomaliesMsg{id: id, gen: gen, append: app, total: -1, limit: limit}
-		if m.rows, m.err = be.Anomalies(ctx, q); m.err != nil || app {
-			return m
-		}
-		m.total, m.err = be.AnomalyCount(ctx, q)
-		return m
-	}
+	return v.load(v.id, limit, after != nil,
+		func(ctx context.Context) ([]model.Anomaly, error) { return be.Anomalies(ctx, q) },
+		func(ctx context.Context) (int, error) { return be.AnomalyCount(ctx, q) })
 }
 
 // Refresh reloads as many rows as are loaded, keeping the cursor on the
@@ -215,9 +189,8 @@ func (v *anomaliesView) Refresh() tea.Cmd {
 	if v.busy || v.pending {
 		return nil
 	}
-	v.gen++
 	v.detail, v.loading = nil, 0
-	return v.fetch(nil, max(anomaliesPage, len(v.rows)), false)
+	return v.fetch(nil, max(anomaliesPage, len(v.rows)))
 }
 
 // Title is the breadcrumb: the states shown and the order.
@@ -272,17 +245,10 @@ func (v *anomaliesView) SetSize(w, h int) {
 	v.draw()
 }
 
-func (v *anomaliesView) selected() (model.Anomaly, bool) {
-	if v.cursor >= 0 && v.cursor < len(v.rows) {
-		return v.rows[v.cursor], true
-	}
-	return model.Anomaly{}, false
-}
-
 // Update handles the screen's data and keys.
 func (v *anomaliesView) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case anomaliesMsg:
+	case pageMsg[model.Anomaly]:
 		if msg.id != v.id || msg.gen != v.gen {
 			return v, nil
 		}
@@ -315,30 +281,11 @@ func (v *anomaliesView) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return v, nil
 }
 
-func (v *anomaliesView) onPage(msg anomaliesMsg) tea.Cmd {
-	v.busy = false
-	v.loaded = true
-	v.err = msg.err
-	if msg.err != nil {
+func (v *anomaliesView) onPage(msg pageMsg[model.Anomaly]) tea.Cmd {
+	if !v.take(msg, true) {
 		v.draw()
 		return nil
 	}
-	if msg.append {
-		v.rows = append(v.rows, msg.rows...)
-	} else {
-		var sel int64
-		if a, ok := v.selected(); ok {
-			sel = a.ID
-		}
-		v.rows = msg.rows
-		v.total = msg.total
-		for i, a := range v.rows {
-			if a.ID == sel {
-				v.cursor = i
-			}
-		}
-	}
-	v.atEnd = len(msg.rows) < msg.limit
 	v.clamp()
 	v.draw()
 	return tea.Batch(v.wantDetail(), v.prefetch())
@@ -347,11 +294,11 @@ func (v *anomaliesView) onPage(msg anomaliesMsg) tea.Cmd {
 // prefetch loads the next page when the cursor nears the end of what is
 // loaded.
 func (v *anomaliesView) prefetch() tea.Cmd {
-	if v.atEnd || v.busy || len(v.rows) == 0 || len(v.rows)-v.cursor > v.listRows()+1 {
+	if !v.wantMore(v.listRows()) {
 		return nil
 	}
-	after := engine.AnomalyCursor{Day: v.rows[len(v.rows)-1].Date, Score: v.rows[len(v.rows)-1].Score, ID: v.rows[len(v.rows)-1].ID}
-	return v.fetch(&after, anomaliesPage, true)
+	last := v.rows[len(v.rows)-1]
+	return v.fetch(&engine.AnomalyCursor{Day: last.Date, Score: last.Score, ID: last.ID}, anomaliesPage)
 }
 
 // wantDetail fetches the selected anomaly's series and log unless they
@@ -776,11 +723,7 @@ func (v *anomaliesView) Position() string {
 	if len(v.rows) == 0 {
 		return ""
 	}
-	total := "…"
-	if v.total >= 0 {
-		total = thousands(v.total)
-	}
-	pos := fmt.Sprintf("anomaly %s of %s", thousands(v.cursor+1), total)
+	pos := v.position("anomaly")
 	if v.result != "" {
 		return v.result + " · " + pos
 	}

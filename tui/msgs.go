@@ -52,3 +52,14 @@ type stockCountMsg struct {
 
 // resizedMsg follows a resize to every screen, after SetSize.
 type resizedMsg struct{}
+
+// pageMsg is a page of a paged list's rows (see pager), tagged with the
+// screen and the generation it was asked for.
+type pageMsg[T any] struct {
+	id, gen int
+	rows    []T
+	append  bool
+	total   int // -1 when not counted with this page
+	limit   int
+	err     error
+}

@@ -79,16 +79,6 @@ func (s proposalSort) String() string {
 	return [...]string{"by urgency", "by value", "by sku"}[s]
 }
 
-// proposalsMsg is a page of proposals.
-type proposalsMsg struct {
-	id, gen int
-	rows    []model.Proposal
-	append  bool
-	total   int // -1 when not counted with this page
-	limit   int
-	err     error
-}
-
 // proposalAuditMsg is the audit log of one proposal.
 type proposalAuditMsg struct {
 	id  int
@@ -145,14 +135,7 @@ type proposalsView struct {
 	filterErr string
 	query     model.ProposalQuery
 
-	rows   []model.Proposal
-	total  int
-	atEnd  bool
-	loaded bool
-	busy   bool
-	gen    int
-	listCursor
-	err     error
+	pager[model.Proposal]
 	marks   map[int64]bool
 	pending bool // an action is on its way
 	follow  bool // the page on its way is a refresh: keep the cursor on its row
@@ -180,7 +163,8 @@ func newProposalsView(e *env, states []model.ProposalState) *proposalsView {
 	if len(states) == 0 {
 		states = proposalStateCycle[0]
 	}
-	v := &proposalsView{env: e, id: e.id(), split: split{wideAt: wideProposals, rule: true}, states: states, total: -1, input: in, marks: map[int64]bool{}}
+	v := &proposalsView{env: e, id: e.id(), split: split{wideAt: wideProposals, rule: true}, states: states, input: in, marks: map[int64]bool{},
+		pager: newPager(func(p model.Proposal) int64 { return p.ID })}
 	v.query = v.buildQuery()
 	return v
 }
@@ -246,29 +230,21 @@ func (v *proposalsView) Init() tea.Cmd { return v.reload() }
 
 // reload starts the queue from the top for the current query.
 func (v *proposalsView) reload() tea.Cmd {
-	v.gen++
 	v.follow = false
 	if v.sort != sortUrgency {
-		return v.fetch(nil, proposalsSortCap+1, false)
+		return v.fetch(nil, proposalsSortCap+1)
 	}
-	return v.fetch(nil, proposalsPage, false)
+	return v.fetch(nil, proposalsPage)
 }
 
-// fetch loads a page (after the cursor given) and, for a first page, the
-// count.
-func (v *proposalsView) fetch(after *model.ProposalCursor, limit int, app bool) tea.Cmd {
-	v.busy = true
-	be, id, gen, q := v.env.be, v.id, v.gen, v.query
+// fetch loads a page (after the cursor given, or from the top with the
+// count).
+func (v *proposalsView) fetch(after *model.ProposalCursor, limit int) tea.Cmd {
+	be, q := v.env.be, v.query
 	q.After, q.Limit = after, limit
-	return func() tea.Msg {
-		ctx := context.Background()
-		m := proposalsMsg{id: id, gen: gen, append: app, total: -1, limit: limit}
-		if m.rows, m.err = be.Proposals(ctx, q); m.err != nil || app {
-			return m
-		}
-		m.total, m.err = be.ProposalCount(ctx, q)
-		return m
-	}
+	return v.load(v.id, limit, after != nil,
+		func(ctx context.Context) ([]model.Proposal, error) { return be.Proposals(ctx, q) },
+		func(ctx context.Context) (int, error) { return be.ProposalCount(ctx, q) })
 }
 
 // Refresh reloads as many rows as are loaded, keeping the cursor on the
@@ -278,13 +254,12 @@ func (v *proposalsView) Refresh() tea.Cmd {
 	if v.busy || v.pending {
 		return nil
 	}
-	v.gen++
 	v.follow = true
 	v.audit, v.loading = nil, 0
 	if v.sort != sortUrgency {
-		return v.fetch(nil, proposalsSortCap+1, false)
+		return v.fetch(nil, proposalsSortCap+1)
 	}
-	return v.fetch(nil, max(proposalsPage, len(v.rows)), false)
+	return v.fetch(nil, max(proposalsPage, len(v.rows)))
 }
 
 // Title is the breadcrumb: the states shown, the order and the filter.
@@ -348,17 +323,10 @@ func (v *proposalsView) SetSize(w, h int) {
 	v.render()
 }
 
-func (v *proposalsView) selected() (model.Proposal, bool) {
-	if v.cursor >= 0 && v.cursor < len(v.rows) {
-		return v.rows[v.cursor], true
-	}
-	return model.Proposal{}, false
-}
-
 // Update handles the screen's data and keys.
 func (v *proposalsView) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case proposalsMsg:
+	case pageMsg[model.Proposal]:
 		if msg.id != v.id || msg.gen != v.gen {
 			return v, nil
 		}
@@ -391,57 +359,44 @@ func (v *proposalsView) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return v, nil
 }
 
-func (v *proposalsView) onPage(msg proposalsMsg) tea.Cmd {
-	v.busy = false
-	v.loaded = true
-	v.err = msg.err
-	if msg.err != nil {
-		v.render()
-		return nil
-	}
-	if msg.append {
-		v.rows = append(v.rows, msg.rows...)
-		v.atEnd = len(msg.rows) < msg.limit
-		v.clamp()
-		v.render()
-		return tea.Batch(v.wantAudit(), v.prefetch())
-	}
-	rows := msg.rows
+func (v *proposalsView) onPage(msg pageMsg[model.Proposal]) tea.Cmd {
 	var cmd tea.Cmd
-	if v.sort != sortUrgency {
-		if len(rows) > proposalsSortCap {
-			// Too many to sort in memory: back to the store's order.
+	if msg.err == nil && !msg.append && v.sort != sortUrgency {
+		if len(msg.rows) > proposalsSortCap {
+			// Too many to sort in memory: back to the store's order, a
+			// page of it, with more to fetch.
 			err := fmt.Errorf("sorting %s needs every row in memory: more than %s proposals, filter first", v.sort, thousands(proposalsSortCap))
 			v.sort = sortUrgency
 			cmd = func() tea.Msg { return errMsg{err} }
-			rows = rows[:proposalsPage]
-			msg.limit = proposalsPage
+			msg.rows, msg.limit = msg.rows[:proposalsPage], proposalsPage
 		} else {
-			sortProposals(rows, v.sort)
+			sortProposals(msg.rows, v.sort)
 		}
 	}
-	var sel int64
-	if p, ok := v.selected(); ok && v.follow {
-		sel = p.ID
+	if !v.take(msg, v.follow) {
+		v.render()
+		return nil
 	}
-	v.rows = rows
-	v.total = msg.total
-	listed := map[int64]bool{}
-	for i, p := range v.rows {
+	if !msg.append {
+		v.keepListedMarks()
+	}
+	v.clamp()
+	v.render()
+	return tea.Batch(cmd, v.wantAudit(), v.prefetch())
+}
+
+// keepListedMarks drops the marks of rows a reload no longer lists: the
+// status line counts marks, and one on a row nobody can see would mislead.
+func (v *proposalsView) keepListedMarks() {
+	listed := make(map[int64]bool, len(v.rows))
+	for _, p := range v.rows {
 		listed[p.ID] = true
-		if p.ID == sel {
-			v.cursor = i
-		}
 	}
 	for id := range v.marks {
 		if !listed[id] {
 			delete(v.marks, id)
 		}
 	}
-	v.atEnd = len(msg.rows) < msg.limit
-	v.clamp()
-	v.render()
-	return tea.Batch(cmd, v.wantAudit(), v.prefetch())
 }
 
 // sortProposals orders rows for a sort other than urgency; ties keep the
@@ -461,11 +416,12 @@ func sortProposals(rows []model.Proposal, s proposalSort) {
 // prefetch loads the next page when the cursor nears the end of what is
 // loaded.
 func (v *proposalsView) prefetch() tea.Cmd {
-	if v.atEnd || v.busy || v.sort != sortUrgency || len(v.rows) == 0 || len(v.rows)-v.cursor > v.listRows()+1 {
+	// Other orders hold every row already.
+	if v.sort != sortUrgency || !v.wantMore(v.listRows()) {
 		return nil
 	}
 	last := v.rows[len(v.rows)-1]
-	return v.fetch(&model.ProposalCursor{Urgency: last.Urgency, ID: last.ID}, proposalsPage, true)
+	return v.fetch(&model.ProposalCursor{Urgency: last.Urgency, ID: last.ID}, proposalsPage)
 }
 
 // wantAudit fetches the selected proposal's log unless it is shown or on
@@ -1357,11 +1313,7 @@ func (v *proposalsView) Position() string {
 	if len(v.rows) == 0 {
 		return v.result
 	}
-	total := "…"
-	if v.total >= 0 {
-		total = thousands(v.total)
-	}
-	pos := fmt.Sprintf("proposal %s of %s", thousands(v.cursor+1), total)
+	pos := v.position("proposal")
 	if n := len(v.marks); n > 0 {
 		t := totalsOf(v.markedRows())
 		pos = fmt.Sprintf("%d marked (%s) · %s", n, formatMoney(t.Value), pos)
