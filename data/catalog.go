@@ -115,23 +115,6 @@ func (s *Store) Deliveries(ctx context.Context, depot string, date model.Date) (
 	}, depot, depot, int64(date), int64(model.NoDate), int64(date))
 }
 
-func queryAll[T any](ctx context.Context, db *sql.DB, q string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 func nullToNaN(v sql.NullFloat64) float64 {
 	if !v.Valid {
 		return math.NaN()

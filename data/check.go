@@ -125,10 +125,6 @@ func checkKeys(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-type rowsQuerier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // countKeys reads every natural-key chunk, checks that it decodes to the
 // count it claims, in order within and across chunks and named by its last
 // key, and returns how many keys there are.

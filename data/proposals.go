@@ -851,7 +851,7 @@ func (s *Store) ReceivePOs(ctx context.Context) (ReceiveResult, error) {
 			kind                                                           string
 			changed                                                        bool
 		}
-		lines, err := queryAllTx(ctx, tx, `SELECT l.id, l.po_id, l.proposal_id, l.item_id, l.loc_id, coalesce(l.from_loc_id, 0), l.qty, l.received,
+		lines, err := queryAll(ctx, tx, `SELECT l.id, l.po_id, l.proposal_id, l.item_id, l.loc_id, coalesce(l.from_loc_id, 0), l.qty, l.received,
 			l.shipped, l.scanned, po.kind FROM po_line l JOIN purchase_order po ON po.id = l.po_id WHERE l.closed = 0 ORDER BY l.item_id, l.id`,
 			func(rows *sql.Rows) (*line, error) {
 				l := &line{}
@@ -986,23 +986,6 @@ func (s *Store) ReceivePOs(ctx context.Context) (ReceiveResult, error) {
 		return nil
 	})
 	return res, err
-}
-
-func queryAllTx[T any](ctx context.Context, tx *sql.Tx, q string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // Alerts returns the alerts of the last recompute, most urgent kind

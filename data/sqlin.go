@@ -69,3 +69,26 @@ func countBy[K ~string](ctx context.Context, db *sql.DB, q string) (map[K]int, e
 	}
 	return out, rows.Err()
 }
+
+// rowsQuerier is a pool or a transaction.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs q on a pool or in a transaction and scans every row.
+func queryAll[T any](ctx context.Context, db rowsQuerier, q string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
