@@ -22,10 +22,7 @@ func TestM5Calib(t *testing.T) {
 		t.Skip("set STOCKROOM_M5=1 to run the M5 calibration report")
 	}
 	d := loadM5(t)
-	origins := []string{"2016-01-31", "2016-02-28", "2016-03-27"}
-	if v := os.Getenv("STOCKROOM_M5_ORIGINS"); v != "" {
-		origins = strings.Split(v, ",")
-	}
+	origins := m5Origins()
 	levels := DefaultQuantiles
 	pct := func(v []float64) string {
 		out := make([]string, len(v))

@@ -375,6 +375,19 @@ func TestM5(t *testing.T) {
 	}
 }
 
+// m5ValidationOrigins are the three 28-day windows before the test
+// window, where every choice is tuned.
+var m5ValidationOrigins = []string{"2016-01-31", "2016-02-28", "2016-03-27"}
+
+// m5Origins is m5ValidationOrigins, or STOCKROOM_M5_ORIGINS (comma
+// separated) when it is set.
+func m5Origins() []string {
+	if v := os.Getenv("STOCKROOM_M5_ORIGINS"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return m5ValidationOrigins
+}
+
 // TestM5Tune runs the validation origins before the test window, for
 // tuning without looking at the test window:
 //
@@ -384,10 +397,7 @@ func TestM5Tune(t *testing.T) {
 		t.Skip("set STOCKROOM_M5=1 to run the M5 tuning origins")
 	}
 	d := loadM5(t)
-	origins := []string{"2016-01-31", "2016-02-28", "2016-03-27"}
-	if v := os.Getenv("STOCKROOM_M5_ORIGINS"); v != "" {
-		origins = strings.Split(v, ",")
-	}
+	origins := m5Origins()
 	levels := DefaultQuantiles
 	var sumA, sumG, sumB, sumQA, sumQB float64
 	for _, org := range origins {
@@ -486,7 +496,7 @@ func TestM5Selection(t *testing.T) {
 		{"default, blend on 10% margin", true, 0.1, 2},
 		{"default, blend on 30% margin (Run's default)", true, 0.3, 2},
 	}
-	origins := []string{"2016-01-31", "2016-02-28", "2016-03-27"}
+	origins := m5ValidationOrigins
 	sumW := make([]float64, len(rules))
 	sumQ := make([]float64, len(rules))
 	var b strings.Builder
