@@ -41,12 +41,11 @@ const splitAt = 8 * chunkMax
 // keyChunk is one stored chunk as far as this import has read it, or a new
 // one. It holds the keys in (lo, bound].
 type keyChunk struct {
-	stored  string // max_key the chunk is stored under; "" when new
-	lo      string // bound of the stored chunk before it ("" for the first)
-	loKnown bool
-	bound   string   // max key: stored, or the last key once loaded
-	n       int      // keys stored in the chunk
-	keys    []string // sorted; nil until loaded
+	stored string   // max_key the chunk is stored under; "" when new
+	lo     string   // bound of the stored chunk before it ("" for the first); see loKnown
+	bound  string   // max key: stored, or the last key once loaded
+	n      int      // keys stored in the chunk
+	keys   []string // sorted; nil until loaded
 	// tail holds keys above stored, added without reading the chunk, front-
 	// coded like a stored chunk: an import of a million keys in order keeps
 	// no string per key alive for the garbage collector to scan.
@@ -54,6 +53,11 @@ type keyChunk struct {
 	loaded bool
 	dirty  bool
 }
+
+// loKnown reports whether lo is known: a chunk is read together with the
+// bound before it, and a new chunk knows its place. Only the top chunk
+// read by start (its name, not its data) does not.
+func (c *keyChunk) loKnown() bool { return c.loaded || c.stored == "" }
 
 // keyIndex is an import's view of one class of natural_key: it reads chunks
 // on demand, answers "seen before?" and records new keys, and writes back
@@ -122,13 +126,13 @@ func (ix *keyIndex) start(ctx context.Context) error {
 	if ix.started {
 		return nil
 	}
-	top := &keyChunk{loKnown: true} // an empty class: one new chunk
+	top := &keyChunk{} // an empty class: one new chunk
 	var k []byte
 	err := ix.tx.QueryRowContext(ctx, "SELECT max_key, n FROM natural_key WHERE class = ? ORDER BY max_key DESC LIMIT 1",
 		ix.class).Scan(&k, &top.n)
 	switch {
 	case err == nil:
-		top.stored, top.bound, top.loKnown = string(k), string(k), false
+		top.stored, top.bound = string(k), string(k)
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("read key index: %w", err)
 	}
@@ -203,7 +207,7 @@ func (ix *keyIndex) spill(n int) {
 func (ix *keyIndex) chunkFor(ctx context.Context, key string) (int, error) {
 	i := sort.Search(len(ix.chunks), func(i int) bool { return ix.chunks[i].bound >= key })
 	c := ix.chunks[i]
-	if c.loKnown && key > c.lo {
+	if c.loKnown() && key > c.lo {
 		if !c.loaded {
 			// A new top chunk holding only a tail.
 			if err := ix.merge(c, nil); err != nil {
@@ -239,7 +243,7 @@ func (ix *keyIndex) chunkFor(ctx context.Context, key string) (int, error) {
 		c = &keyChunk{stored: string(mk), bound: string(mk)}
 		ix.chunks = slices.Insert(ix.chunks, i, c)
 	}
-	c.lo, c.loKnown = string(lo), true
+	c.lo = string(lo)
 	return i, ix.merge(c, data)
 }
 
@@ -248,7 +252,7 @@ func (ix *keyIndex) chunkFor(ctx context.Context, key string) (int, error) {
 func (ix *keyIndex) split(i int) {
 	c := ix.chunks[i]
 	h := len(c.keys) / 2
-	d := &keyChunk{lo: c.keys[h-1], loKnown: true, bound: c.bound, keys: slices.Clone(c.keys[h:]), loaded: true, dirty: true}
+	d := &keyChunk{lo: c.keys[h-1], bound: c.bound, keys: slices.Clone(c.keys[h:]), loaded: true, dirty: true}
 	c.keys = slices.Clip(c.keys[:h])
 	c.bound = c.keys[h-1]
 	ix.chunks = slices.Insert(ix.chunks, i+1, d)
