@@ -482,21 +482,27 @@ func (im *importer) prefetchItems(ctx context.Context, rows []parsed) error {
 		if p.err != nil {
 			continue
 		}
-		var sku, loc string
-		switch v := p.v.(type) {
-		case model.SaleLine:
-			sku, loc = v.SKU, v.Location
-		case model.Movement:
-			sku, loc = v.SKU, v.Location
-		case model.StockCount:
-			sku, loc = v.SKU, v.Location
-		}
+		sku, loc, _ := ledgerTarget(p.v)
 		slot, ok := im.locSlot[loc]
 		if st := im.items[sku]; st != nil && ok {
 			p.st, p.slot = st, slot
 		}
 	}
 	return nil
+}
+
+// ledgerTarget is the item and location a ledger row names; ok is false
+// for rows of other kinds.
+func ledgerTarget(v any) (sku, loc string, ok bool) {
+	switch v := v.(type) {
+	case model.SaleLine:
+		return v.SKU, v.Location, true
+	case model.Movement:
+		return v.SKU, v.Location, true
+	case model.StockCount:
+		return v.SKU, v.Location, true
+	}
+	return "", "", false
 }
 
 // resolveBatch looks up, in one query per few hundred, the items a batch
@@ -515,15 +521,8 @@ func (im *importer) resolveBatch(ctx context.Context, rows []parsed) error {
 	var missing []any
 	asked := map[string]bool{}
 	for i := range rows {
-		var sku string
-		switch v := rows[i].v.(type) {
-		case model.SaleLine:
-			sku = v.SKU
-		case model.Movement:
-			sku = v.SKU
-		case model.StockCount:
-			sku = v.SKU
-		default:
+		sku, _, ok := ledgerTarget(rows[i].v)
+		if !ok {
 			continue
 		}
 		if im.items[sku] == nil && !asked[sku] {
