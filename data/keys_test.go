@@ -113,13 +113,8 @@ func TestConvertKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := "../testdata/imports/good/"
 	kinds := []string{"locations", "suppliers", "items", "movements", "sales", "counts"}
-	for _, k := range kinds {
-		if r, err := st.ImportFile(ctx, good+k+".csv", ImportOptions{}); err != nil || r.Failed() || r.RowsRejected > 0 {
-			t.Fatalf("%s: %v %+v", k, err, r)
-		}
-	}
+	importGood(t, st, kinds...)
 	before := storedKeys(t, st)
 	if len(before) < 3 {
 		t.Fatalf("keys of %d classes, want 3", len(before))
@@ -190,7 +185,7 @@ func TestConvertKeys(t *testing.T) {
 	}
 	// The same rows under another name and hash: every one a duplicate.
 	for _, k := range kinds[3:] {
-		b, err := os.ReadFile(good + k + ".csv")
+		b, err := os.ReadFile(goodDir + k + ".csv")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,11 +233,7 @@ func TestCheck_Keys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for _, k := range []string{"locations", "suppliers", "items", "movements", "sales", "counts"} {
-		if r, err := st.ImportFile(ctx, "../testdata/imports/good/"+k+".csv", ImportOptions{}); err != nil || r.Failed() {
-			t.Fatalf("%s: %v %+v", k, err, r)
-		}
-	}
+	importGood(t, st, "locations", "suppliers", "items", "movements", "sales", "counts")
 	if err := st.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
