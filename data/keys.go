@@ -315,12 +315,15 @@ func (ix *keyIndex) flush(ctx context.Context) error {
 			continue
 		}
 		if !c.loaded {
-			// A full stored chunk keeps its row; its tail starts new ones.
-			tail, err := decodeKeys(c.tail)
+			// A full stored chunk keeps its row; its tail starts new ones,
+			// cut from the coded bytes without a string per key.
+			err := splitCoded(c.tail, chunkMax, func(last []byte, n int, data []byte) {
+				rows = append(rows, row{string(last), n, data})
+			})
 			if err != nil {
 				return err
 			}
-			c.keys, c.stored, c.tail = tail, "", nil
+			continue
 		}
 		if len(c.keys) == 0 {
 			continue
@@ -389,23 +392,68 @@ func encodeKeys(b []byte, keys []string) []byte {
 	return b
 }
 
+// splitCoded cuts front-coded keys into parts of at most max keys, as even
+// as flush makes them from decoded keys, each part coded on its own: only
+// a part's first key changes coding, the rest are copied.
+func splitCoded(b []byte, max int, emit func(last []byte, n int, data []byte)) error {
+	count := 0
+	err := walkCoded(b, func(p, l int, suffix []byte) { count++ })
+	if err != nil || count == 0 {
+		return err
+	}
+	parts := (count + max - 1) / max
+	per := (count + parts - 1) / parts
+	var key, out []byte
+	n := 0
+	walkCoded(b, func(p, l int, suffix []byte) {
+		key = append(key[:p], suffix...)
+		if n == 0 {
+			out = appendKey(make([]byte, 0, len(b)/parts+16), "", string(key), false)
+		} else {
+			out = binary.AppendUvarint(out, uint64(p))
+			out = binary.AppendUvarint(out, uint64(l))
+			out = append(out, suffix...)
+		}
+		if n++; n == per {
+			emit(key, n, out)
+			n = 0
+		}
+	})
+	if n > 0 {
+		emit(key, n, out)
+	}
+	return nil
+}
+
+// walkCoded calls fn with each front-coded key's shared length, the length
+// of the rest, and the rest, after checking the coding.
+func walkCoded(b []byte, fn func(p, l int, suffix []byte)) error {
+	prevLen := 0
+	for len(b) > 0 {
+		p, n := binary.Uvarint(b)
+		if n <= 0 || p > uint64(prevLen) {
+			return errCorruptKeys
+		}
+		b = b[n:]
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return errCorruptKeys
+		}
+		fn(int(p), int(l), b[n:n+int(l)])
+		b = b[n+int(l):]
+		prevLen = int(p) + int(l)
+	}
+	return nil
+}
+
+var errCorruptKeys = errors.New("corrupt key chunk")
+
 // decodeKeys reads front-coded keys. The keys share one allocation: a
 // chunk decodes in two, however many keys it holds.
 func decodeKeys(b []byte) ([]string, error) {
-	count, total, prevLen := 0, 0, 0
-	for r := b; len(r) > 0; count++ {
-		p, n := binary.Uvarint(r)
-		if n <= 0 || p > uint64(prevLen) {
-			return nil, errors.New("corrupt key chunk")
-		}
-		r = r[n:]
-		l, n := binary.Uvarint(r)
-		if n <= 0 || uint64(len(r)-n) < l {
-			return nil, errors.New("corrupt key chunk")
-		}
-		r = r[n+int(l):]
-		prevLen = int(p) + int(l)
-		total += prevLen
+	count, total := 0, 0
+	if err := walkCoded(b, func(p, l int, _ []byte) { count++; total += p + l }); err != nil {
+		return nil, err
 	}
 	if count == 0 {
 		return nil, nil

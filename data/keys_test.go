@@ -102,6 +102,37 @@ func TestEncodeKeys_RoundTrip(t *testing.T) {
 	}
 }
 
+// TestSplitCoded cuts coded keys as flush cuts decoded ones: the parts
+// decode, in order, to the keys, at most max each and as even as can be.
+func TestSplitCoded(t *testing.T) {
+	var keys []string
+	for i := range 1000 {
+		keys = append(keys, fmt.Sprintf("ord%06d\x00%c", i*7, 'a'+i%3))
+	}
+	for _, max := range []int{1, 3, 128, 999, 1000, 5000} {
+		var got []string
+		var sizes []int
+		err := splitCoded(encodeKeys(nil, keys), max, func(last []byte, n int, data []byte) {
+			part, err := decodeKeys(data)
+			if err != nil || len(part) != n || part[n-1] != string(last) {
+				t.Fatalf("max %d: part of %d keys ending %q decodes to %d (%v)", max, n, last, len(part), err)
+			}
+			got = append(got, part...)
+			sizes = append(sizes, n)
+		})
+		if err != nil || !slices.Equal(got, keys) {
+			t.Fatalf("max %d: %d keys back of %d (%v)", max, len(got), len(keys), err)
+		}
+		parts := (len(keys) + max - 1) / max
+		if len(sizes) != parts || slices.Max(sizes) > max || slices.Max(sizes)-slices.Min(sizes) > parts {
+			t.Errorf("max %d: part sizes %v", max, sizes)
+		}
+	}
+	if err := splitCoded([]byte{5, 1, 'x'}, 10, func([]byte, int, []byte) {}); err == nil {
+		t.Errorf("corrupt keys must not split")
+	}
+}
+
 // TestConvertKeys builds a store, rewrites its keys into the per-item
 // layout stores had before 0007, reopens it so the step runs, and checks
 // that every key came back and that re-imports are still recognised.
