@@ -30,6 +30,15 @@ type monthAgg struct {
 type ilAgg struct {
 	stock  stockDelta
 	months []monthAgg
+	// first backs months until a second month comes: the header a row
+	// reads and its month's share one allocation, and mostly a cache line.
+	first [1]monthAgg
+}
+
+func newILAgg(d model.Date) *ilAgg {
+	g := &ilAgg{stock: stockDelta{first: d, last: d}}
+	g.months = g.first[:0:1]
+	return g
 }
 
 func (g *ilAgg) month(m month, rows *int) *monthRow {
@@ -74,7 +83,7 @@ func (a *aggregates) get(item, loc int64, d model.Date) *ilAgg {
 	k := ilKey{item, loc}
 	g := a.ils[k]
 	if g == nil {
-		g = &ilAgg{stock: stockDelta{first: d, last: d}}
+		g = newILAgg(d)
 		a.ils[k] = g
 		a.touched[k] = struct{}{}
 	}

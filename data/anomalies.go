@@ -750,7 +750,7 @@ func (s *Store) SalePrices(ctx context.Context, f CheckFile) (prices []SalePrice
 	if f.Kind != KindSales || f.Failed || f.DuplicateOf != "" {
 		return nil, false, nil
 	}
-	hash, _, head, err := hashFile(f.Path)
+	hash, _, head, quotes, err := hashFile(f.Path)
 	if err != nil || hash != f.Hash {
 		return nil, false, nil
 	}
@@ -768,7 +768,7 @@ func (s *Store) SalePrices(ctx context.Context, f CheckFile) (prices []SalePrice
 	case FormatJSON, FormatNDJSON:
 		rr, err = newJSONReader(br, format == FormatNDJSON)
 	default:
-		rr, err = newCSVReader(br, sniffDelimiter(head))
+		rr, err = newCSVReader(br, sniffDelimiter(head), quotes)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("read prices of %s: %w", f.Path, err)

@@ -99,7 +99,7 @@ func PeekKind(path string) Kind {
 	case FormatNDJSON:
 		rr, err = newJSONReader(br, true)
 	default:
-		rr, err = newCSVReader(br, sniffDelimiter(head))
+		rr, err = newCSVReader(br, sniffDelimiter(head), true)
 	}
 	if err != nil {
 		return kindFromName(path)

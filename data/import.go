@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -77,7 +78,7 @@ const (
 func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) (FileResult, error) {
 	start := time.Now()
 	res := FileResult{Path: path, Errors: []RowError{}}
-	hash, size, head, err := hashFile(path)
+	hash, size, head, quotes, err := hashFile(path)
 	if err == nil {
 		err = checkText(head)
 	}
@@ -95,7 +96,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) 
 			res.Kind = Kind(dup.kind)
 			return insertFileRow(ctx, tx, &res, hash, size, start, opt.User, dup.id)
 		}
-		imp := &importer{s: s, tx: tx, res: &res, opt: opt, size: size, hash: hash}
+		imp := &importer{s: s, tx: tx, res: &res, opt: opt, size: size, hash: hash, quotes: quotes}
 		if err := imp.run(ctx, path); err != nil {
 			return err
 		}
@@ -165,12 +166,13 @@ func (s *Store) logFailure(ctx context.Context, res *FileResult, hash string, si
 	})
 }
 
-// hashFile reads the whole file once for its SHA-256 and keeps its first
-// 64 KiB for sniffing.
-func hashFile(path string) (hash string, size int64, head []byte, err error) {
+// hashFile reads the whole file once for its SHA-256, keeps its first
+// 64 KiB for sniffing, and notes whether it holds a '"' anywhere (a file
+// without one is split without a CSV parser).
+func hashFile(path string) (hash string, size int64, head []byte, quotes bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, nil, err
+		return "", 0, nil, false, err
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -178,17 +180,31 @@ func hashFile(path string) (hash string, size int64, head []byte, err error) {
 	n, err := io.ReadFull(f, head)
 	head = head[:n]
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return "", 0, nil, err
+		return "", 0, nil, false, err
 	}
 	h.Write(head)
-	m, err := io.Copy(h, f)
+	q := quoteScan{w: h, found: bytes.IndexByte(head, '"') >= 0}
+	m, err := io.Copy(&q, f)
 	if err != nil {
-		return "", 0, nil, err
+		return "", 0, nil, false, err
 	}
 	if n == 0 {
-		return hex.EncodeToString(h.Sum(nil)), 0, head, errors.New("file is empty")
+		return hex.EncodeToString(h.Sum(nil)), 0, head, false, errors.New("file is empty")
 	}
-	return hex.EncodeToString(h.Sum(nil)), int64(n) + m, head, nil
+	return hex.EncodeToString(h.Sum(nil)), int64(n) + m, head, q.found, nil
+}
+
+// quoteScan passes bytes on and notes whether a '"' went by.
+type quoteScan struct {
+	w     io.Writer
+	found bool
+}
+
+func (q *quoteScan) Write(p []byte) (int, error) {
+	if !q.found {
+		q.found = bytes.IndexByte(p, '"') >= 0
+	}
+	return q.w.Write(p)
 }
 
 // countingReader counts bytes for progress.
@@ -210,25 +226,31 @@ type parsed struct {
 	v    any
 	err  *rowError
 
-	// Set by prefetchItems for ledger rows it resolved, so apply does not
-	// look them up again.
+	// Set for ledger rows resolved before apply (by the reader when the
+	// import preloaded the catalogue, else by prefetchItems), so apply does
+	// not look them up again; key is the natural key when the reader made it.
 	st   *itemState
 	slot int
+	key  string
 }
 
 type batch struct {
-	rows []parsed
-	err  error // a file-level error: stop
+	rows  []parsed
+	sales []model.SaleLine // what the rows of a sales file point to
+	err   error            // a file-level error: stop
 }
 
 // importer is one file's import inside its write transaction.
 type importer struct {
-	s    *Store
-	tx   *sql.Tx
-	res  *FileResult
-	opt  ImportOptions
-	size int64
-	hash string
+	s      *Store
+	tx     *sql.Tx
+	res    *FileResult
+	opt    ImportOptions
+	size   int64
+	hash   string
+	quotes bool // the file may hold a '"'
+
+	preloaded bool // every item's id was read before the rows
 
 	kind   Kind
 	fileID int64
@@ -273,7 +295,7 @@ func (im *importer) run(ctx context.Context, path string) error {
 		rr, err = newJSONReader(br, im.res.Format == FormatNDJSON)
 	default:
 		head, _ := br.Peek(64 << 10)
-		rr, err = newCSVReader(br, sniffDelimiter(head))
+		rr, err = newCSVReader(br, sniffDelimiter(head), im.quotes)
 	}
 	if err != nil {
 		return im.fail(err.Error())
@@ -301,7 +323,9 @@ func (im *importer) run(ctx context.Context, path string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan batch, 8)
-	go readBatches(ctx, rr, &b, im.kind, ch)
+	// Applied batches go back to the reader to be filled again.
+	free := make(chan batch, cap(ch)+2)
+	go readBatches(ctx, rr, &b, im.kind, ch, free, im.resolver())
 	for bt := range ch {
 		if bt.err != nil {
 			cancel()
@@ -326,6 +350,10 @@ func (im *importer) run(ctx context.Context, path string) error {
 				return err
 			}
 		}
+		select {
+		case free <- batch{rows: bt.rows[:0], sales: bt.sales[:0]}:
+		default:
+		}
 		if im.opt.Progress != nil {
 			im.opt.Progress(cr.n.Load(), im.size)
 		}
@@ -342,11 +370,61 @@ func (im *importer) run(ctx context.Context, path string) error {
 	return im.finish(ctx)
 }
 
-func readBatches(ctx context.Context, rr recordReader, b *binding, kind Kind, out chan<- batch) {
+// resolver returns what the reading goroutine uses to resolve ledger rows
+// and build their natural keys, taking that work off the goroutine that
+// writes; nil when the catalogue was not preloaded (small files: apply
+// resolves them in batches). It works on copies: apply adds to the maps.
+func (im *importer) resolver() func(p *parsed) {
+	if !im.preloaded {
+		return nil
+	}
+	items, locs, locIDs := maps.Clone(im.items), maps.Clone(im.locSlot), slices.Clone(im.locIDs)
+	return func(p *parsed) {
+		var sku, loc string
+		switch v := p.v.(type) {
+		case *model.SaleLine:
+			sku, loc = v.SKU, v.Location
+		case model.Movement:
+			sku, loc = v.SKU, v.Location
+		default:
+			return
+		}
+		st := items[sku]
+		slot, ok := locs[loc]
+		if st == nil || !ok {
+			return
+		}
+		p.st, p.slot = st, slot
+		switch v := p.v.(type) {
+		case *model.SaleLine:
+			p.key = saleKey(v.OrderID, st.id)
+		case model.Movement:
+			p.key = movementKey(v.Ref, st.id, locIDs[slot])
+		}
+	}
+}
+
+func readBatches(ctx context.Context, rr recordReader, b *binding, kind Kind, out chan<- batch, free <-chan batch, resolve func(*parsed)) {
 	defer close(out)
-	rows := make([]parsed, 0, batchRows)
+	fresh := func() batch {
+		select {
+		case bt := <-free:
+			return bt
+		default:
+			bt := batch{rows: make([]parsed, 0, batchRows)}
+			if kind == KindSales {
+				bt.sales = make([]model.SaleLine, 0, batchRows)
+			}
+			return bt
+		}
+	}
+	bt := fresh()
+	// rec and the rows live on the heap (convert and resolve keep their
+	// addresses for a while): one rec for the file, rows in the batch.
+	var rec record
 	for {
-		rec, err := rr.next()
+		var err error
+		rec, err = rr.next()
 		if err == io.EOF {
 			break
 		}
@@ -357,26 +435,38 @@ func readBatches(ctx context.Context, rr recordReader, b *binding, kind Kind, ou
 			}
 			return
 		}
-		p := parsed{line: rec.line, err: rec.err}
+		bt.rows = append(bt.rows, parsed{line: rec.line, err: rec.err})
+		p := &bt.rows[len(bt.rows)-1]
 		if p.err == nil {
-			p.v, p.err = convert(kind, &rec, b)
+			if kind == KindSales {
+				// Sales rows hold a pointer into the batch, which comes back
+				// only once apply is done with it.
+				bt.sales = append(bt.sales, model.SaleLine{})
+				s := &bt.sales[len(bt.sales)-1]
+				if p.err = convertSale(&rec, b, s); p.err == nil {
+					p.v = s
+				}
+			} else {
+				p.v, p.err = convert(kind, &rec, b)
+			}
 		}
 		if p.err != nil {
 			p.raw = rec.rawText()
+		} else if resolve != nil {
+			resolve(p)
 		}
-		rows = append(rows, p)
-		if len(rows) == batchRows {
+		if len(bt.rows) == batchRows {
 			select {
-			case out <- batch{rows: rows}:
+			case out <- bt:
 			case <-ctx.Done():
 				return
 			}
-			rows = make([]parsed, 0, batchRows)
+			bt = fresh()
 		}
 	}
-	if len(rows) > 0 {
+	if len(bt.rows) > 0 {
 		select {
-		case out <- batch{rows: rows}:
+		case out <- bt:
 		case <-ctx.Done():
 		}
 	}
@@ -394,12 +484,16 @@ func (im *importer) prepare(ctx context.Context) error {
 		im.blocks = map[int64]*blockBuf{}
 		im.items, im.locSlot, im.chanIDs = map[string]*itemState{}, map[string]int{}, map[string]int64{}
 		im.insBlock = newBatcher(im.tx, "INSERT INTO ledger_block(item_id, file_id, user, min_date, max_date, n, net, created_at, data) VALUES ", "", 9, 32)
+		if err := im.loadLocations(ctx); err != nil {
+			return err
+		}
 		if im.size > 1<<20 {
 			// A big file touches most of the catalogue: read the ids in one
 			// scan instead of one query per few hundred items.
 			if err := im.preloadIDs(ctx); err != nil {
 				return err
 			}
+			im.preloaded = true
 		}
 		if im.kind == KindCounts {
 			im.countRes = newBatcher(im.tx, "INSERT INTO count_result(date, item_id, loc_id, counted, ledger, file_id, line) VALUES ", "", 7, 64)
@@ -450,7 +544,7 @@ func (im *importer) apply(ctx context.Context, p *parsed) error {
 	var e *rowError
 	var err error
 	switch v := p.v.(type) {
-	case model.SaleLine:
+	case *model.SaleLine:
 		e, err = im.applySale(ctx, p, v)
 	case model.Movement:
 		e, err = im.applyMovement(ctx, p, v)
@@ -469,66 +563,45 @@ func (im *importer) apply(ctx context.Context, p *parsed) error {
 }
 
 // prefetchItems resolves, in a few queries, the items and locations a batch
-// of rows names, so apply finds them in memory.
+// of rows names, so apply finds them in memory: one map lookup a row when
+// the items are known (always, after preloadIDs), a query per few hundred
+// when not.
 func (im *importer) prefetchItems(ctx context.Context, rows []parsed) error {
 	if im.keys == nil {
 		return nil
 	}
-	if err := im.resolveBatch(ctx, rows); err != nil {
-		return err
-	}
-	for i := range rows {
-		p := &rows[i]
-		if p.err != nil {
-			continue
+	var missing []any
+	var asked map[string]bool
+	set := func(p *parsed) (sku string, found bool) {
+		sku, loc, ok := ledgerTarget(p.v)
+		if !ok {
+			return "", true
 		}
-		sku, loc, _ := ledgerTarget(p.v)
-		slot, ok := im.locSlot[loc]
-		if st := im.items[sku]; st != nil && ok {
+		st := im.items[sku]
+		if st == nil {
+			return sku, false
+		}
+		if slot, ok := im.locSlot[loc]; ok {
 			p.st, p.slot = st, slot
 		}
+		return sku, true
 	}
-	return nil
-}
-
-// ledgerTarget is the item and location a ledger row names; ok is false
-// for rows of other kinds.
-func ledgerTarget(v any) (sku, loc string, ok bool) {
-	switch v := v.(type) {
-	case model.SaleLine:
-		return v.SKU, v.Location, true
-	case model.Movement:
-		return v.SKU, v.Location, true
-	case model.StockCount:
-		return v.SKU, v.Location, true
-	}
-	return "", "", false
-}
-
-// resolveBatch looks up, in one query per few hundred, the items a batch
-// names that this import has not met yet, and every location once.
-func (im *importer) resolveBatch(ctx context.Context, rows []parsed) error {
-	if len(im.locSlot) == 0 {
-		locs, err := im.s.locationCodes(ctx)
-		if err != nil {
-			return err
-		}
-		for id, code := range locs {
-			im.locSlot[code] = len(im.locIDs)
-			im.locIDs = append(im.locIDs, id)
-		}
-	}
-	var missing []any
-	asked := map[string]bool{}
 	for i := range rows {
-		sku, _, ok := ledgerTarget(rows[i].v)
-		if !ok {
+		if rows[i].st != nil {
 			continue
 		}
-		if im.items[sku] == nil && !asked[sku] {
-			asked[sku] = true
-			missing = append(missing, sku)
+		if sku, found := set(&rows[i]); !found {
+			if asked == nil {
+				asked = map[string]bool{}
+			}
+			if !asked[sku] {
+				asked[sku] = true
+				missing = append(missing, sku)
+			}
 		}
+	}
+	if len(missing) == 0 {
+		return nil
 	}
 	const per = 500
 	for lo := 0; lo < len(missing); lo += per {
@@ -552,7 +625,40 @@ func (im *importer) resolveBatch(ctx context.Context, rows []parsed) error {
 			return err
 		}
 	}
+	// The rows whose items were just read; unknown items stay for apply.
+	for i := range rows {
+		if p := &rows[i]; p.st == nil {
+			set(p)
+		}
+	}
 	return nil
+}
+
+// loadLocations numbers every location for the import.
+func (im *importer) loadLocations(ctx context.Context) error {
+	locs, err := im.s.locationCodes(ctx)
+	if err != nil {
+		return err
+	}
+	for id, code := range locs {
+		im.locSlot[code] = len(im.locIDs)
+		im.locIDs = append(im.locIDs, id)
+	}
+	return nil
+}
+
+// ledgerTarget is the item and location a ledger row names; ok is false
+// for rows of other kinds.
+func ledgerTarget(v any) (sku, loc string, ok bool) {
+	switch v := v.(type) {
+	case *model.SaleLine:
+		return v.SKU, v.Location, true
+	case model.Movement:
+		return v.SKU, v.Location, true
+	case model.StockCount:
+		return v.SKU, v.Location, true
+	}
+	return "", "", false
 }
 
 // itemState is what one import holds about one item: its id and price and
@@ -651,7 +757,7 @@ func (im *importer) resolveSlow(ctx context.Context, p *parsed, sku, loc string)
 	return item, locID, nil, nil
 }
 
-func (im *importer) applySale(ctx context.Context, p *parsed, s model.SaleLine) (*rowError, error) {
+func (im *importer) applySale(ctx context.Context, p *parsed, s *model.SaleLine) (*rowError, error) {
 	st, slot := p.st, p.slot
 	if st == nil {
 		var e *rowError
@@ -664,7 +770,11 @@ func (im *importer) applySale(ctx context.Context, p *parsed, s model.SaleLine) 
 	if err != nil {
 		return nil, err
 	}
-	if dup, err := im.keys.add(ctx, saleKey(s.OrderID, st.id)); err != nil || dup {
+	key := p.key
+	if key == "" {
+		key = saleKey(s.OrderID, st.id)
+	}
+	if dup, err := im.keys.add(ctx, key); err != nil || dup {
 		if dup {
 			im.res.RowsDuplicate++
 		}
@@ -693,7 +803,11 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 			return e, err
 		}
 	}
-	if dup, err := im.keys.add(ctx, movementKey(m.Ref, st.id, im.locIDs[slot])); err != nil || dup {
+	key := p.key
+	if key == "" {
+		key = movementKey(m.Ref, st.id, im.locIDs[slot])
+	}
+	if dup, err := im.keys.add(ctx, key); err != nil || dup {
 		if dup {
 			im.res.RowsDuplicate++
 		}

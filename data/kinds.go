@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"stockroom/model"
 )
 
 // Kind names what a file holds.
@@ -220,6 +222,11 @@ type binding struct {
 	spec   *kindSpec
 	pos    []int    // canonical column → header position
 	header []string // the file's header names as written
+
+	// The last date read: a file's rows come in runs of one date, and
+	// parsing one costs more than the rest of a sales row's numbers.
+	lastDate    string
+	lastDateVal model.Date
 }
 
 // bind matches a header against a kind.

@@ -54,7 +54,9 @@ type blockBuf struct {
 }
 
 func newBlockBuf(itemID int64) *blockBuf {
-	return &blockBuf{itemID: itemID, minDate: 1<<31 - 1, maxDate: -1 << 31}
+	// Room for a dozen lines: most blocks of a big file then grow a few
+	// times rather than from nothing.
+	return &blockBuf{itemID: itemID, minDate: 1<<31 - 1, maxDate: -1 << 31, buf: make([]byte, 0, 256)}
 }
 
 // add encodes one line: date and line as deltas from the previous line, so

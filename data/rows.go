@@ -92,11 +92,15 @@ func (f *fields) date(ci int) model.Date {
 		}
 		return model.NoDate
 	}
+	if s == f.b.lastDate {
+		return f.b.lastDateVal
+	}
 	d, err := model.ParseDate(s)
 	if err != nil {
 		f.fail(ci, "not a date (want YYYY-MM-DD): "+quoteShort(s))
 		return model.NoDate
 	}
+	f.b.lastDate, f.b.lastDateVal = s, d
 	return d
 }
 
@@ -218,12 +222,9 @@ func convert(k Kind, rec *record, b *binding) (any, *rowError) {
 		}
 		v = m
 	case KindSales:
-		s := model.SaleLine{Date: f.date(slDate), OrderID: f.str(slOrder), SKU: f.str(slSKU), Location: f.str(slLoc),
-			Channel: f.str(slChannel), Qty: f.int(slQty, 0), Price: f.float(slPrice, math.NaN())}
-		if s.Channel == "" {
-			s.Channel = model.DefaultChannel
-		}
-		v, verr = s, s.Validate()
+		var s model.SaleLine
+		verr = f.sale(&s)
+		v = s
 	case KindCounts:
 		c := model.StockCount{Date: f.date(ctDate), SKU: f.str(ctSKU), Location: f.str(ctLoc), CountedQty: f.int(ctCounted, 0)}
 		v, verr = c, c.Validate()
@@ -241,4 +242,23 @@ func convert(k Kind, rec *record, b *binding) (any, *rowError) {
 		return nil, f.err
 	}
 	return v, nil
+}
+
+func (f *fields) sale(s *model.SaleLine) error {
+	*s = model.SaleLine{Date: f.date(slDate), OrderID: f.str(slOrder), SKU: f.str(slSKU), Location: f.str(slLoc),
+		Channel: f.str(slChannel), Qty: f.int(slQty, 0), Price: f.float(slPrice, math.NaN())}
+	if s.Channel == "" {
+		s.Channel = model.DefaultChannel
+	}
+	return s.Validate()
+}
+
+// convertSale is convert for a sales row, into s: a value in an interface
+// costs an allocation, and a file has millions of these.
+func convertSale(rec *record, b *binding, s *model.SaleLine) *rowError {
+	f := &fields{rec: rec, b: b}
+	if verr := f.sale(s); f.err == nil && verr != nil {
+		f.failErr(verr)
+	}
+	return f.err
 }
