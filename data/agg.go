@@ -59,6 +59,9 @@ type aggregates struct {
 	rows    int // month rows held, for the flush budget
 	touched map[ilKey]struct{}
 	maxDate model.Date
+	// sr reads the stored state of touched item×locations as they come;
+	// nil when not used, or once a flush made its readings stale.
+	sr *stateReader
 
 	lastDate model.Date // monthOf cache: rows come in runs of one date
 	lastM    month
@@ -70,6 +73,14 @@ func newAggregates() *aggregates {
 }
 
 func (a *aggregates) size() int { return a.rows }
+
+// stopReader drops the state reader, if any.
+func (a *aggregates) stopReader() {
+	if a.sr != nil {
+		a.sr.stop()
+		a.sr = nil
+	}
+}
 
 func (a *aggregates) monthOf(d model.Date) (month, int) {
 	if d != a.lastDate {
@@ -85,7 +96,12 @@ func (a *aggregates) get(item, loc int64, d model.Date) *ilAgg {
 	if g == nil {
 		g = newILAgg(d)
 		a.ils[k] = g
-		a.touched[k] = struct{}{}
+		if _, ok := a.touched[k]; !ok {
+			a.touched[k] = struct{}{}
+			if a.sr != nil {
+				a.sr.add(k)
+			}
+		}
 	}
 	return g
 }
@@ -142,6 +158,9 @@ func (a *aggregates) flush(ctx context.Context, tx *sql.Tx) error {
 	if len(a.ils) == 0 {
 		return nil
 	}
+	// The store's stock and months change in this transaction now, where
+	// the state reader cannot see: finish reads them itself.
+	a.stopReader()
 	st := newBatcher(tx, stockUpsertHead, stockUpsertTail, 6, 64)
 	defer st.close()
 	// Upserts in key order fill B-tree pages left to right, not at random.
@@ -284,43 +303,66 @@ func (w *window) rate() float64 {
 
 // finish writes everything the import changed and brings avg_daily and
 // cover_days of every item×location it touched up to date as of asOf. It
-// reads the stored state of those item×locations in one query (through a
-// temporary table), computes the new rows in Go, and writes each stock row
-// once, complete.
+// takes the stored state of those item×locations from the state reader
+// when it has it, or else reads it in one query (through a temporary
+// table), computes the new rows in Go, and writes each stock row once,
+// complete.
 func (a *aggregates) finish(ctx context.Context, tx *sql.Tx, asOf model.Date) error {
+	var read map[ilKey][]storedRow
+	ok := false
+	if a.sr != nil {
+		read, ok = a.sr.wait()
+		a.sr = nil
+	}
 	if len(a.touched) == 0 {
 		return nil
 	}
 	if asOf == model.NoDate {
 		asOf = a.maxDate
 	}
-	for _, q := range []string{
-		"CREATE TEMP TABLE IF NOT EXISTS touched(item_id INTEGER, loc_id INTEGER, PRIMARY KEY(item_id, loc_id)) WITHOUT ROWID",
-		"DELETE FROM touched",
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("update stock: %w", err)
-		}
-	}
-	keys := sortedKeys(a.touched)
-	in := newBatcher(tx, "INSERT INTO touched(item_id, loc_id) VALUES ", "", 2, 256)
-	defer in.close()
-	for _, k := range keys {
-		if err := in.add(ctx, k.item, k.loc); err != nil {
-			return fmt.Errorf("update stock: %w", err)
-		}
-	}
-	if err := in.flush(ctx); err != nil {
-		return fmt.Errorf("update stock: %w", err)
-	}
 	from := asOf.AddDays(-(coverWindow - 1))
 	fromM, _ := monthOf(from)
-	rows, err := tx.QueryContext(ctx, `SELECT t.item_id, t.loc_id, s.on_hand, s.first_date, s.last_date, s.last_sale, m.month, m.data
-		FROM touched t LEFT JOIN stock s ON s.item_id = t.item_id AND s.loc_id = t.loc_id
-		LEFT JOIN series_month m ON m.item_id = t.item_id AND m.loc_id = t.loc_id AND m.month >= ?
-		ORDER BY t.item_id, t.loc_id`, int64(fromM))
-	if err != nil {
-		return fmt.Errorf("update stock: %w", err)
+	keys := sortedKeys(a.touched)
+	var next func() (storedRow, bool, error)
+	if ok {
+		// The reader's rows, in key order, without months before the window.
+		i, j := 0, 0
+		next = func() (storedRow, bool, error) {
+			for i < len(keys) {
+				rs := read[keys[i]]
+				for j < len(rs) {
+					r := rs[j]
+					j++
+					if r.m.Valid && month(r.m.Int64) < fromM {
+						if j > 1 {
+							continue
+						}
+						// The first row carries the stock row too.
+						r.m, r.blob = sql.NullInt64{}, nil
+					}
+					return r, true, nil
+				}
+				i, j = i+1, 0
+				if len(rs) == 0 {
+					return storedRow{k: keys[i-1]}, true, nil
+				}
+			}
+			return storedRow{}, false, nil
+		}
+	} else {
+		rows, err := a.queryStored(ctx, tx, keys, fromM)
+		if err != nil {
+			return fmt.Errorf("update stock: %w", err)
+		}
+		defer rows.Close()
+		next = func() (storedRow, bool, error) {
+			if !rows.Next() {
+				return storedRow{}, false, rows.Err()
+			}
+			var r storedRow
+			err := rows.Scan(&r.k.item, &r.k.loc, &r.onHand, &r.first, &r.last, &r.lastSale, &r.m, &r.blob)
+			return r, err == nil, err
+		}
 	}
 	st := newBatcher(tx, "INSERT INTO stock(item_id, loc_id, on_hand, first_date, last_date, last_sale, avg_daily, cover_days) VALUES ",
 		` ON CONFLICT(item_id, loc_id) DO UPDATE SET on_hand = excluded.on_hand, first_date = excluded.first_date,
@@ -346,7 +388,7 @@ func (a *aggregates) finish(ctx context.Context, tx *sql.Tx, asOf model.Date) er
 	}
 	// Written after the scan: never write a table a live query reads.
 	var outs []out
-	finishOne := func() error {
+	finishOne := func() {
 		if g := a.ils[cur.k]; g != nil {
 			s := &g.stock
 			cur.onHand += s.onHand
@@ -373,47 +415,35 @@ func (a *aggregates) finish(ctx context.Context, tx *sql.Tx, asOf model.Date) er
 			ls = int64(cur.lastSale)
 		}
 		outs = append(outs, out{cur.k, cur.onHand, cur.first, cur.last, ls, avg, cover})
-		return nil
 	}
-	for rows.Next() {
-		var k ilKey
-		var onHand, first, last, lastSale, m sql.NullInt64
-		var blob []byte
-		if err := rows.Scan(&k.item, &k.loc, &onHand, &first, &last, &lastSale, &m, &blob); err != nil {
-			rows.Close()
-			return err
+	for {
+		row, more, err := next()
+		if err != nil {
+			return fmt.Errorf("update stock: %w", err)
 		}
-		if !have || k != cur.k {
+		if !more {
+			break
+		}
+		if !have || row.k != cur.k {
 			if have {
-				if err := finishOne(); err != nil {
-					rows.Close()
-					return fmt.Errorf("update stock: %w", err)
-				}
+				finishOne()
 			}
 			have = true
-			cur = stockRow{k: k, onHand: onHand.Int64, first: model.Date(first.Int64), last: model.Date(last.Int64),
-				lastSale: model.Date(lastSale.Int64), hasStock: onHand.Valid, hasSale: lastSale.Valid}
+			cur = stockRow{k: row.k, onHand: row.onHand.Int64, first: model.Date(row.first.Int64), last: model.Date(row.last.Int64),
+				lastSale: model.Date(row.lastSale.Int64), hasStock: row.onHand.Valid, hasSale: row.lastSale.Valid}
 			w.after = 0
 			clear(w.net)
 			clear(w.units)
 		}
-		if m.Valid {
-			if err := r.decode(blob); err != nil {
-				rows.Close()
+		if row.m.Valid {
+			if err := r.decode(row.blob); err != nil {
 				return err
 			}
-			w.add(month(m.Int64), &r, from)
+			w.add(month(row.m.Int64), &r, from)
 		}
 	}
 	if have {
-		if err := finishOne(); err != nil {
-			rows.Close()
-			return fmt.Errorf("update stock: %w", err)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("update stock: %w", err)
+		finishOne()
 	}
 	for _, o := range outs {
 		if err := st.add(ctx, o.k.item, o.k.loc, o.onHand, int64(o.first), int64(o.last), o.lastSale, o.avg, o.cover); err != nil {
@@ -432,6 +462,33 @@ func (a *aggregates) finish(ctx context.Context, tx *sql.Tx, asOf model.Date) er
 	}
 	a.touched = map[ilKey]struct{}{}
 	return nil
+}
+
+// queryStored reads the stored state of the item×locations keys (sorted)
+// in one query, through a temporary table, in key order.
+func (a *aggregates) queryStored(ctx context.Context, tx *sql.Tx, keys []ilKey, fromM month) (*sql.Rows, error) {
+	for _, q := range []string{
+		"CREATE TEMP TABLE IF NOT EXISTS touched(item_id INTEGER, loc_id INTEGER, PRIMARY KEY(item_id, loc_id)) WITHOUT ROWID",
+		"DELETE FROM touched",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	in := newBatcher(tx, "INSERT INTO touched(item_id, loc_id) VALUES ", "", 2, 256)
+	defer in.close()
+	for _, k := range keys {
+		if err := in.add(ctx, k.item, k.loc); err != nil {
+			return nil, err
+		}
+	}
+	if err := in.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.QueryContext(ctx, `SELECT t.item_id, t.loc_id, s.on_hand, s.first_date, s.last_date, s.last_sale, m.month, m.data
+		FROM touched t LEFT JOIN stock s ON s.item_id = t.item_id AND s.loc_id = t.loc_id
+		LEFT JOIN series_month m ON m.item_id = t.item_id AND m.loc_id = t.loc_id AND m.month >= ?
+		ORDER BY t.item_id, t.loc_id`, int64(fromM))
 }
 
 func sortedKeys[V any](m map[ilKey]V) []ilKey {

@@ -66,8 +66,16 @@ const maxErrors = 10000
 const (
 	budgetBlockBytes = 8 << 20
 	budgetKeyBytes   = 16 << 20
-	budgetAggRows    = 100_000
 	batchRows        = 2048
+)
+
+// budgetAggRows is the aggregates' budget (a variable for tests), and
+// stateReaderMin the file size from which an import reads the stored state
+// beside its rows (smaller files: one query at the end costs less than a
+// goroutine and a connection).
+var (
+	budgetAggRows  = 100_000
+	stateReaderMin = int64(64 << 10)
 )
 
 // ImportFile imports one file in one transaction: all of its good rows or
@@ -481,6 +489,19 @@ func (im *importer) prepare(ctx context.Context) error {
 	case KindMovements, KindSales, KindCounts:
 		im.keys = newKeyIndex(im.tx, keyClassOf[im.kind])
 		im.agg = newAggregates()
+		if im.size >= stateReaderMin {
+			// Read the stored stock and months beside the import rather
+			// than after it.
+			asOf, err := getAsOf(ctx, im.tx)
+			if err != nil {
+				return err
+			}
+			var fromM month
+			if asOf != model.NoDate {
+				fromM, _ = monthOf(asOf.AddDays(-(coverWindow - 1)))
+			}
+			im.agg.sr = newStateReader(ctx, im.s.r, fromM)
+		}
 		im.blocks = map[int64]*blockBuf{}
 		im.items, im.locSlot, im.chanIDs = map[string]*itemState{}, map[string]int{}, map[string]int64{}
 		im.insBlock = newBatcher(im.tx, "INSERT INTO ledger_block(item_id, file_id, user, min_date, max_date, n, net, created_at, data) VALUES ", "", 9, 32)
@@ -509,6 +530,9 @@ func (im *importer) prepare(ctx context.Context) error {
 func (im *importer) closeStmts() {
 	if im.keys != nil {
 		im.keys.close()
+	}
+	if im.agg != nil {
+		im.agg.stopReader()
 	}
 	for _, b := range []*batcher{im.insBlock, im.countRes} {
 		if b != nil {
