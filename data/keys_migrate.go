@@ -24,7 +24,23 @@ CREATE TABLE natural_key(
 // and written back in chunks. Then ledger_key goes. The scratch table is in
 // the store's own file, not in temp (memory): a store may hold more keys
 // than fit in memory. About 100 s for 12.7 million keys.
-func convertKeys(ctx context.Context, tx *sql.Tx) error {
+//
+// progress counts keys: read from ledger_key, then written to natural_key,
+// so done runs to twice the number of keys.
+func convertKeys(ctx context.Context, tx *sql.Tx, progress func(done, total int64)) error {
+	var total, done int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(n), 0) FROM ledger_key").Scan(&total); err != nil {
+		return err
+	}
+	total *= 2
+	step := max(total/50, 100_000)
+	next := step
+	tick := func(n int) {
+		if done += int64(n); done >= next && done < total {
+			progress(done, total)
+			next = done + step
+		}
+	}
 	if _, err := tx.ExecContext(ctx, "CREATE TABLE key_sort(class INTEGER NOT NULL, k BLOB NOT NULL, PRIMARY KEY(class, k)) WITHOUT ROWID"); err != nil {
 		return err
 	}
@@ -66,6 +82,7 @@ func convertKeys(ctx context.Context, tx *sql.Tx) error {
 			if err != nil {
 				return fmt.Errorf("key chunk of item %d: %w", c.item, err)
 			}
+			tick(len(keys))
 			for _, k := range keys {
 				nk, err := upgradeKey(c.class, c.item, k)
 				if err != nil {
@@ -88,6 +105,7 @@ func convertKeys(ctx context.Context, tx *sql.Tx) error {
 		if len(keys) == 0 {
 			return nil
 		}
+		tick(len(keys))
 		err := out.add(ctx, class, []byte(keys[len(keys)-1]), len(keys), encodeKeys(nil, keys))
 		keys = keys[:0]
 		return err
@@ -138,6 +156,9 @@ func convertKeys(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, "DROP TABLE ledger_key; DROP TABLE key_sort")
+	if err == nil && total > 0 {
+		progress(total, total) // keys read twice count once
+	}
 	return err
 }
 

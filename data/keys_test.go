@@ -199,11 +199,22 @@ func TestConvertKeys(t *testing.T) {
 	}
 	st.Close()
 
-	st, err = Open(ctx, path)
+	var reports []string
+	st, err = OpenWith(ctx, path, func(step string, done, total int64) {
+		reports = append(reports, fmt.Sprintf("%s %d/%d", step, done, total))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	nkeys := 0
+	for _, keys := range before {
+		nkeys += len(keys)
+	}
+	// Small stores get one report, at the end: all keys read and written.
+	if want := fmt.Sprintf("[0007_natural_keys %d/%d]", 2*nkeys, 2*nkeys); fmt.Sprint(reports) != want {
+		t.Errorf("progress %v, want %s", reports, want)
+	}
 	if after := storedKeys(t, st); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("keys after the step differ:\n%v\nwant\n%v", after, before)
 	}

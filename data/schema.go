@@ -15,9 +15,15 @@ type migration struct {
 	name string
 	ddl  string
 	// fn, when set, runs after ddl in the same transaction: for steps that
-	// rewrite data SQL cannot (encoded blobs).
-	fn func(context.Context, *sql.Tx) error
+	// rewrite data SQL cannot (encoded blobs). It reports how far it is
+	// through progress (never nil).
+	fn func(context.Context, *sql.Tx, func(done, total int64)) error
 }
+
+// Progress is told how far a long schema step is: its name, the units done
+// and their total (keys, rows). Opening a store from before a step that
+// rewrites data can take minutes on a big store.
+type Progress func(step string, done, total int64)
 
 var migrations = []migration{
 	{"0001_ledger", migrationLedger, nil},
@@ -238,7 +244,7 @@ CREATE TABLE audit(
 CREATE INDEX audit_object ON audit(object, object_id);
 `
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context, progress Progress) error {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return err
@@ -275,14 +281,14 @@ func (s *Store) migrate(ctx context.Context) error {
 		if applied[m.name] || strings.TrimSpace(m.ddl) == "" {
 			continue
 		}
-		if err := applyMigration(ctx, conn, m); err != nil {
+		if err := applyMigration(ctx, conn, m, progress); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
+func applyMigration(ctx context.Context, conn *sql.Conn, m migration, progress Progress) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -292,7 +298,12 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m migration) error {
 		return fmt.Errorf("schema step %s: %w", m.name, err)
 	}
 	if m.fn != nil {
-		if err := m.fn(ctx, tx); err != nil {
+		report := func(done, total int64) {
+			if progress != nil {
+				progress(m.name, done, total)
+			}
+		}
+		if err := m.fn(ctx, tx, report); err != nil {
 			return fmt.Errorf("schema step %s: %w", m.name, err)
 		}
 	}

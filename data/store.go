@@ -50,6 +50,11 @@ var ErrNotFound = errors.New("not found")
 // Open opens (creating if needed) the store at path and brings its schema up
 // to date.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, nil)
+}
+
+// OpenWith is Open that tells progress how far a long schema step is.
+func OpenWith(ctx context.Context, path string, progress Progress) (*Store, error) {
 	registerFuncs()
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -67,7 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{path: abs, w: w, ids: newIDCache()}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, progress); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}

@@ -259,7 +259,7 @@ trail.`)
 		return usageErrorf("anomaly %s: --version must be a version you saw (1 or more)", act)
 	}
 	who := userName(c, strings.TrimSpace(*user))
-	eng, closeFn, err := openExistingEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}
@@ -354,7 +354,7 @@ func toAnomalyJSON(a model.Anomaly) anomalyJSON {
 }
 
 func listAnomalies(ctx context.Context, c *cli, db string, q engine.AnomalyQuery, asJSON bool) error {
-	eng, closeFn, err := openExistingEngine(ctx, db)
+	eng, closeFn, err := openExistingEngine(ctx, c, db)
 	if err != nil {
 		return err
 	}
@@ -409,7 +409,7 @@ func listAnomalies(ctx context.Context, c *cli, db string, q engine.AnomalyQuery
 }
 
 func scanAnomalies(ctx context.Context, c *cli, db string, full, asJSON bool) error {
-	eng, closeFn, err := openExistingEngine(ctx, db)
+	eng, closeFn, err := openExistingEngine(ctx, c, db)
 	if err != nil {
 		return err
 	}

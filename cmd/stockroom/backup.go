@@ -62,7 +62,7 @@ left in DIR.`)
 			*o.dst = o.v
 		}
 	}
-	st, err := openExistingStore(ctx, *db)
+	st, err := openExistingStore(ctx, c, *db)
 	if err != nil {
 		return err
 	}

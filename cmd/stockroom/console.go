@@ -40,7 +40,7 @@ Changes committed by any process show within a second.`)
 	if err != nil {
 		return err
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ interrupted.`)
 	if len(dirs) == 0 {
 		return usageErrorf("watch: name at least one DIR (see 'stockroom watch --help')")
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}

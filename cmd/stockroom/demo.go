@@ -68,7 +68,7 @@ copy import files there to see them arrive live.`)
 		}
 		exists = false
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 // runForecastDB forecasts every item×location of a store and stores the
 // forecasts (stockroom forecast --db).
 func runForecastDB(ctx context.Context, c *cli, dbPath string, o engine.ForecastOptions, quiet bool) error {
-	eng, closeFn, err := openExistingEngine(ctx, dbPath)
+	eng, closeFn, err := openExistingEngine(ctx, c, dbPath)
 	if err != nil {
 		return err
 	}

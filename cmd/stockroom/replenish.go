@@ -73,7 +73,7 @@ supplier or item; empty cells leave a field to the wider scope).`)
 	case *models != "":
 		opt.Forecaster = engine.RunForecaster{Models: splitList(*models)}
 	}
-	eng, closeFn, err := openExistingEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ proposals, with their audit trail in text mode.`)
 		}
 		q.IDs = append(q.IDs, id)
 	}
-	eng, closeFn, err := openExistingEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}
@@ -388,7 +388,7 @@ func actOn(ctx context.Context, c *cli, fs *flag.FlagSet, args []string, db *str
 	if err := check(ids); err != nil {
 		return err
 	}
-	eng, closeFn, err := openExistingEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}
@@ -498,7 +498,7 @@ fully received order closes.`)
 			return usageErrorf("po: --state: unknown state %q", s)
 		}
 	}
-	eng, closeFn, err := openExistingEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}

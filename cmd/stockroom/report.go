@@ -113,7 +113,7 @@ README). Sheets whose engine has stored nothing yet say so.`)
 			return err
 		}
 	}
-	eng, closeFn, err := openExistingEngine(ctx, *db)
+	eng, closeFn, err := openExistingEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}

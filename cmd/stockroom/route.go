@@ -222,7 +222,7 @@ func parseRoadFactor(v string) (roadFactor, error) {
 }
 
 func routeDB(ctx context.Context, c *cli, dbPath, depot string, day model.Date, traffic []roadFactor, opt engine.RouteOptions, replan, asJSON, stops bool) error {
-	eng, closeFn, err := openExistingEngine(ctx, dbPath)
+	eng, closeFn, err := openExistingEngine(ctx, c, dbPath)
 	if err != nil {
 		return err
 	}
@@ -400,7 +400,7 @@ func stopOf(s route.Stop) stopJSON {
 }
 
 func routeList(ctx context.Context, c *cli, dbPath, depot string, day model.Date, asJSON bool) error {
-	eng, closeFn, err := openExistingEngine(ctx, dbPath)
+	eng, closeFn, err := openExistingEngine(ctx, c, dbPath)
 	if err != nil {
 		return err
 	}

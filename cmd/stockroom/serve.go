@@ -157,7 +157,7 @@ imports and the Kafka batch in progress finish, then the store closes.`)
 	logger := log.New(c.stderr, "", log.LstdFlags)
 	logf := logger.Printf
 
-	eng, closeStore, err := openEngine(ctx, *db)
+	eng, closeStore, err := openEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}

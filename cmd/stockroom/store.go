@@ -19,11 +19,11 @@ import (
 
 // openExistingEngine is openEngine for commands that only read or act on
 // a store: a mistyped path must not leave an empty store behind.
-func openExistingEngine(ctx context.Context, dbPath string) (*engine.Engine, func(), error) {
+func openExistingEngine(ctx context.Context, c *cli, dbPath string) (*engine.Engine, func(), error) {
 	if err := storeExists(dbPath); err != nil {
 		return nil, nil, err
 	}
-	return openEngine(ctx, dbPath)
+	return openEngine(ctx, c, dbPath)
 }
 
 func storeExists(dbPath string) error {
@@ -34,15 +34,26 @@ func storeExists(dbPath string) error {
 }
 
 // openExistingStore opens a store that must exist already.
-func openExistingStore(ctx context.Context, dbPath string) (*data.Store, error) {
+func openExistingStore(ctx context.Context, c *cli, dbPath string) (*data.Store, error) {
 	if err := storeExists(dbPath); err != nil {
 		return nil, err
 	}
-	return data.Open(ctx, dbPath)
+	return openStore(ctx, c, dbPath)
 }
 
-func openEngine(ctx context.Context, dbPath string) (*engine.Engine, func(), error) {
-	st, err := data.Open(ctx, dbPath)
+// openStore opens a store, showing on stderr how far a long schema step is
+// (a store from before a step that rewrites data; before any console
+// takes the terminal).
+func openStore(ctx context.Context, c *cli, dbPath string) (*data.Store, error) {
+	p := newProgress(c, false)
+	defer p.done()
+	return data.OpenWith(ctx, dbPath, func(step string, done, total int64) {
+		p.update("upgrading the store ("+step+")", done, total)
+	})
+}
+
+func openEngine(ctx context.Context, c *cli, dbPath string) (*engine.Engine, func(), error) {
+	st, err := openStore(ctx, c, dbPath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -74,7 +85,7 @@ file could not be read or parsed at all, 2 for usage errors.`)
 	if len(paths) == 0 {
 		return usageErrorf("import: name at least one FILE or DIR (see 'stockroom import --help')")
 	}
-	eng, closeFn, err := openEngine(ctx, *db)
+	eng, closeFn, err := openEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}
@@ -188,7 +199,7 @@ sales over the last 28 days in stock, days of cover and status.`)
 	if err != nil {
 		return usageErrorf("stock: --filter: %v", err)
 	}
-	st, err := openExistingStore(ctx, *db)
+	st, err := openExistingStore(ctx, c, *db)
 	if err != nil {
 		return err
 	}
