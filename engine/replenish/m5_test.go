@@ -28,7 +28,9 @@ import (
 // STOCKROOM_M5_TARGETS (comma-separated, default 0.90,0.95,0.98) picks the
 // targets; STOCKROOM_M5_NOCAP=1 replays without HistoryCap;
 // STOCKROOM_M5_RELAUNCH sets SimOptions.RelaunchDays (-1: every series
-// from its first sale); STOCKROOM_M5_OUT writes the tables to a file.
+// from its first sale); STOCKROOM_M5_OUT writes the tables to a file;
+// STOCKROOM_M5_MODELS sets the auto policy's forecast models (e.g. gbt) and
+// STOCKROOM_M5_EVENTS=1 gives the forecasts M5's events calendar.
 
 const m5Dir = "../../../shared/bench/m5"
 
@@ -64,6 +66,21 @@ func TestM5(t *testing.T) {
 		}
 	}
 	base := SimOptions{LeadMean: 7, LeadSD: 2, Seed: 1, NoCap: os.Getenv("STOCKROOM_M5_NOCAP") != ""}
+	if v := os.Getenv("STOCKROOM_M5_MODELS"); v != "" {
+		base.Models = strings.Split(v, ",") // e.g. gbt: what plan's stored forecasts mostly are
+	}
+	if os.Getenv("STOCKROOM_M5_EVENTS") != "" {
+		p := filepath.Join(m5Dir, "events.csv")
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base.Calendar, err = forecast.ReadEventsCSV(f, p)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	if v := os.Getenv("STOCKROOM_M5_RELAUNCH"); v != "" {
 		base.RelaunchDays, _ = strconv.Atoi(v)
 	}
