@@ -320,8 +320,7 @@ func (a *aggregates) finish(ctx context.Context, tx *sql.Tx, asOf model.Date) er
 	if asOf == model.NoDate {
 		asOf = a.maxDate
 	}
-	from := asOf.AddDays(-(coverWindow - 1))
-	fromM, _ := monthOf(from)
+	from, fromM := coverFrom(asOf)
 	keys := sortedKeys(a.touched)
 	var next func() (storedRow, bool, error)
 	if ok {
@@ -462,6 +461,13 @@ func (a *aggregates) finish(ctx context.Context, tx *sql.Tx, asOf model.Date) er
 	}
 	a.touched = map[ilKey]struct{}{}
 	return nil
+}
+
+// coverFrom is the first day of the cover window ending asOf, and its month.
+func coverFrom(asOf model.Date) (model.Date, month) {
+	from := asOf.AddDays(-(coverWindow - 1))
+	m, _ := monthOf(from)
+	return from, m
 }
 
 // queryStored reads the stored state of the item×locations keys (sorted)

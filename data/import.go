@@ -388,13 +388,8 @@ func (im *importer) resolver() func(p *parsed) {
 	}
 	items, locs, locIDs := maps.Clone(im.items), maps.Clone(im.locSlot), slices.Clone(im.locIDs)
 	return func(p *parsed) {
-		var sku, loc string
-		switch v := p.v.(type) {
-		case *model.SaleLine:
-			sku, loc = v.SKU, v.Location
-		case model.Movement:
-			sku, loc = v.SKU, v.Location
-		default:
+		sku, loc, ok := ledgerTarget(p.v)
+		if !ok {
 			return
 		}
 		st := items[sku]
@@ -402,14 +397,30 @@ func (im *importer) resolver() func(p *parsed) {
 		if st == nil || !ok {
 			return
 		}
-		p.st, p.slot = st, slot
-		switch v := p.v.(type) {
-		case *model.SaleLine:
-			p.key = saleKey(v.OrderID, st.id)
-		case model.Movement:
-			p.key = movementKey(v.Ref, st.id, locIDs[slot])
-		}
+		p.st, p.slot, p.key = st, slot, naturalKey(p.v, st.id, locIDs[slot])
 	}
+}
+
+// naturalKey is a ledger row's natural key, its item and location resolved.
+func naturalKey(v any, item, loc int64) string {
+	switch v := v.(type) {
+	case *model.SaleLine:
+		return saleKey(v.OrderID, item)
+	case model.Movement:
+		return movementKey(v.Ref, item, loc)
+	case model.StockCount:
+		return countKey(int32(v.Date), item, loc)
+	}
+	return ""
+}
+
+// rowKey is the natural key of a resolved ledger row: the reader's when it
+// made it.
+func (im *importer) rowKey(p *parsed, st *itemState, slot int) string {
+	if p.key != "" {
+		return p.key
+	}
+	return naturalKey(p.v, st.id, im.locIDs[slot])
 }
 
 func readBatches(ctx context.Context, rr recordReader, b *binding, kind Kind, out chan<- batch, free <-chan batch, resolve func(*parsed)) {
@@ -498,7 +509,7 @@ func (im *importer) prepare(ctx context.Context) error {
 			}
 			var fromM month
 			if asOf != model.NoDate {
-				fromM, _ = monthOf(asOf.AddDays(-(coverWindow - 1)))
+				_, fromM = coverFrom(asOf)
 			}
 			im.agg.sr = newStateReader(ctx, im.s.r, fromM)
 		}
@@ -794,11 +805,7 @@ func (im *importer) applySale(ctx context.Context, p *parsed, s *model.SaleLine)
 	if err != nil {
 		return nil, err
 	}
-	key := p.key
-	if key == "" {
-		key = saleKey(s.OrderID, st.id)
-	}
-	if dup, err := im.keys.add(ctx, key); err != nil || dup {
+	if dup, err := im.keys.add(ctx, im.rowKey(p, st, slot)); err != nil || dup {
 		if dup {
 			im.res.RowsDuplicate++
 		}
@@ -827,11 +834,7 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 			return e, err
 		}
 	}
-	key := p.key
-	if key == "" {
-		key = movementKey(m.Ref, st.id, im.locIDs[slot])
-	}
-	if dup, err := im.keys.add(ctx, key); err != nil || dup {
+	if dup, err := im.keys.add(ctx, im.rowKey(p, st, slot)); err != nil || dup {
 		if dup {
 			im.res.RowsDuplicate++
 		}
@@ -866,7 +869,7 @@ func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCoun
 		return e, err
 	}
 	loc := im.locIDs[slot]
-	if dup, err := im.keys.add(ctx, countKey(int32(c.Date), st.id, loc)); err != nil || dup {
+	if dup, err := im.keys.add(ctx, im.rowKey(p, st, slot)); err != nil || dup {
 		if dup {
 			im.res.RowsDuplicate++
 		}
