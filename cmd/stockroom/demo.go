@@ -33,7 +33,7 @@ The demo store lives apart from your real one (default: demo.db in the
 stockroom data folder). An existing demo store is opened as it is unless
 --fresh is given. The console watches the folder drop/ beside the store:
 copy import files there to see them arrive live.`)
-	db := fs.String("db", filepath.Join(filepath.Dir(defaultDBPath(func(string) string { return "" })), "demo.db"), "path of the demo store")
+	db := fs.String("db", demoDBPath(c.getenv), "path of the demo store")
 	items := fs.Int("items", demo.DefaultItems, "catalogue size")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same data")
 	days := fs.Int("days", demo.DefaultDays, "days of history")
@@ -44,9 +44,6 @@ copy import files there to see them arrive live.`)
 	err := parseNoArgs(fs, args)
 	if err != nil {
 		return err
-	}
-	if c.getenv("STOCKROOM_DB") != "" && !flagSet(fs, "db") {
-		*db = c.getenv("STOCKROOM_DB")
 	}
 	end := model.DateOf(time.Now()).AddDays(-1)
 	if *endFlag != "" {
@@ -60,6 +57,14 @@ copy import files there to see them arrive live.`)
 	dir := filepath.Join(filepath.Dir(*db), "demo-files")
 	drop := filepath.Join(filepath.Dir(*db), "drop")
 	exists := fileExists(*db)
+	if exists {
+		// Only a store the demo built may be finished or deleted: --db
+		// can name any file, and a real store must never get demo data
+		// poured into it or be removed by --fresh.
+		if err := checkDemoStore(ctx, c, *db); err != nil {
+			return err
+		}
+	}
 	if exists && *fresh {
 		for _, p := range []string{*db, *db + "-wal", *db + "-shm"} {
 			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -171,6 +176,11 @@ func buildDemo(ctx context.Context, eng *engine.Engine, dir string, o demo.Optio
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
+	// Marked before the first import, so an interrupted build is still
+	// known for a demo store.
+	if err := eng.Store().SetMeta(ctx, demoBuildMeta, "started"); err != nil {
+		return err
+	}
 	start := time.Now()
 	say(fmt.Sprintf("generating %d items × %d days of history (seed %d) in %s", o.Items, max(o.Days, demo.DefaultDays), o.Seed, dir))
 	sum, err := demo.Generate(ctx, dir, o, func(done, total int64) { progress("generating the demo", done, total) })
@@ -196,6 +206,41 @@ func buildDemo(ctx context.Context, eng *engine.Engine, dir string, o demo.Optio
 		len(results), commas(int64(ok)), commas(int64(dup)), commas(int64(rej)), time.Since(start).Seconds()))
 	meta, _ := json.Marshal(map[string]any{"seed": o.Seed, "items": o.Items, "end": o.End.String(), "files": dir})
 	return eng.Store().SetMeta(ctx, "demo", string(meta))
+}
+
+// demoBuildMeta marks a store the demo started to build.
+const demoBuildMeta = "demo_build"
+
+// demoDBPath is demo.db in the user's data folder. STOCKROOM_DB names the
+// real store, which the demo keeps apart from.
+func demoDBPath(getenv func(string) string) string {
+	real := defaultDBPath(func(k string) string {
+		if k == "STOCKROOM_DB" {
+			return ""
+		}
+		return getenv(k)
+	})
+	return filepath.Join(filepath.Dir(real), "demo.db")
+}
+
+// checkDemoStore fails unless the store at path was built (or started)
+// by the demo.
+func checkDemoStore(ctx context.Context, c *cli, path string) error {
+	st, err := openStore(ctx, c, path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, k := range []string{"demo", demoBuildMeta} {
+		m, err := st.Meta(ctx, k)
+		if err != nil {
+			return err
+		}
+		if m != "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s was not built by 'stockroom demo', which leaves it alone: give --db a path that does not exist yet (or delete it yourself if it is an old demo store)", path)
 }
 
 func fileExists(p string) bool {

@@ -161,3 +161,44 @@ func TestDemo_NoConsole(t *testing.T) {
 		t.Errorf("finishing run: exit %d\n%s", code, errOut)
 	}
 }
+
+// The demo never builds into, finishes or deletes a store it did not
+// build, whatever --db says.
+func TestDemo_LeavesRealStoresAlone(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "real.db")
+	st, err := data.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetMeta(context.Background(), "owner", "depot"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, args := range [][]string{
+		{"demo", "--db", db, "--items", "3", "--no-console"},
+		{"demo", "--db", db, "--items", "3", "--no-console", "--fresh"},
+	} {
+		_, errOut, code := runCLI(t, nil, args...)
+		if code == 0 || !strings.Contains(errOut, "was not built by 'stockroom demo'") {
+			t.Errorf("%v: exit %d, want a refusal\n%s", args, code, errOut)
+		}
+	}
+	st, err = data.Open(context.Background(), db)
+	if err != nil {
+		t.Fatalf("the store is gone: %v", err)
+	}
+	defer st.Close()
+	if m, _ := st.Meta(context.Background(), "owner"); m != "depot" {
+		t.Errorf("the store was replaced: owner %q", m)
+	}
+	if m, _ := st.Meta(context.Background(), demoBuildMeta); m != "" {
+		t.Errorf("the demo started building into it: %q", m)
+	}
+}
+
+func TestDemoDBPath(t *testing.T) {
+	env := map[string]string{"XDG_DATA_HOME": "/x/data", "STOCKROOM_DB": "/real/stock.db"}
+	if got, want := demoDBPath(func(k string) string { return env[k] }), "/x/data/stockroom/demo.db"; got != want {
+		t.Errorf("demoDBPath = %q, want %q (XDG_DATA_HOME honoured, STOCKROOM_DB is the real store)", got, want)
+	}
+}
