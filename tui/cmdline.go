@@ -61,7 +61,7 @@ var commandTable = []cmdSpec{
 		depot, date, err := parseRoutesArgs(args)
 		return newRoutesView(e, depot, date), err
 	}},
-	{"anomalies", "[STATE]", "stored anomalies: dismiss, confirm, correct, exclude", true, func(e *env, _ feedFunc, args []string) (screen, error) {
+	{"anomalies", "[STATE]", "anomalies: dismiss, confirm, correct, exclude", true, func(e *env, _ feedFunc, args []string) (screen, error) {
 		states, err := parseAnomaliesArgs(args)
 		return newAnomaliesView(e, states), err
 	}},

@@ -112,3 +112,15 @@ func TestFlow_FilterDrillBackApprove(t *testing.T) {
 		t.Errorf("proposal after the flow: %+v", got)
 	}
 }
+
+// ? lists the screens and their commands as well as the keys, at 80×24.
+func TestFlow_HelpListsScreens(t *testing.T) {
+	eng := newProposalEngine(t)
+	tm := teatest.NewTestModel(t, newLiveConsole(t, eng), teatest.WithInitialTermSize(80, 24))
+	waitText(t, tm, "row 1 of 36")
+	typeKeys(tm, "?")
+	waitText(t, tm, "screens and commands", ":proposals [STATE]", ":anomalies [STATE]", ":item SKU [LOCATION]", "approve, reject, edit, snooze")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}

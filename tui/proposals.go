@@ -962,7 +962,7 @@ type pcolSpec struct {
 var proposalCols = []pcolSpec{
 	{pcUrgency, "SLACK", 6, true, 0},
 	{pcOut, "OUT IN", 6, true, 5},
-	{pcSKU, "SKU", 9, false, 0},
+	{pcSKU, "SKU", 10, false, 0},
 	{pcName, "NAME", 10, false, 6},
 	{pcLoc, "LOC", 4, false, 0},
 	{pcKind, "KIND", 8, false, 4},
@@ -997,13 +997,24 @@ func proposalLayout(w int) []pcolSpec {
 		}
 		cols = slices.Delete(cols, worst, worst+1)
 	}
-	for i := range cols {
-		if cols[i].id == pcName {
-			cols[i].width += max(0, w-width())
+	// The name takes the room left over; past nameRoom cells the SKU
+	// widens first, to 16 as in the stock table, for longer codes.
+	grow := func(id pcol, limit int) {
+		for i := range cols {
+			if cols[i].id == id {
+				cols[i].width += min(limit, max(0, w-width()))
+			}
 		}
 	}
+	grow(pcName, nameRoom-10)
+	grow(pcSKU, 6)
+	grow(pcName, w)
 	return cols
 }
+
+// nameRoom is how wide the name column gets before a long SKU is shown
+// whole.
+const nameRoom = 30
 
 // proposalCell is one cell of a queue row, as plain text.
 func proposalCell(p model.Proposal, c pcol) string {

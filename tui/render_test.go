@@ -104,3 +104,26 @@ func TestFormatCover(t *testing.T) {
 		}
 	}
 }
+
+// A ten-character SKU is never cut; past a name of nameRoom cells the SKU
+// column widens before the name does.
+func TestProposalLayout_SKUWidth(t *testing.T) {
+	for _, w := range []int{60, 80, 118, 130, 160, 200} {
+		var sku, name, total int
+		for _, c := range proposalLayout(w) {
+			switch c.id {
+			case pcSKU:
+				sku = c.width
+			case pcName:
+				name = c.width
+			}
+			total += c.width + 1
+		}
+		if sku < 10 || (name > nameRoom && sku != 16) || (name > 0 && sku > 10 && name < nameRoom) {
+			t.Errorf("width %d: SKU column %d, name %d", w, sku, name)
+		}
+		if total+2 > w {
+			t.Errorf("width %d: columns take %d", w, total+2)
+		}
+	}
+}

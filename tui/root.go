@@ -366,7 +366,8 @@ func (r *root) View() string {
 		bar = fit(bar, r.width, false)
 	}
 	if r.showHelp {
-		box := st.HelpBox.Render(r.help.FullHelpView(r.helpGroups()))
+		keys := r.help.FullHelpView(r.helpGroups())
+		box := st.HelpBox.Render(keys + "\n\n" + commandHelp(st, max(lipgloss.Width(keys), min(76, r.width-6))))
 		return bar + "\n" + lipgloss.Place(r.width, r.height-1, lipgloss.Center, lipgloss.Center, box)
 	}
 	body := r.top().View()
@@ -396,6 +397,20 @@ func (r *root) hintLine() string {
 }
 
 // helpGroups is the ? screen: the screen's keys, moving, and global keys.
+// commandHelp lists the : commands for the help box, so the screens can be
+// found from the keyboard alone.
+func commandHelp(st *Styles, w int) string {
+	lines := []string{st.Header.Render(fit("screens and commands (type : then the name; tab completes)", w, false))}
+	for _, c := range commandTable {
+		name := ":" + c.name
+		if c.args != "" {
+			name += " " + c.args
+		}
+		lines = append(lines, fit(fmt.Sprintf("%-24s %s", name, c.help), w, false))
+	}
+	return strings.Join(lines, "\n")
+}
+
 func (r *root) helpGroups() [][]key.Binding {
 	k := r.env.keys
 	return [][]key.Binding{r.top().Keys(), k.moveKeys(), k.globalKeys()}
