@@ -315,7 +315,7 @@ func (v *itemView) View() string { return v.body }
 func (v *itemView) forecastPanel() string {
 	d := v.data
 	if d == nil || d.fc == nil {
-		return v.env.st.Dim.Render("no forecast yet: run `stockroom forecast --db`")
+		return v.env.st.Dim.Render("no stored forecast yet: stockroom forecast --db " + v.env.be.Name())
 	}
 	f, st := d.fc, v.env.st
 	var sum float64

@@ -122,7 +122,9 @@ func (v *overviewView) render() {
 			kpi("backtest WAPE", fmt.Sprintf("%.1f%%", 100*f.WAPE), st.Value),
 			kpi("mean MASE", fmt.Sprintf("%.2f", f.MASE), st.Value))
 	} else {
-		left = append(left, st.Dim.Render("no forecast yet: stockroom forecast --db"))
+		// The whole command, with this store, so it can be copied.
+		left = append(left, st.Dim.Render("no stored forecast yet; make one with"),
+			st.Dim.Render("  stockroom forecast --db "+v.env.be.Name()))
 	}
 	left = append(left, "", st.Heading.Render("Imports")+st.Dim.Render("  last 7 days: "+
 		fmt.Sprintf("%d rows rejected, %d files failed", o.Rejected, o.FailedFiles)))

@@ -148,7 +148,12 @@ func TestOverview_Schedule(t *testing.T) {
 		}
 	}
 	plain := tui.New(tui.Options{Backend: fixedName{eng}, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r), Start: "overview"})
-	if n := drive(t, plain, 160, 48); strings.Contains(n.view(), "Schedule") || !strings.Contains(n.view(), "Replenishment") {
+	n := drive(t, plain, 160, 48)
+	if strings.Contains(n.view(), "Schedule") || !strings.Contains(n.view(), "Replenishment") {
 		t.Errorf("schedule shown outside serve")
+	}
+	// No forecast stored: the command that makes one, whole, for this store.
+	if !strings.Contains(n.view(), "stockroom forecast --db test.db") {
+		t.Errorf("overview without a forecast does not say how to make one:\n%s", n.view())
 	}
 }
