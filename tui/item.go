@@ -44,6 +44,7 @@ type itemView struct {
 	cursor int // ledger row
 	offset int
 	chart  string
+	shown  model.Date // first day of history on the chart
 	body   string
 }
 
@@ -223,6 +224,7 @@ func (v *itemView) draw() {
 			to = f.Origin.AddDays(len(f.Point) - 1)
 			from = to.AddDays(-(days - 1))
 		}
+		v.shown = max(from, d.hist.Start)
 		v.chart = timeChart(v.chartWidth(), v.chartHeight(), v.env.st, lines, out, flagged, from, to)
 	}
 	v.render()
@@ -265,13 +267,19 @@ func (v *itemView) render() {
 	case d.histErr != nil:
 		b.WriteString(st.Dim.Render("no sales history here: "+d.histErr.Error()) + "\n")
 	case v.chart != "":
+		// The chart shows as many days as fit; say which, and count the
+		// stockouts among them only.
 		outDays := 0
-		for _, s := range d.hist.Stockout {
-			if s {
+		for i, s := range d.hist.Stockout {
+			if s && d.hist.Start.AddDays(i) >= v.shown {
 				outDays++
 			}
 		}
-		caption := st.Dim.Render(fmt.Sprintf("units sold a day since %s · %d days ended out of stock (shaded)", d.hist.Start, outDays))
+		span := "since " + v.shown.String()
+		if v.shown > d.hist.Start {
+			span = fmt.Sprintf("from %s (history since %s)", v.shown, d.hist.Start)
+		}
+		caption := st.Dim.Render(fmt.Sprintf("units sold a day %s · %d days ended out of stock (shaded)", span, outDays))
 		if note := anomalyNote(d.anoms); note != "" {
 			caption += st.Chart["anomaly"].Render(" · " + note)
 		}

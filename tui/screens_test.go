@@ -60,7 +60,7 @@ func TestDrillInAndBack(t *testing.T) {
 	if !strings.Contains(v, "Stock /saw › SKU-0002 @ ST1") {
 		t.Fatalf("breadcrumbs after drilling in: %s", v)
 	}
-	for _, want := range []string{"Saw 2", "supplier SUP1", "receipt", "PO-2-1", "sales.csv:", "movements.csv:", "units sold a day"} {
+	for _, want := range []string{"Saw 2", "supplier SUP1", "receipt", "PO-2-1", "sales.csv:", "movements.csv:", "units sold a day since 2026-10-01"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("item screen lacks %q", want)
 		}
