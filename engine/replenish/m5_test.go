@@ -81,6 +81,7 @@ func TestM5(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	base.Pooled = os.Getenv("STOCKROOM_M5_POOLED") != ""
 	if v := os.Getenv("STOCKROOM_M5_RELAUNCH"); v != "" {
 		base.RelaunchDays, _ = strconv.Atoi(v)
 	}
