@@ -384,7 +384,7 @@ func (e *Engine) costFindings(ctx context.Context) ([]model.Anomaly, error) {
 	if err != nil {
 		return nil, err
 	}
-	found := anomaly.PriceBounds{}.Costs(items, model.DateOf(time.Now()))
+	found := anomaly.PriceBounds{}.Costs(items, model.DateOf(e.clock()))
 	if len(found) == 0 {
 		return nil, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"stockroom/data"
 	"stockroom/model"
@@ -27,6 +28,19 @@ type Engine struct {
 	// Work the pipeline leaves running behind an import (replan.go).
 	replan replanner
 	bg     sync.WaitGroup
+	// now is the wall clock (time.Now unless SetClock): which day an
+	// import re-plans from, and which vans have left.
+	now func() time.Time
+}
+
+// SetClock replaces the wall clock the engine reads, before it is used.
+func (e *Engine) SetClock(now func() time.Time) { e.now = now }
+
+func (e *Engine) clock() time.Time {
+	if e.now != nil {
+		return e.now()
+	}
+	return time.Now()
 }
 
 // New returns an engine on an open store.

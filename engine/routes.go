@@ -20,7 +20,7 @@ type RouteOptions struct {
 	Workers   int    // parallel searches (default: all cores)
 	User      string // who planned, for the plan and the audit trail
 	// Now is when the plan is made; runs of that day that left the depot
-	// before it keep their stops on a re-plan. Zero means time.Now().
+	// before it keep their stops on a re-plan. Zero means the engine's clock.
 	Now time.Time
 }
 
@@ -151,7 +151,7 @@ func (e *Engine) ReplanRoutes(ctx context.Context, depot string, date model.Date
 	prev.Depot = in.depot
 	now := opt.Now
 	if now.IsZero() {
-		now = time.Now()
+		now = e.clock()
 	}
 	p, err := in.planner.Replan(ctx, prev, in.deliveries, in.vehicles, minuteOfPlanDay(date, now))
 	if err != nil {
@@ -210,7 +210,7 @@ func replanNote(prev, p *route.Plan, ds []model.Delivery) string {
 func (e *Engine) storePlan(ctx context.Context, p *route.Plan, opt RouteOptions, note string) (*RoutePlan, error) {
 	created := opt.Now
 	if created.IsZero() {
-		created = time.Now()
+		created = e.clock()
 	}
 	sp := toStored(p)
 	sp.User, sp.Note, sp.CreatedAt = opt.User, note, created
@@ -330,7 +330,7 @@ func RoutesStep(timeLimit time.Duration) Step {
 		if !touched {
 			return nil
 		}
-		return e.replanFrom(ctx, model.DateOf(time.Now()), RouteOptions{TimeLimit: timeLimit, User: "pipeline"})
+		return e.replanFrom(ctx, model.DateOf(e.clock()), RouteOptions{TimeLimit: timeLimit, User: "pipeline"})
 	}}
 }
 

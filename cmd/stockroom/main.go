@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -46,6 +47,9 @@ type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// now, when set, is the clock the engine reads instead of time.Now
+	// (tests pin it).
+	now func() time.Time
 }
 
 // command is one subcommand.

@@ -58,6 +58,9 @@ func openEngine(ctx context.Context, c *cli, dbPath string) (*engine.Engine, fun
 		return nil, nil, err
 	}
 	eng := engine.New(st)
+	if c.now != nil {
+		eng.SetClock(c.now)
+	}
 	// The engine first: it waits for work an import left running.
 	return eng, func() { eng.Close(); st.Close() }, nil
 }
