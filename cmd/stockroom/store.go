@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"os/user"
 	"text/tabwriter"
 	"time"
 
@@ -163,6 +164,11 @@ func userName(c *cli, given string) string {
 		if v := c.getenv(k); v != "" {
 			return v
 		}
+	}
+	// Containers, cron and service managers often set none of those; the
+	// audit log still wants the account that acted.
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
 	}
 	return "unknown"
 }

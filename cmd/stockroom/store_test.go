@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -200,5 +201,30 @@ func TestDemoDBPath(t *testing.T) {
 	env := map[string]string{"XDG_DATA_HOME": "/x/data", "STOCKROOM_DB": "/real/stock.db"}
 	if got, want := demoDBPath(func(k string) string { return env[k] }), "/x/data/stockroom/demo.db"; got != want {
 		t.Errorf("demoDBPath = %q, want %q (XDG_DATA_HOME honoured, STOCKROOM_DB is the real store)", got, want)
+	}
+}
+
+// Who acted: --as, then STOCKROOM_USER and the usual variables, then the
+// account itself when the environment names nobody (cron, containers).
+func TestUserName(t *testing.T) {
+	env := map[string]string{}
+	c := &cli{getenv: func(k string) string { return env[k] }}
+	u, err := user.Current()
+	if err != nil || u.Username == "" {
+		t.Skipf("no current user to compare with: %v", err)
+	}
+	if got := userName(c, ""); got != u.Username {
+		t.Errorf("empty environment: %q, want the account %q", got, u.Username)
+	}
+	env["USER"] = "ann"
+	if got := userName(c, ""); got != "ann" {
+		t.Errorf("USER=ann: %q", got)
+	}
+	env["STOCKROOM_USER"] = "depot-1"
+	if got := userName(c, ""); got != "depot-1" {
+		t.Errorf("STOCKROOM_USER first: %q", got)
+	}
+	if got := userName(c, "bob"); got != "bob" {
+		t.Errorf("--as first: %q", got)
 	}
 }
