@@ -466,14 +466,16 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 	}
 	sort.SliceStable(free, func(a, b int) bool { return free[a].Capacity > free[b].Capacity })
 
-	// The solver works on identical vehicles: the smallest free capacity
-	// and the tightest limits, so any vehicle can drive any run.
+	// The solver works on identical vehicles: the tightest limits, so any
+	// vehicle can drive any run, and the smallest free capacity, unless a
+	// delivery or the day's total needs the larger vehicles (below).
 	var todo []int // delivery indexes to route
-	capMin := int64(math.MaxInt64)
+	capMin, capMax := int64(math.MaxInt64), int64(0)
 	maxDur := 0.0
 	shiftEnd := 0.0
 	for _, v := range free {
 		capMin = min(capMin, v.Capacity)
+		capMax = max(capMax, v.Capacity)
 		if v.MaxDurationMin > 0 && (maxDur == 0 || v.MaxDurationMin < maxDur) {
 			maxDur = v.MaxDurationMin
 		}
@@ -481,41 +483,82 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 			shiftEnd = v.ShiftEndMin
 		}
 	}
+	var total int64
+	big := false
 	for i, d := range deliveries {
 		if taken[d.ID] {
 			continue
 		}
-		if len(free) == 0 || d.Demand > capMin || math.IsInf(cost[0][i+1], 1) || math.IsInf(cost[i+1][0], 1) {
+		if len(free) == 0 || d.Demand > capMax || math.IsInf(cost[0][i+1], 1) || math.IsInf(cost[i+1][0], 1) {
 			plan.Unassigned = append(plan.Unassigned, d.ID)
 			continue
 		}
 		todo = append(todo, i)
+		total += d.Demand
+		big = big || d.Demand > capMin
 	}
-	if len(todo) > 0 {
-		in := p.instance(todo, deliveries, cost, capMin, maxDur, shiftStart, shiftEnd, len(free))
+	lim := p.opt.TimeLimit
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < lim {
+		lim = time.Until(dl)
+	}
+	solve := func(todo []int, capacity int64, lim time.Duration) (*vrp.Instance, [][]int, error) {
+		in := p.instance(todo, deliveries, cost, capacity, maxDur, shiftStart, shiftEnd, len(free))
 		var warm *vrp.Solution
 		if prev != nil {
 			warm = warmStart(prev, todo, deliveries, taken, in)
 		}
-		lim := p.opt.TimeLimit
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < lim {
-			lim = time.Until(dl)
-		}
 		res, err := vrp.Solve(ctx, in, vrp.Options{TimeLimit: lim, Seed: p.opt.Seed, Workers: p.opt.Workers, Initial: warm})
 		if err != nil {
-			return nil, fmt.Errorf("route: %w", err)
+			return nil, nil, fmt.Errorf("route: %w", err)
 		}
 		// Longest runs go to the largest vehicles.
 		routes := res.Solution.Routes
 		sort.SliceStable(routes, func(a, b int) bool { return in.Route(routes[a]).Load > in.Route(routes[b]).Load })
-		for k, r := range routes {
-			idx := make([]int, len(r))
-			for i, c := range r {
-				idx[i] = todo[c-1]
-			}
-			run := p.buildRun(free[k], idx, deliveries, pts, cost, meter, 0, false, nowMin)
-			plan.Runs = append(plan.Runs, run)
+		return in, routes, nil
+	}
+	var routes [][]int
+	if len(todo) > 0 && capMax > capMin && (big || total > int64(len(free))*capMin) {
+		// A mixed fleet the smallest vehicle cannot stand for: plan with
+		// the largest capacity, and keep the plan when its runs, heaviest
+		// to the largest, fit the vehicles they get.
+		in, rs, err := solve(todo, capMax, lim/2)
+		if err != nil {
+			return nil, err
 		}
+		fits := len(rs) <= len(free)
+		for k := 0; fits && k < len(rs); k++ {
+			fits = in.Route(rs[k]).Load <= free[k].Capacity
+		}
+		if fits {
+			routes = rs
+		} else {
+			// Otherwise as identical vehicles of the smallest capacity:
+			// what does not fit one is left unassigned.
+			lim -= lim / 2
+			kept := todo[:0:0]
+			for _, i := range todo {
+				if deliveries[i].Demand > capMin {
+					plan.Unassigned = append(plan.Unassigned, deliveries[i].ID)
+				} else {
+					kept = append(kept, i)
+				}
+			}
+			todo = kept
+		}
+	}
+	if routes == nil && len(todo) > 0 {
+		var err error
+		if _, routes, err = solve(todo, capMin, lim); err != nil {
+			return nil, err
+		}
+	}
+	for k, r := range routes {
+		idx := make([]int, len(r))
+		for i, c := range r {
+			idx[i] = todo[c-1]
+		}
+		run := p.buildRun(free[k], idx, deliveries, pts, cost, meter, 0, false, nowMin)
+		plan.Runs = append(plan.Runs, run)
 	}
 	plan.Feasible = len(plan.Unassigned) == 0
 	for i := range plan.Runs {

@@ -161,6 +161,45 @@ func TestPlanDay_Unassigned(t *testing.T) {
 	}
 }
 
+// A mixed fleet: a delivery only the large van can carry is planned on it,
+// not left out because the smallest van cannot take it.
+func TestPlanDay_MixedFleet(t *testing.T) {
+	depot := Depot{Code: "DEP", Lat: 42.51, Lon: 1.53}
+	ds := randomDeliveries(4, 8, depot, 0.05, false)
+	ds[2].Demand = 100
+	vs := append(vans(2, 40), model.Vehicle{ID: "BIG", Depot: "DEP", Capacity: 140, ShiftStartMin: 7 * 60, ShiftEndMin: 19 * 60})
+	pl, err := PlanDay(context.Background(), depot, model.MustDate("2026-12-01"), ds, vs, nil, nil, PlanOptions{TimeLimit: 300 * time.Millisecond, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Unassigned) != 0 {
+		t.Fatalf("unassigned %v with a van of 140 free", pl.Unassigned)
+	}
+	checkPlan(t, pl, ds, vs)
+	for _, r := range pl.Runs {
+		for _, s := range r.Stops {
+			if s.Delivery == ds[2].ID && r.Vehicle != "BIG" {
+				t.Errorf("%s (100) on %s", s.Delivery, r.Vehicle)
+			}
+		}
+	}
+	// Only small vans free: the heavy delivery is reported, the rest planned.
+	pl, err = PlanDay(context.Background(), depot, model.MustDate("2026-12-01"), ds, vs[:2], nil, nil, PlanOptions{TimeLimit: 200 * time.Millisecond, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Unassigned) != 1 || pl.Unassigned[0] != ds[2].ID || pl.Feasible {
+		t.Errorf("small vans only: unassigned %v, feasible %v", pl.Unassigned, pl.Feasible)
+	}
+	stops := 0
+	for _, r := range pl.Runs {
+		stops += len(r.Stops)
+	}
+	if stops != len(ds)-1 {
+		t.Errorf("small vans only: %d stops planned, want %d", stops, len(ds)-1)
+	}
+}
+
 func TestPlanner_ReplanOnRoads(t *testing.T) {
 	nodes, edges := gridRoads(30, 30)
 	p, err := NewPlanner(nodes, edges, PlanOptions{TimeLimit: 400 * time.Millisecond, Seed: 1, RoadPaths: true})
