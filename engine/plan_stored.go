@@ -49,7 +49,9 @@ func (f StoredForecaster) Forecast(ctx context.Context, hs []*data.History, hori
 		return nil, fmt.Errorf("stored forecasts: %w", err)
 	}
 	out := make([]ItemForecast, len(hs))
-	var missing []int
+	var missing, used []int
+	var rho []float64
+	var windows []int
 	for i, h := range hs {
 		sf, ok := stored[keys[i]]
 		if !ok {
@@ -74,6 +76,14 @@ func (f StoredForecaster) Forecast(ctx context.Context, hs []*data.History, hori
 			}
 		}
 		out[i] = fc
+		used = append(used, i)
+		rho, windows = append(rho, sf.Rho), append(windows, sf.Windows)
+	}
+	// Stored one by one as the run streamed them: pooled here, as Run
+	// pools what it returns whole.
+	forecast.PoolRho(rho, windows)
+	for k, i := range used {
+		out[i].Rho = rho[k]
 	}
 	if len(missing) == 0 {
 		return out, nil

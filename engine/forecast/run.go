@@ -102,7 +102,8 @@ type Result struct {
 	// service levels, any other quantile).
 	Dists []Dist
 	// Rho is the estimated equicorrelation of forecast errors across the
-	// horizon; pass it to SumDist.
+	// horizon, pooled with the other series of the run (PoolRho; not when
+	// streamed); pass it to SumDist.
 	Rho     float64
 	Scores  []Score // every candidate, best first
 	Windows int     // backtest windows used (0: history too short)
@@ -280,6 +281,17 @@ func Run(ctx context.Context, series []Series, cal Calendar, o Options, progress
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o.OnResult == nil {
+		rho := make([]float64, len(results))
+		windows := make([]int, len(results))
+		for i, r := range results {
+			rho[i], windows[i] = r.Rho, r.Windows
+		}
+		PoolRho(rho, windows)
+		for i := range results {
+			results[i].Rho = rho[i]
+		}
 	}
 	return results, nil
 }
@@ -1097,9 +1109,42 @@ func normalFallback(mean, y []float64) []Dist {
 	return ds
 }
 
+// rhoPrior is the weight, in backtest windows, of the prior a series'
+// error correlation is shrunk toward.
+const rhoPrior = 2
+
+// PoolRho shrinks each series' error correlation toward the mean of the
+// series forecast together instead of toward zero. rho[i] is a Result.Rho
+// (its own estimate r, shrunk to r·W/(W+2) over its W = windows[i]
+// backtest windows); it becomes (W·r + 2·r̄)/(W+2), r̄ the mean r of the
+// series with windows. Three windows say little about one series, but
+// a collection whose demand drifts (so errors persist over a lead time)
+// shows it in most of its series; shrinking toward zero then makes every
+// lead-time distribution too narrow. Run pools its results unless they
+// are streamed (Options.OnResult); whoever collects streamed results can
+// pool them with this.
+func PoolRho(rho []float64, windows []int) {
+	var sum, n float64
+	for i, r := range rho {
+		if w := float64(windows[i]); w > 0 {
+			sum += r * (w + rhoPrior) / w
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	bar := sum / n
+	for i := range rho {
+		w := float64(windows[i])
+		rho[i] += rhoPrior * bar / (w + rhoPrior)
+	}
+}
+
 // estimateRho estimates the equicorrelation of errors across a window from
 // how much window sums vary beyond the per-step variances, shrunk toward
-// zero for the few windows there are.
+// zero for the few windows there are (PoolRho shrinks toward the
+// collection instead).
 func estimateRho(actual, means [][]float64, dists [][]Dist) float64 {
 	if len(means) == 0 {
 		return 0
@@ -1127,7 +1172,7 @@ func estimateRho(actual, means [][]float64, dists [][]Dist) float64 {
 	}
 	r := math.Max(0, math.Min(0.95, num/den))
 	W := float64(len(actual))
-	return r * W / (W + 2)
+	return r * W / (W + rhoPrior)
 }
 
 // isCount reports whether all observed values are whole numbers.

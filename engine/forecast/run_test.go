@@ -334,3 +334,55 @@ func TestCollection_Best(t *testing.T) {
 		t.Errorf("empty collection: best = %q", got)
 	}
 }
+
+// PoolRho moves each series' shrunk estimate r·W/(W+2) to
+// (W·r + 2·r̄)/(W+2); a series without windows gets r̄, and does not
+// count in it.
+func TestPoolRho(t *testing.T) {
+	// Own estimates 0.5, 0.1 and 0.3 over three windows: stored shrunk by
+	// 3/5 to 0.3, 0.06, 0.18; r̄ = 0.3, so each gains 2·0.3/5 = 0.12.
+	rho := []float64{0.3, 0.06, 0.18, 0}
+	PoolRho(rho, []int{3, 3, 3, 0})
+	for i, want := range []float64{0.42, 0.18, 0.30, 0.30} {
+		if !near(rho[i], want, 1e-12) {
+			t.Errorf("rho[%d] = %g, want %g", i, rho[i], want)
+		}
+	}
+	none := []float64{0, 0}
+	PoolRho(none, []int{0, 0})
+	if none[0] != 0 || none[1] != 0 {
+		t.Errorf("no windows anywhere: %v", none)
+	}
+}
+
+// A run returned whole pools its error correlations; streamed, each
+// series keeps its own, and PoolRho over them gives the same.
+func TestRun_PoolsRho(t *testing.T) {
+	s := genSeries(12, Daily, 300, 5)
+	o := Options{Horizon: 14, Models: []string{"ses", "ma"}, Workers: 1}
+	whole, err := Run(context.Background(), s, Calendar{}, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Result{}
+	o.OnResult = func(r Result) error { byID[r.SeriesID] = r; return nil }
+	if _, err := Run(context.Background(), s, Calendar{}, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	rho := make([]float64, len(whole))
+	windows := make([]int, len(whole))
+	for i, r := range whole {
+		rho[i], windows[i] = byID[r.SeriesID].Rho, byID[r.SeriesID].Windows
+	}
+	PoolRho(rho, windows)
+	moved := false
+	for i, r := range whole {
+		if !near(r.Rho, rho[i], 1e-12) {
+			t.Errorf("%s: rho %g, want %g", r.SeriesID, r.Rho, rho[i])
+		}
+		moved = moved || r.Rho != byID[r.SeriesID].Rho
+	}
+	if !moved {
+		t.Errorf("pooling changed nothing: every series' rho is the collection's")
+	}
+}

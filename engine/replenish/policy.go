@@ -243,17 +243,15 @@ func prepareLevels(p Policy, f Forecast) (Levels, error) {
 }
 
 // lostScale is the share of lead-time demand a lost-sales policy plans
-// to see deplete its stock at a fill-rate target. The backorder model
-// (1) holds too much; counting only the served share (the target) holds
-// too little, because the demand lost while an order is on its way is
-// lost at the end of the lead time, after the stock has run down, and it
-// is lost when demand runs high, exactly when the next order finds the
-// shelf bare. Halfway between the two put the achieved fill rate of
-// the M5 replay within a point of the target at 90%, 95% and 98%, where
-// the served share fell 1–2 points short and the backorder model
-// overshot by up to 3 (BENCHMARKS.md, Replenishment).
+// to see deplete its stock at a fill-rate target: the served share, the
+// target itself, since demand that finds the shelf bare is lost and takes
+// nothing. (Until stop 13 this was halfway to the backorder model's 1,
+// which made up for lead-time distributions too narrow on drifting demand:
+// on stationary Poisson demand that overshot by up to 2.9 points. The
+// error correlation pooled across series, forecast.PoolRho, widens them
+// instead; BENCHMARKS.md, Replenishment.)
 func lostScale(service float64) float64 {
-	return 1 - (1-service)/2
+	return service
 }
 
 // service is the expected service of reorder point r.

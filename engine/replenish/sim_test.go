@@ -126,8 +126,8 @@ func TestSimulate_Deterministic(t *testing.T) {
 	}
 }
 
-// On stationary demand the auto policy lands near its fill-rate target,
-// and a higher target costs more stock.
+// On stationary demand the auto policy lands within 1.5 points of its
+// fill-rate target, and a higher target costs more stock.
 func TestSimulate_AutoMeetsTarget(t *testing.T) {
 	series := genSeries(12, 400, 11)
 	var prev SimTotals
@@ -138,7 +138,8 @@ func TestSimulate_AutoMeetsTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		fr := res.Total.FillRate()
-		if math.Abs(fr-target) > 0.03 {
+		// The band: within 1.5 points of the target.
+		if math.Abs(fr-target) > 0.015 {
 			t.Errorf("target %.2f: fill rate %.4f", target, fr)
 		}
 		if prev.Days > 0 && res.Total.AvgOnHand <= prev.AvgOnHand {
