@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -385,5 +386,47 @@ func TestEngine_ReplanCoalesces(t *testing.T) {
 	rows, _ := f.e.StockPage(ctx, model.StockQuery{SKU: "B2", Limit: 1})
 	if p != nil && len(rows) == 1 && p.Reasons.OnHand != rows[0].OnHand {
 		t.Errorf("B2 planned with %d on hand, the store has %d", p.Reasons.OnHand, rows[0].OnHand)
+	}
+}
+
+// The stored forecasts' error correlations, streamed to the store one by
+// one, are pooled when plan reads them, as Run pools a whole run.
+func TestStoredForecaster_PoolsRho(t *testing.T) {
+	f := newPlanFixture(t, []stockSpec{{"B1", "ST1", 100, 1.5}, {"B2", "ST1", 80, 2}})
+	ctx := context.Background()
+	if _, err := f.e.ForecastAll(ctx, engine.ForecastOptions{Models: []string{"ses", "sba"}, User: "test"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var hs []*data.History
+	err := f.e.Store().EachHistory(ctx, model.NoDate, func(h *data.History) error {
+		if len(h.Units) > 0 {
+			hs = append(hs, h)
+		}
+		return nil
+	})
+	if err != nil || len(hs) < 2 {
+		t.Fatalf("%d histories, %v", len(hs), err)
+	}
+	var rho []float64
+	var windows []int
+	for _, h := range hs {
+		sf, err := f.e.Forecast(ctx, h.SKU, h.Location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rho, windows = append(rho, sf.Rho), append(windows, sf.Windows)
+	}
+	forecast.PoolRho(rho, windows)
+	got, err := engine.StoredForecaster{Store: f.e.Store()}.Forecast(ctx, hs, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, fc := range got {
+		if !strings.Contains(fc.Model, "(run") {
+			t.Fatalf("%s@%s not from the stored forecast: %q", hs[i].SKU, hs[i].Location, fc.Model)
+		}
+		if math.Abs(fc.Rho-rho[i]) > 1e-12 {
+			t.Errorf("%s@%s: rho %g, want the pooled %g", hs[i].SKU, hs[i].Location, fc.Rho, rho[i])
+		}
 	}
 }
