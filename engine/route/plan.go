@@ -525,15 +525,29 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 		if err != nil {
 			return nil, err
 		}
-		fits := len(rs) <= len(free)
-		for k := 0; fits && k < len(rs); k++ {
-			fits = in.Route(rs[k]).Load <= free[k].Capacity
+		caps := make([]int64, len(free))
+		for k, v := range free {
+			caps[k] = v.Capacity
 		}
-		if fits {
-			routes = rs
+		fitted, stuck := fitFleet(in, rs, caps)
+		// As identical vehicles of the smallest capacity, every delivery
+		// heavier than it would be left out, and a day heavier than the
+		// fleet at that capacity cannot be planned at all.
+		var over int
+		var rest int64
+		for _, i := range todo {
+			if deliveries[i].Demand > capMin {
+				over++
+			} else {
+				rest += deliveries[i].Demand
+			}
+		}
+		if len(stuck) <= over || rest > int64(len(free))*capMin {
+			routes = fitted
+			for _, c := range stuck {
+				plan.Unassigned = append(plan.Unassigned, deliveries[todo[c-1]].ID)
+			}
 		} else {
-			// Otherwise as identical vehicles of the smallest capacity:
-			// what does not fit one is left unassigned.
 			lim -= lim / 2
 			kept := todo[:0:0]
 			for _, i := range todo {
@@ -553,6 +567,9 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 		}
 	}
 	for k, r := range routes {
+		if len(r) == 0 {
+			continue // a vehicle the fitted plan does not use
+		}
 		idx := make([]int, len(r))
 		for i, c := range r {
 			idx[i] = todo[c-1]

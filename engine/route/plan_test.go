@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
+	"stockroom/engine/route/vrp"
 	"stockroom/model"
 )
 
@@ -198,6 +200,30 @@ func TestPlanDay_MixedFleet(t *testing.T) {
 	if stops != len(ds)-1 {
 		t.Errorf("small vans only: %d stops planned, want %d", stops, len(ds)-1)
 	}
+}
+
+// A day heavier than the small vans could carry between them, with a
+// large van that makes the difference: runs planned at the large capacity
+// are fitted to the vans, not refused.
+func TestPlanDay_MixedFleetHeavyDay(t *testing.T) {
+	depot := Depot{Code: "DEP", Lat: 42.51, Lon: 1.53}
+	ds := randomDeliveries(4, 30, depot, 0.05, false)
+	var total int64
+	for _, d := range ds {
+		total += d.Demand
+	}
+	vs := append(vans(2, 40), model.Vehicle{ID: "BIG", Depot: "DEP", Capacity: 140, ShiftStartMin: 7 * 60, ShiftEndMin: 19 * 60})
+	if total <= 3*40 || total > 40+40+140-20 {
+		t.Fatalf("the case needs a day between three small vans and the fleet with room: total %d", total)
+	}
+	pl, err := PlanDay(context.Background(), depot, model.MustDate("2026-12-01"), ds, vs, nil, nil, PlanOptions{TimeLimit: 300 * time.Millisecond, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Unassigned) != 0 {
+		t.Fatalf("unassigned %v (total %d for vans of 40, 40 and 140)", pl.Unassigned, total)
+	}
+	checkPlan(t, pl, ds, vs)
 }
 
 func TestPlanner_ReplanOnRoads(t *testing.T) {
@@ -395,5 +421,27 @@ func TestPlan_Project(t *testing.T) {
 	// cell is twice as tall as wide, so the span across is ~3× the span down.
 	if r := float64(xE-xW) / float64(yS-yN); r < 2.2 || r > 3.8 {
 		t.Fatalf("aspect %v, want about 3", r)
+	}
+}
+
+// fitFleet on a line: one run of 90 for vans of 60 and 30 gives up the
+// stop whose removal saves most (the farthest) to the empty van.
+func TestFitFleet(t *testing.T) {
+	in := &vrp.Instance{Name: "line", Capacity: 90, Demand: []int64{0, 30, 30, 30}, Service: make([]float64, 4)}
+	x := []float64{0, 1, 2, 10}
+	in.Dist = make([]float64, 16)
+	for a := range 4 {
+		for b := range 4 {
+			in.Dist[a*4+b] = math.Abs(x[a] - x[b])
+		}
+	}
+	out, left := fitFleet(in, [][]int{{1, 2, 3}}, []int64{60, 30})
+	if len(left) != 0 || len(out) != 2 || !slices.Equal(out[0], []int{1, 2}) || !slices.Equal(out[1], []int{3}) {
+		t.Errorf("fitted %v, left %v; want [[1 2] [3]], none left", out, left)
+	}
+	// No room anywhere: the stop is reported.
+	out, left = fitFleet(in, [][]int{{1, 2, 3}}, []int64{60})
+	if !slices.Equal(left, []int{3}) || !slices.Equal(out[0], []int{1, 2}) {
+		t.Errorf("one van: fitted %v, left %v", out, left)
 	}
 }
