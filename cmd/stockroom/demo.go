@@ -57,38 +57,33 @@ copy import files there to see them arrive live.`)
 	dir := filepath.Join(filepath.Dir(*db), "demo-files")
 	drop := filepath.Join(filepath.Dir(*db), "drop")
 	exists := fileExists(*db)
-	if exists {
-		// Only a store the demo built may be finished or deleted: --db
-		// can name any file, and a real store must never get demo data
-		// poured into it or be removed by --fresh.
-		if err := checkDemoStore(ctx, c, *db); err != nil {
-			return err
-		}
-	}
-	if exists && *fresh {
-		for _, p := range []string{*db, *db + "-wal", *db + "-shm"} {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-		exists = false
-	}
 	eng, closeFn, err := openEngine(ctx, c, *db)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	defer eng.Close()
-	// The demo's meta is written last: a store without it was interrupted
-	// while being built, and building it again imports only the files
-	// not yet in it (a file's content is imported once).
 	built := false
 	if exists {
-		m, err := eng.Store().Meta(ctx, "demo")
-		if err != nil {
+		// Only a store the demo built may be finished or deleted: --db
+		// can name any file, and a real store must never get demo data
+		// poured into it or be removed by --fresh.
+		built, err = demoBuilt(ctx, eng.Store(), *db)
+		if err == nil && *fresh {
+			closeFn()
+			if err = removeStore(*db); err == nil {
+				eng, closeFn, err = openEngine(ctx, c, *db)
+			}
+			if err != nil {
+				return err
+			}
+			exists, built = false, false
+		} else if err != nil {
+			closeFn()
 			return err
 		}
-		built = m != ""
+	}
+	defer closeFn()
+	defer eng.Close()
+	if exists {
 		if built {
 			fmt.Fprintf(c.stderr, "opening the demo store %s (built before; --fresh builds it again)\n", *db)
 		} else {
@@ -223,24 +218,28 @@ func demoDBPath(getenv func(string) string) string {
 	return filepath.Join(filepath.Dir(real), "demo.db")
 }
 
-// checkDemoStore fails unless the store at path was built (or started)
-// by the demo.
-func checkDemoStore(ctx context.Context, c *cli, path string) error {
-	st, err := openStore(ctx, c, path)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+// demoBuilt reports whether the demo finished building the store at path
+// (its meta is written last: a store without it was interrupted while
+// being built, and building it again imports only the files not yet in
+// it). It fails for a store the demo never started to build.
+func demoBuilt(ctx context.Context, st *data.Store, path string) (bool, error) {
 	for _, k := range []string{"demo", demoBuildMeta} {
 		m, err := st.Meta(ctx, k)
-		if err != nil {
-			return err
-		}
-		if m != "" {
-			return nil
+		if err != nil || m != "" {
+			return k == "demo" && m != "", err
 		}
 	}
-	return fmt.Errorf("%s was not built by 'stockroom demo', which leaves it alone: give --db a path that does not exist yet (or delete it yourself if it is an old demo store)", path)
+	return false, fmt.Errorf("%s was not built by 'stockroom demo', which leaves it alone: give --db a path that does not exist yet (or delete it yourself if it is an old demo store)", path)
+}
+
+// removeStore deletes a store's file and its WAL companions.
+func removeStore(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 func fileExists(p string) bool {

@@ -90,13 +90,6 @@ func defaultDBPath(getenv func(string) string) string {
 	return filepath.Join(dir, "stockroom", "stockroom.db")
 }
 
-// flagSet reports whether a flag was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
-
 // thousands formats n with thousands separators.
 func thousands(n int64) string {
 	s := fmt.Sprint(n)

@@ -22,7 +22,6 @@ func fitFleet(in *vrp.Instance, runs [][]int, caps []int64) (out [][]int, left [
 			out[k] = slices.Clone(runs[k])
 		}
 	}
-	left = nil
 	for k := range out {
 		for in.Route(out[k]).Load > caps[k] {
 			base := in.Route(out[k]).Cost

@@ -483,8 +483,11 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 			shiftEnd = v.ShiftEndMin
 		}
 	}
-	var total int64
-	big := false
+	// As identical vehicles of the smallest capacity, the over deliveries
+	// heavier than it would be left out, and a day heavier than the fleet
+	// at that capacity (rest + the over ones) could not be planned at all.
+	var over int
+	var rest, total int64
 	for i, d := range deliveries {
 		if taken[d.ID] {
 			continue
@@ -495,7 +498,11 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 		}
 		todo = append(todo, i)
 		total += d.Demand
-		big = big || d.Demand > capMin
+		if d.Demand > capMin {
+			over++
+		} else {
+			rest += d.Demand
+		}
 	}
 	lim := p.opt.TimeLimit
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < lim {
@@ -517,7 +524,7 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 		return in, routes, nil
 	}
 	var routes [][]int
-	if len(todo) > 0 && capMax > capMin && (big || total > int64(len(free))*capMin) {
+	if len(todo) > 0 && capMax > capMin && (over > 0 || total > int64(len(free))*capMin) {
 		// A mixed fleet the smallest vehicle cannot stand for: plan with
 		// the largest capacity, and keep the plan when its runs, heaviest
 		// to the largest, fit the vehicles they get.
@@ -530,18 +537,6 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 			caps[k] = v.Capacity
 		}
 		fitted, stuck := fitFleet(in, rs, caps)
-		// As identical vehicles of the smallest capacity, every delivery
-		// heavier than it would be left out, and a day heavier than the
-		// fleet at that capacity cannot be planned at all.
-		var over int
-		var rest int64
-		for _, i := range todo {
-			if deliveries[i].Demand > capMin {
-				over++
-			} else {
-				rest += deliveries[i].Demand
-			}
-		}
 		if len(stuck) <= over || rest > int64(len(free))*capMin {
 			routes = fitted
 			for _, c := range stuck {
