@@ -1054,6 +1054,9 @@ func proposalCell(p model.Proposal, c pcol) string {
 // daysToStockout is how many days after the data day the proposal's
 // location runs out if nothing is done: "-" when not within a year.
 func daysToStockout(p model.Proposal) string {
+	if p.Reasons.OnHand-p.Reasons.Committed <= 0 {
+		return "now"
+	}
 	d, err := model.ParseDate(p.Reasons.StockoutDate)
 	if err != nil || p.AsOf == model.NoDate {
 		return "-"
@@ -1197,9 +1200,12 @@ func proposalReasons(p model.Proposal) []string {
 	}
 	out = append(out, fmt.Sprintf("why: position %d < reorder point %d (on hand %d + on order %d − committed %d)",
 		r.Position, r.ReorderPoint, r.OnHand, r.OnOrder, r.Committed))
-	if r.StockoutDate != "" {
+	switch {
+	case r.OnHand-r.Committed <= 0:
+		out = append(out, fmt.Sprintf("out of stock now; slack %.0f days after lead time", p.Urgency))
+	case r.StockoutDate != "":
 		out = append(out, fmt.Sprintf("runs out on %s if nothing is done (%s); slack %.0f days after lead time", r.StockoutDate, daysToStockout(p), p.Urgency))
-	} else {
+	default:
 		out = append(out, "no stockout projected within a year")
 	}
 	out = append(out, fmt.Sprintf("cover %s now → %s after this order", coverWords(r.CoverBefore), coverWords(r.CoverAfter)))

@@ -97,7 +97,7 @@ func TestProposals_ListFilterSortOpen(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf("#%d %s @ %s · proposed · v1", first.ID, first.SKU, first.Location),
 		fmt.Sprintf("why: position %d < reorder point %d (on hand %d + on order %d − committed %d)", r.Position, r.ReorderPoint, r.OnHand, r.OnOrder, r.Committed),
-		fmt.Sprintf("runs out on %s if nothing is done", r.StockoutDate),
+		"out of stock now; slack", // its on hand is below zero
 		fmt.Sprintf("forecast %s:", r.Model),
 		fmt.Sprintf("lead time %.1f ± %.1f days, review every %d", r.LeadTimeDays, r.LeadTimeSD, r.ReviewDays),
 		fmt.Sprintf("class %s, target %.0f%% fill rate: safety stock %.1f", r.Class, r.Service*100, r.SafetyStock),
@@ -109,6 +109,23 @@ func TestProposals_ListFilterSortOpen(t *testing.T) {
 			t.Errorf("reasons lack %q:\n%s", want, v)
 		}
 	}
+	if r.OnHand > 0 {
+		t.Fatalf("the first proposal was expected out of stock, has %d on hand", r.OnHand)
+	}
+	// One with stock left says when it runs out, not that it is out.
+	var left model.Proposal
+	for _, p := range ps {
+		if p.Reasons.OnHand > 0 && p.Reasons.StockoutDate != "" {
+			left = p
+			break
+		}
+	}
+	d.keys("/sku=" + left.SKU + " loc=" + left.Location + "{enter}")
+	v = d.view()
+	if want := fmt.Sprintf("runs out on %s if nothing is done (%dd)", left.Reasons.StockoutDate, mustDate(t, left.Reasons.StockoutDate)-left.AsOf); !strings.Contains(v, want) || strings.Contains(v, "out of stock now") {
+		t.Errorf("filtered to %s @ %s, want %q:\n%s", left.SKU, left.Location, want, v)
+	}
+	d.keys("{esc}")
 	// A transfer says where from, and why.
 	var tr model.Proposal
 	for _, p := range ps {
@@ -525,4 +542,13 @@ func TestProposals_Golden(t *testing.T) {
 			teatest.RequireEqualOutput(t, []byte(fm.View()))
 		})
 	}
+}
+
+func mustDate(t *testing.T, s string) model.Date {
+	t.Helper()
+	d, err := model.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -165,13 +165,13 @@ func TestStock_DetailPane(t *testing.T) {
 	eng := newProposalEngine(t)
 	d := drive(t, newConsole(t, eng), 200, 50)
 	v := d.view()
-	for _, want := range []string{"SKU-0000 Hammer 0", "@ DC1 · on hand", "reorder point", "proposal #", "units sold a day, last 90 days", "recent ledger"} {
+	for _, want := range []string{"SKU-0000 Hammer 0", "@ DC1 · on hand", "reorder point", "proposal #", "from SUP1 · out of stock", "units sold a day, last 90 days", "recent ledger"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("pane lacks %q:\n%s", want, v)
 		}
 	}
 	d.keys("j")
-	if v := d.view(); !strings.Contains(v, "@ ST1 · on hand") || strings.Contains(v, "@ DC1 · on hand") {
+	if v := d.view(); !strings.Contains(v, "@ ST1 · on hand") || strings.Contains(v, "@ DC1 · on hand") || !strings.Contains(v, "· out on 2026-11-") {
 		t.Errorf("pane did not follow the cursor:\n%s", v)
 	}
 	for _, line := range strings.Split(d.view(), "\n") {

@@ -140,7 +140,10 @@ func (v *stockView) paneView(w, h int) string {
 				what = fmt.Sprintf("move %d from %s", p.Qty, p.From)
 			}
 			s := fmt.Sprintf("proposal #%d %s: %s", p.ID, p.State, what)
-			if p.Reasons.StockoutDate != "" {
+			switch {
+			case p.Reasons.OnHand-p.Reasons.Committed <= 0:
+				s += " · out of stock"
+			case p.Reasons.StockoutDate != "":
 				s += " · out on " + p.Reasons.StockoutDate
 			}
 			add(st.ProposalState[p.State].Render(s))
