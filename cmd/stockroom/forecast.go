@@ -139,7 +139,7 @@ errors. The store mode (--db) forecasts every item and location.`)
 		}
 	}
 
-	prog := newProgress(c, *quiet)
+	prog := newProgress(c, *quiet || !isTerminal(c.stderr))
 	results, err := forecast.Run(ctx, series, cal, opt, func(done, total int) {
 		prog.update("forecast "+*input, int64(done), int64(total))
 	})

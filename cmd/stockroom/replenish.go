@@ -597,6 +597,7 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	pack := fs.Int64("pack", 0, "round every order up to whole packs of this size")
 	moq := fs.Int64("moq", 0, "minimum order quantity")
 	cycle := fs.Bool("cycle", false, "auto: --service is a cycle service level instead of a fill rate")
+	quiet := fs.Bool("quiet", false, "no progress on standard error")
 	err := parseNoArgs(fs, args)
 	if err != nil {
 		return err
@@ -663,13 +664,19 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 			tuned = true
 		}
 	}
+	prog := newProgress(c, *quiet || !isTerminal(c.stderr))
+	label := "simulate " + *input
+	o.Progress = func(done, total int) { prog.update(label, int64(done), int64(total)) }
 	var res replenish.SimResult
 	if tuned {
+		label = "simulate: tuning " + o.Policy + " to " + strconv.FormatFloat(100*o.Service, 'f', -1, 64) + "% fill"
 		t, err := replenish.Tune(ctx, series, o, o.Service)
 		if err != nil {
+			prog.done()
 			return fmt.Errorf("simulate: %w", err)
 		}
 		o = t.Options
+		label = "simulate " + *input
 	}
 	var rows []replenish.SimDay
 	var daily func(replenish.SimDay)
@@ -677,6 +684,7 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 		daily = func(d replenish.SimDay) { rows = append(rows, d) }
 	}
 	res, err = replenish.Simulate(ctx, series, o, daily)
+	prog.done()
 	if err != nil {
 		return err
 	}
@@ -716,7 +724,11 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	if tuned {
 		fmt.Fprintf(w, " (tuned to %.1f%% fill with hindsight)", 100*o.Service)
 	}
-	fmt.Fprintf(w, ", lead time %g±%g days, review %d days, %d series, %s series-days\n", o.LeadMean, o.LeadSD, o.ReviewDays,
+	reviewWords := "review daily"
+	if o.ReviewDays > 1 {
+		reviewWords = fmt.Sprintf("review every %d days", o.ReviewDays)
+	}
+	fmt.Fprintf(w, ", lead time %g±%g days, %s, %d series, %s series-days\n", o.LeadMean, o.LeadSD, reviewWords,
 		t.Series, thousands(int64(t.Days)))
 	fmt.Fprintf(w, "fill rate %.2f%%  cycle service %.2f%%  stockout days %s  avg on hand %.1f  orders %s\n", 100*t.FillRate(),
 		100*t.CycleService(), thousands(int64(t.StockoutDays)), t.AvgOnHand, thousands(int64(t.Orders)))

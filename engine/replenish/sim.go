@@ -89,6 +89,9 @@ type SimOptions struct {
 	PackSize, MOQ int64   // rounding applied to every policy's orders
 	Seed          uint64
 	Workers       int
+	// Progress, when set, hears after each block of RefitDays how many
+	// of the replay's blocks are done.
+	Progress func(done, total int)
 }
 
 func (o *SimOptions) defaults() error {
@@ -305,7 +308,11 @@ func Simulate(ctx context.Context, series []forecast.Series, o SimOptions, daily
 	horizon := o.RefitDays + max(maxK+o.ReviewDays, 28)
 	// Blocks of RefitDays calendar days: refit (auto), then every series
 	// plays the block on its own, in parallel.
-	for b := start; b <= end; b = b.AddDays(o.RefitDays) {
+	blocks := (o.Days + o.RefitDays - 1) / o.RefitDays
+	for b, done := start, 0; b <= end; b, done = b.AddDays(o.RefitDays), done+1 {
+		if o.Progress != nil {
+			o.Progress(done, blocks)
+		}
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -360,6 +367,9 @@ func Simulate(ctx context.Context, series []forecast.Series, o SimOptions, daily
 		if firstErr != nil {
 			return res, firstErr
 		}
+	}
+	if o.Progress != nil {
+		o.Progress(blocks, blocks)
 	}
 	for _, ss := range sims {
 		if !ss.started {

@@ -175,6 +175,32 @@ func TestTune(t *testing.T) {
 	}
 }
 
+// Progress counts the replay's weekly blocks up to the whole, in order;
+// tuning counts its shapes instead of restarting with every replay.
+func TestSimulate_Progress(t *testing.T) {
+	series := genSeries(3, 200, 5)
+	var got [][2]int
+	o := SimOptions{Policy: PolicyMinMax, MinDays: 6, MaxDays: 9, LeadMean: 3, Days: 30, Seed: 1,
+		Progress: func(done, total int) { got = append(got, [2]int{done, total}) }}
+	if _, err := Simulate(context.Background(), series, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	// 30 days in blocks of 7: 5 blocks, reported before each and at the end.
+	want := [][2]int{{0, 5}, {1, 5}, {2, 5}, {3, 5}, {4, 5}, {5, 5}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("replay progress %v, want %v", got, want)
+	}
+	got = nil
+	o.MinDays, o.MaxDays = 0, 0
+	if _, err := Tune(context.Background(), series, o, 0.9); err != nil {
+		t.Fatal(err)
+	}
+	n := len(TuneGaps)
+	if len(got) != n+1 || got[0] != [2]int{0, n} || got[n] != [2]int{n, n} {
+		t.Errorf("tuning progress %v, want 0…%d of %d", got, n, n)
+	}
+}
+
 func TestSimulate_BadOptions(t *testing.T) {
 	series := genSeries(1, 100, 1)
 	for _, o := range []SimOptions{

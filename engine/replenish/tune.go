@@ -40,8 +40,15 @@ func Tune(ctx context.Context, series []forecast.Series, o SimOptions, target fl
 	if o.Policy == PolicySeedThreshold {
 		shapes = TuneRatios
 	}
+	// The replays' own progress would restart with each of them: report
+	// shapes done instead.
+	progress := o.Progress
+	o.Progress = nil
 	var best *Tuned
-	for _, shape := range shapes {
+	for i, shape := range shapes {
+		if progress != nil {
+			progress(i, len(shapes))
+		}
 		set := func(o SimOptions, days float64) SimOptions {
 			if o.Policy == PolicyMinMax {
 				o.MinDays, o.MaxDays = days, days+shape
@@ -85,8 +92,12 @@ func Tune(ctx context.Context, series []forecast.Series, o SimOptions, target fl
 			best = &Tuned{Options: set(o, hi), Result: rh}
 		}
 	}
+	if progress != nil {
+		progress(len(shapes), len(shapes))
+	}
 	if best == nil {
 		return Tuned{}, errors.New("tune: no parameters reach the target fill rate")
 	}
+	best.Options.Progress = progress
 	return *best, nil
 }
