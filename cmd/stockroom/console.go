@@ -67,8 +67,8 @@ func openConsole(ctx context.Context, c *cli, eng *engine.Engine, cfg config, wa
 	}
 	theme, _ := tui.ThemeByName(cfg.Theme) // checked at load
 	r := lipgloss.DefaultRenderer()
-	// The theme says light or dark: asking the terminal instead costs up to
-	// five seconds at start when it does not answer.
+	// The theme says light or dark. (Bubble Tea v1 has asked the terminal
+	// once already, as the program loaded; see the README.)
 	r.SetHasDarkBackground(cfg.Theme != "light")
 	// A local console acts as its login user, with the rights of whoever
 	// can open the store file.
