@@ -33,7 +33,10 @@ always printed. The search is a hybrid genetic search; it stops at
 With --db, plan a depot's deliveries of a day from the store: the imported
 deliveries, the depot's vehicles (capacity, shift, longest run) and the
 road network (great-circle distance × 1.3 at 40 km/h without one), with
-the traffic factors set so far. The plan is stored (the console's Routes
+the traffic factors set so far. Without --depot or --date it takes the
+ones the Routes screen opens on (the depot of the latest plan, else the
+first with vehicles; its first day with deliveries from the store's data
+day on) and says which. The plan is stored (the console's Routes
 screen shows the latest) and printed: one line per run with its vehicle,
 stops, load/capacity, km and duration, or JSON with --json. --replan starts
 from the day's latest stored plan instead of from scratch (new deliveries
@@ -48,7 +51,7 @@ plan leaves deliveries unassigned or breaks a limit (it is still stored
 and printed).`
 
 func runRoute(ctx context.Context, c *cli, args []string) error {
-	fs := newFlags(c, "route", "--instance FILE.vrp [--time-limit 10s] [--seed N] [--out FILE.sol]\n       stockroom route --db DB --depot D --date YYYY-MM-DD [--time-limit 10s] [--json] [--replan [--now HH:MM]] [--traffic FROM-TO=F]...\n       stockroom route --db DB --list [--depot D] [--date YYYY-MM-DD] [--json]", routeDescription)
+	fs := newFlags(c, "route", "--instance FILE.vrp [--time-limit 10s] [--seed N] [--out FILE.sol]\n       stockroom route --db DB [--depot D] [--date YYYY-MM-DD] [--time-limit 10s] [--json] [--replan [--now HH:MM]] [--traffic FROM-TO=F]...\n       stockroom route --db DB --list [--depot D] [--date YYYY-MM-DD] [--json]", routeDescription)
 	instance := fs.String("instance", "", "CVRPLIB/TSPLIB `file` to solve")
 	limit := fs.Duration("time-limit", 10*time.Second, "stop the search after this long")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and iteration budget give the same routes")
@@ -86,7 +89,7 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 	case *instance != "" && dbSet:
 		return usageErrorf("route: give either --instance or --db/--depot/--date, not both")
 	case *instance == "" && !dbSet:
-		return usageErrorf("route: give --instance FILE.vrp, or --db DB --depot D --date YYYY-MM-DD")
+		return usageErrorf("route: give --instance FILE.vrp, or --db DB [--depot D] [--date YYYY-MM-DD]")
 	case *instance == "":
 		for _, n := range []string{"out", "round", "vehicles", "iterations"} {
 			if set[n] {
@@ -110,27 +113,25 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 			}
 			return routeList(ctx, c, *db, *depot, day, *asJSON)
 		}
-		if *depot == "" || *date == "" {
-			return usageErrorf("route --db: give --depot D and --date YYYY-MM-DD")
+		day := model.NoDate
+		if *date != "" {
+			if day, err = model.ParseDate(*date); err != nil {
+				return usageErrorf("route --date: %q is not a date YYYY-MM-DD", *date)
+			}
 		}
-		day, err := model.ParseDate(*date)
-		if err != nil {
-			return usageErrorf("route --date: %q is not a date YYYY-MM-DD", *date)
-		}
-		var at time.Time
+		var hm *time.Time
 		if *now != "" {
 			if !*replan {
 				return usageErrorf("route: --now is for --replan")
 			}
-			hm, err := time.Parse("15:04", *now)
+			t, err := time.Parse("15:04", *now)
 			if err != nil {
 				return usageErrorf("route --now: %q is not a time of day HH:MM", *now)
 			}
-			t := day.Time()
-			at = time.Date(t.Year(), t.Month(), t.Day(), hm.Hour(), hm.Minute(), 0, 0, time.Local)
+			hm = &t
 		}
-		return routeDB(ctx, c, *db, *depot, day, traffic, engine.RouteOptions{TimeLimit: *limit, Seed: *seed,
-			Workers: *workers, User: userName(c, *user), Now: at}, *replan, *asJSON, *stops)
+		return routeDB(ctx, c, *db, *depot, day, hm, traffic, engine.RouteOptions{TimeLimit: *limit, Seed: *seed,
+			Workers: *workers, User: userName(c, *user)}, *replan, *asJSON, *stops)
 	}
 	if *limit <= 0 && *iters <= 0 {
 		return usageErrorf("route: --time-limit must be positive (or give --iterations)")
@@ -221,12 +222,38 @@ func parseRoadFactor(v string) (roadFactor, error) {
 	return f, nil
 }
 
-func routeDB(ctx context.Context, c *cli, dbPath, depot string, day model.Date, traffic []roadFactor, opt engine.RouteOptions, replan, asJSON, stops bool) error {
+// routeDB plans (or re-plans) a depot's day from the store. Without a
+// depot or a day it takes the ones the Routes screen opens on, and says so.
+// hm, when set, is the time of day of --now.
+func routeDB(ctx context.Context, c *cli, dbPath, depot string, day model.Date, hm *time.Time, traffic []roadFactor, opt engine.RouteOptions, replan, asJSON, stops bool) error {
 	eng, closeFn, err := openExistingEngine(ctx, c, dbPath)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
+	if depot == "" || day == model.NoDate {
+		d, first, err := eng.RouteDay(ctx, depot)
+		if err != nil {
+			return fmt.Errorf("route: %w", err)
+		}
+		if d == "" {
+			return fmt.Errorf("route: %s has no vehicles: import a vehicles file, or give --depot", dbPath)
+		}
+		if day == model.NoDate && first == model.NoDate {
+			return fmt.Errorf("route: nothing to deliver from %s on any day (import a deliveries file)", d)
+		}
+		if depot == "" {
+			depot = d
+		}
+		if day == model.NoDate {
+			day = first
+		}
+		fmt.Fprintf(c.stderr, "route: planning %s for %s (--depot and --date choose another)\n", depot, day)
+	}
+	if hm != nil {
+		t := day.Time()
+		opt.Now = time.Date(t.Year(), t.Month(), t.Day(), hm.Hour(), hm.Minute(), 0, 0, time.Local)
+	}
 	for _, f := range traffic {
 		if err := eng.SetRoadFactor(ctx, f.from, f.to, f.factor, opt.User); err != nil {
 			return fmt.Errorf("route --traffic: %w", err)

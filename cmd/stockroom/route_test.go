@@ -156,6 +156,18 @@ func TestRunRoute_DB(t *testing.T) {
 	if !strings.Contains(out, "run 1, VAN1:") || !strings.Contains(out, "D-1002") || !strings.Contains(out, "Cafe Uno") {
 		t.Errorf("--stops:\n%s", out)
 	}
+
+	// Without --depot and --date: the depot of the latest plan and its first
+	// day with deliveries, as the Routes screen opens, said on stderr.
+	for _, args := range [][]string{{}, {"--date", "2026-11-26"}, {"--depot", "DC1"}} {
+		out, errOut, code = runCLI(t, nil, append([]string{"route", "--db", db, "--time-limit", "200ms", "--workers", "1"}, args...)...)
+		if code != 0 || !strings.Contains(out, ": DC1 2026-11-26, 1 runs, 2 stops, 2.2 km, ") {
+			t.Errorf("%v: exit %d: %s%s", args, code, out, errOut)
+		}
+		if want := "route: planning DC1 for 2026-11-26"; !strings.Contains(errOut, want) {
+			t.Errorf("%v: stderr %q lacks %q", args, errOut, want)
+		}
+	}
 }
 
 func TestRunRoute_DBReplanAndTraffic(t *testing.T) {
@@ -248,7 +260,7 @@ func TestRunRoute_Errors(t *testing.T) {
 	}{
 		{"nothing", []string{"route"}, 2, "give --instance FILE.vrp, or --db"},
 		{"both", []string{"route", "--instance", "x.vrp", "--db", db}, 2, "not both"},
-		{"no depot", []string{"route", "--db", db, "--date", "2026-11-26"}, 2, "give --depot D and --date"},
+		{"no day with deliveries", []string{"route", "--db", db, "--depot", "ST1"}, 1, "nothing to deliver from ST1 on any day"},
 		{"bad date", []string{"route", "--db", db, "--depot", "DC1", "--date", "26/11/2026"}, 2, "is not a date"},
 		{"now without replan", []string{"route", "--db", db, "--depot", "DC1", "--date", "2026-11-26", "--now", "10:00"}, 2, "--now is for --replan"},
 		{"bad now", []string{"route", "--db", db, "--depot", "DC1", "--date", "2026-11-26", "--replan", "--now", "25:99"}, 2, "not a time of day"},
