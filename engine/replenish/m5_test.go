@@ -31,6 +31,13 @@ import (
 // from its first sale); STOCKROOM_M5_OUT writes the tables to a file;
 // STOCKROOM_M5_MODELS sets the auto policy's forecast models (e.g. gbt) and
 // STOCKROOM_M5_EVENTS=1 gives the forecasts M5's events calendar.
+//
+// STOCKROOM_M5_ORACLE=W replaces every forecast by a diagnostic one: on
+// each day, Poisson around the true mean demand of the 2W+1 days centred
+// on it (the future included, the lost demand too), no error correlation.
+// It bounds what a sharper forecast could buy this policy. With
+// STOCKROOM_M5_ORACLE_PAST=1 the mean is the 2W days before the forecast
+// instead, no future seen.
 
 const m5Dir = "../../../shared/bench/m5"
 
@@ -82,6 +89,13 @@ func TestM5(t *testing.T) {
 		}
 	}
 	base.Pooled = os.Getenv("STOCKROOM_M5_POOLED") != ""
+	if v := os.Getenv("STOCKROOM_M5_ORACLE"); v != "" {
+		w, err := strconv.Atoi(v)
+		if err != nil || w < 1 {
+			t.Fatalf("STOCKROOM_M5_ORACLE: want a number of days, got %q", v)
+		}
+		base.reforecast = oracle(w, os.Getenv("STOCKROOM_M5_ORACLE_PAST") != "")
+	}
 	if v := os.Getenv("STOCKROOM_M5_RELAUNCH"); v != "" {
 		base.RelaunchDays, _ = strconv.Atoi(v)
 	}
@@ -160,4 +174,25 @@ func bySpeed(a, b SimResult) string {
 			100*ta[i].FillRate(), 100*tb[i].FillRate(), ta[i].AvgOnHand, tb[i].AvgOnHand)
 	}
 	return w.String()
+}
+
+// oracle is the diagnostic forecast of STOCKROOM_M5_ORACLE: Poisson around
+// the mean of the series' true demand over 2w+1 days centred on each day
+// (past: over the 2w days before the forecast's first day).
+func oracle(w int, past bool) func(s *forecast.Series, n int, r *forecast.Result) {
+	return func(s *forecast.Series, n int, r *forecast.Result) {
+		for h := range r.Dists {
+			hi := min(len(s.Values), n+h+w+1)
+			lo := max(0, min(n+h-w, hi-2*w-1))
+			if past {
+				lo, hi = max(0, n-2*w), n
+			}
+			var sum float64
+			for _, v := range s.Values[lo:hi] {
+				sum += v
+			}
+			r.Dists[h] = forecast.NegBin{Mu: max(sum/float64(hi-lo), 0.01)}
+		}
+		r.Rho = 0
+	}
 }

@@ -92,6 +92,10 @@ type SimOptions struct {
 	// Progress, when set, hears after each block of RefitDays how many
 	// of the replay's blocks are done.
 	Progress func(done, total int)
+	// reforecast, when set, replaces a refit's forecast of a series seen
+	// up to index n (exclusive): a diagnostic for the M5 evaluation (what
+	// the policy would do with a better forecast), never set in use.
+	reforecast func(s *forecast.Series, n int, r *forecast.Result)
 }
 
 func (o *SimOptions) defaults() error {
@@ -421,6 +425,9 @@ func refit(ctx context.Context, active []*simSeries, b model.Date, horizon, maxD
 		return fmt.Errorf("simulate: forecast before %s: %w", b, err)
 	}
 	for i := range res {
+		if o.reforecast != nil {
+			o.reforecast(who[i].s, int(b-who[i].s.Start), &res[i])
+		}
 		who[i].fc = &res[i]
 		who[i].price = 0
 		who[i].fcP = Forecast{Days: res[i].Dists, Rho: res[i].Rho}.Prepared()
