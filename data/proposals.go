@@ -1001,7 +1001,8 @@ func (s *Store) Alerts(ctx context.Context, kinds []model.AlertKind, limit int) 
 		}
 	}
 	q += ` ORDER BY CASE a.kind WHEN 'out_of_stock' THEN 0 WHEN 'stockout_before_delivery' THEN 1 WHEN 'below_reorder' THEN 2
-		WHEN 'overstock' THEN 3 ELSE 4 END, a.value, i.sku, l.code`
+		WHEN 'overstock' THEN 3 ELSE 4 END,
+		CASE a.kind WHEN 'stockout_before_delivery' THEN a.value ELSE -a.value END, i.sku, l.code`
 	if limit > 0 {
 		q += " LIMIT " + strconv.Itoa(limit)
 	}

@@ -1,12 +1,14 @@
 package data_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -529,5 +531,43 @@ func TestStore_Policies(t *testing.T) {
 	}
 	if got, _ := st.Policies(ctx); len(got) != 0 {
 		t.Errorf("%d rules after clearing", len(got))
+	}
+}
+
+// Alerts come most urgent first: by kind, then within a kind the most
+// demand out of stock, the soonest stockout, the largest shortfall.
+func TestStore_AlertsOrder(t *testing.T) {
+	st, byKey := planStore(t)
+	var ps []*data.PlanItem
+	for _, p := range byKey {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *data.PlanItem) int { return cmp.Compare(a.SKU+a.Location, b.SKU+b.Location) })
+	a, b, c := ps[0], ps[1], ps[2]
+	alert := func(p *data.PlanItem, k model.AlertKind, v float64) data.AlertRow {
+		return data.AlertRow{ItemID: p.ItemID, LocID: p.LocID, Kind: k, Value: v, Detail: fmt.Sprintf("%s %g", k, v)}
+	}
+	rows := []data.AlertRow{
+		alert(a, model.AlertBelowReorder, 3), alert(b, model.AlertBelowReorder, 12),
+		alert(a, model.AlertBeforeDelivery, 5), alert(c, model.AlertBeforeDelivery, 2),
+		alert(b, model.AlertOutOfStock, 0.1), alert(c, model.AlertOutOfStock, 4.5),
+	}
+	ctx := context.Background()
+	asOf, _ := st.AsOf(ctx)
+	if _, err := st.ApplyPlan(ctx, asOf, nil, rows, data.PlanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Alerts(ctx, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, g := range got {
+		details = append(details, g.Detail)
+	}
+	want := []string{"out_of_stock 4.5", "out_of_stock 0.1", "stockout_before_delivery 2", "stockout_before_delivery 5",
+		"below_reorder 12", "below_reorder 3"}
+	if !slices.Equal(details, want) {
+		t.Errorf("alerts in order %q, want %q", details, want)
 	}
 }

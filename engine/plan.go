@@ -711,7 +711,12 @@ func alertsFor(it *planItem, opt PlanOptions, asOf model.Date) []data.AlertRow {
 	}
 	daily := lv.DailyMean
 	if pos.OnHand <= 0 && daily > 0 {
-		add(model.AlertOutOfStock, daily, "nothing on hand; %.1f a day forecast", daily)
+		// A slow mover's 0.04 a day is not "0.0".
+		prec := 1
+		if daily < 1 {
+			prec = 2
+		}
+		add(model.AlertOutOfStock, daily, "nothing on hand; %.*f a day forecast", prec, daily)
 	}
 	if pos.OnHand > 0 && it.out > 0 && float64(it.out) <= it.lead {
 		add(model.AlertBeforeDelivery, float64(it.out), "runs out in %d days; an order placed now takes %.0f", it.out, it.lead)

@@ -32,6 +32,9 @@ type overviewView struct {
 	err  error
 	busy bool
 	body string
+	// A body taller than the screen (80×24 over SSH) scrolls: off is its
+	// first line shown, total its height.
+	off, total int
 }
 
 func newOverview(e *env, feed feedFunc) *overviewView {
@@ -50,10 +53,24 @@ func (v *overviewView) load() tea.Cmd {
 }
 
 func (v *overviewView) Title() string         { return "Overview" }
-func (v *overviewView) Keys() []key.Binding   { return nil }
 func (v *overviewView) Capturing() bool       { return false }
 func (v *overviewView) Back() (bool, tea.Cmd) { return false, nil }
-func (v *overviewView) Position() string      { return "" }
+
+// Keys offers scrolling only when there is more than a screen.
+func (v *overviewView) Keys() []key.Binding {
+	if v.total <= v.h {
+		return nil
+	}
+	k := v.env.keys
+	return []key.Binding{k.Down, k.Up, k.PageDown}
+}
+
+func (v *overviewView) Position() string {
+	if v.total <= v.h {
+		return ""
+	}
+	return fmt.Sprintf("lines %d–%d of %d", v.off+1, min(v.off+v.h, v.total), v.total)
+}
 
 func (v *overviewView) Refresh() tea.Cmd {
 	v.render() // the feed moved
@@ -69,13 +86,22 @@ func (v *overviewView) SetSize(w, h int) {
 }
 
 func (v *overviewView) Update(msg tea.Msg) (screen, tea.Cmd) {
-	if m, ok := msg.(overviewMsg); ok && m.id == v.id {
+	switch m := msg.(type) {
+	case overviewMsg:
+		if m.id != v.id {
+			break
+		}
 		v.busy = false
 		v.err = m.err
 		if m.err == nil {
 			v.data = &m.o
 		}
 		v.render()
+	case tea.KeyMsg:
+		if n, ok := moveBy(m, v.env.keys, max(1, v.h-1)); ok && v.total > v.h {
+			v.off = max(0, min(v.total-v.h, v.off+max(-v.total, min(v.total, n))))
+			v.render()
+		}
 	}
 	return v, nil
 }
@@ -183,17 +209,17 @@ func (v *overviewView) render() {
 		items = []string{st.Dim.Render("quiet so far; imports, approvals and alerts appear here")}
 	}
 	right = append(right, items...)
+	var all []string
 	if twoCols {
 		l := st.Cell.Width(60).Render(strings.Join(left, "\n"))
-		v.body = lipgloss.JoinHorizontal(lipgloss.Top, l, "  ", strings.Join(right, "\n"))
+		all = strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, l, "  ", strings.Join(right, "\n")), "\n")
 	} else {
-		all := append(left, "")
+		all = append(left, "")
 		all = append(all, right...)
-		if len(all) > v.h {
-			all = all[:v.h]
-		}
-		v.body = strings.Join(all, "\n")
 	}
+	v.total = len(all)
+	v.off = max(0, min(v.off, v.total-v.h))
+	v.body = strings.Join(all[v.off:min(v.total, v.off+v.h)], "\n")
 }
 
 func (v *overviewView) View() string { return v.body }

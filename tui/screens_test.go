@@ -121,6 +121,44 @@ func TestOverview(t *testing.T) {
 	}
 }
 
+// At 80×24 the overview is taller than the screen: it scrolls, says
+// where it is, and its last lines (the schedule, the feed) can be reached.
+func TestOverview_Scrolls(t *testing.T) {
+	eng := newEngine(t, 3)
+	jobs := func() []engine.EntryStatus {
+		return []engine.EntryStatus{{Name: "plan", Job: "plan", Cron: "30 3 * * *"}, {Name: "backup", Job: "backup", Cron: "0 1 * * *"}}
+	}
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	m := tui.New(tui.Options{Backend: fixedName{eng}, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r), Start: "overview", Jobs: jobs})
+	d := drive(t, m, 80, 24)
+	v := d.view()
+	pos := regexp.MustCompile(`lines (\d+)–(\d+) of (\d+)`)
+	got := pos.FindStringSubmatch(v)
+	if got == nil || got[1] != "1" || strings.Contains(v, "Alerts and activity") || !strings.Contains(v, "items") {
+		t.Fatalf("first screen of a tall overview:\n%s", v)
+	}
+	d.keys("G")
+	v = d.view()
+	end := pos.FindStringSubmatch(v)
+	if end == nil || end[2] != end[3] || end[3] != got[3] || !strings.Contains(v, "Alerts and activity") || !strings.Contains(v, "backup") {
+		t.Fatalf("after G:\n%s", v)
+	}
+	d.keys("k")
+	if up := pos.FindStringSubmatch(d.view()); up == nil || up[1] == end[1] {
+		t.Errorf("k did not scroll up: %v then %v", end, up)
+	}
+	d.keys("g")
+	if top := pos.FindStringSubmatch(d.view()); top == nil || top[1] != "1" {
+		t.Errorf("g: %v", top)
+	}
+	// Where it all fits, nothing scrolls and no position is shown.
+	wide := tui.New(tui.Options{Backend: fixedName{eng}, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r), Start: "overview", Jobs: jobs})
+	if v := drive(t, wide, 160, 60).view(); pos.MatchString(v) || !strings.Contains(v, "Alerts and activity") {
+		t.Errorf("position on a screen that fits:\n%s", v)
+	}
+}
+
 // Under stockroom serve the overview lists the schedule: each entry's last
 // run, its outcome and the next.
 func TestOverview_Schedule(t *testing.T) {
