@@ -199,7 +199,13 @@ func bandLevels(levels []float64) (lo, hi int) {
 // chartHeight is the chart's share of the screen.
 func (v *itemView) chartHeight() int { return max(6, min(16, (v.h-4)/2)) }
 
-func (v *itemView) ledgerRows() int { return max(1, v.h-5-v.chartHeight()-2) }
+func (v *itemView) ledgerRows() int {
+	extra := 0
+	if v.data != nil && v.data.err == nil {
+		extra = len(v.policyLines()) - 1
+	}
+	return max(1, v.h-5-extra-v.chartHeight()-2)
+}
 
 // draw redraws the chart (costly) and the rest.
 func (v *itemView) draw() {
@@ -262,7 +268,9 @@ func (v *itemView) render() {
 		at = append(at, st.Dim.Render("no stock records"))
 	}
 	b.WriteString(fit(strings.Join(at, "  "), v.w, false) + "\n")
-	b.WriteString(fit(v.policyLine(), v.w, false) + "\n")
+	for _, l := range v.policyLines() {
+		b.WriteString(fit(l, v.w, false) + "\n")
+	}
 	switch {
 	case d.histErr != nil:
 		b.WriteString(st.Dim.Render("no sales history here: "+d.histErr.Error()) + "\n")
@@ -358,20 +366,59 @@ func (v *itemView) forecastPanel() string {
 	return strings.Join(rows, "\n")
 }
 
-// policyLine is the replenishment policy the last recompute used here:
-// the numbers a proposal for this item×location would rest on.
-func (v *itemView) policyLine() string {
+// policyLines is the replenishment policy the last recompute used here:
+// the numbers a proposal for this item×location would rest on. One line
+// when it fits the width, else two, broken between its parts, so the
+// reorder point is never cut off at 80 columns.
+func (v *itemView) policyLines() []string {
 	st, l := v.env.st, v.data.level
 	if l == nil {
-		return st.Dim.Render("no policy yet: run `stockroom plan` (or wait for the next import)")
+		return []string{st.Dim.Render("no policy yet: run `stockroom plan` (or wait for the next import)")}
 	}
-	s := fmt.Sprintf("policy · class %s · %.0f%% %s · lead %.1f±%.1f d + review %d d · demand %s/day (%s) · safety %.0f · reorder point %d · order up to %d",
-		orDash(l.Class), 100*l.Service, strings.ReplaceAll(orDash(l.ServiceKind), "_", " "), l.LeadTimeDays, l.LeadTimeSD, l.ReviewDays,
-		formatRate(l.DailyMean), orDash(l.Model), l.SafetyStock, l.ReorderPoint, l.OrderUpTo)
+	segs := []string{"policy", "class " + orDash(l.Class),
+		fmt.Sprintf("%.0f%% %s", 100*l.Service, strings.ReplaceAll(orDash(l.ServiceKind), "_", " ")),
+		fmt.Sprintf("lead %.1f±%.1f d + review %d d", l.LeadTimeDays, l.LeadTimeSD, l.ReviewDays),
+		fmt.Sprintf("demand %s/day (%s)", formatRate(l.DailyMean), orDash(l.Model)),
+		fmt.Sprintf("safety %.0f", l.SafetyStock), fmt.Sprintf("reorder point %d", l.ReorderPoint), fmt.Sprintf("order up to %d", l.OrderUpTo)}
 	if l.EOQ > 0 {
-		s += fmt.Sprintf(" · EOQ %.0f", l.EOQ)
+		segs = append(segs, fmt.Sprintf("EOQ %.0f", l.EOQ))
 	}
-	return st.Value.Render(s) + st.Dim.Render(" · as of "+l.AsOf.String())
+	// The recompute's day goes last, and goes first when room is short:
+	// the title bar shows the store's.
+	asOf := "as of " + l.AsOf.String()
+	lines := packSegments(append(segs, asOf), " · ", v.w, 2)
+	if lipgloss.Width(lines[len(lines)-1]) > v.w {
+		lines = packSegments(segs, " · ", v.w, 2)
+	}
+	for i, line := range lines {
+		if i == len(lines)-1 && strings.HasSuffix(line, asOf) {
+			body := strings.TrimSuffix(line, asOf)
+			lines[i] = st.Value.Render(body) + st.Dim.Render(asOf)
+			continue
+		}
+		lines[i] = st.Value.Render(line)
+	}
+	return lines
+}
+
+// packSegments joins segs with sep into at most n lines of w cells,
+// breaking only between segments; what does not fit goes on the last
+// line, to be cut there.
+func packSegments(segs []string, sep string, w, n int) []string {
+	var out []string
+	line := ""
+	for _, s := range segs {
+		switch {
+		case line == "":
+			line = s
+		case len(out) < n-1 && lipgloss.Width(line+sep+s) > w:
+			out = append(out, line+strings.TrimRight(sep, " "))
+			line = s
+		default:
+			line += sep + s
+		}
+	}
+	return append(out, line)
 }
 
 // anomalyNote lists an item×location's anomalies: how many are open, and

@@ -195,3 +195,31 @@ func TestOverview_Schedule(t *testing.T) {
 		t.Errorf("overview without a forecast does not say how to make one:\n%s", n.view())
 	}
 }
+
+// The item's policy line breaks in two where one line would cut it at 80
+// columns, so the reorder point and order-up-to level stay on screen; at
+// 200 columns it is one line.
+func TestItem_PolicyFitsNarrow(t *testing.T) {
+	eng := newProposalEngine(t)
+	for _, size := range []struct{ w, h, lines int }{{80, 24, 2}, {200, 50, 1}} {
+		d := drive(t, newConsole(t, eng), size.w, size.h)
+		d.keys(":item SKU-0003 ST2{enter}")
+		v := d.view()
+		var policy []string
+		for _, line := range strings.Split(v, "\n") {
+			if strings.Contains(line, "policy · class") || (len(policy) > 0 && len(policy) < 2 && strings.Contains(line, "reorder point")) {
+				policy = append(policy, line)
+			}
+		}
+		all := strings.Join(policy, "\n")
+		if len(policy) != size.lines || !regexp.MustCompile(`reorder point \d+ · order up to \d+`).MatchString(all) ||
+			(size.w > 100 && !strings.Contains(all, "as of 2026-10-31")) || strings.Contains(all, "…") {
+			t.Errorf("%dx%d: policy on %d lines, want %d:\n%s", size.w, size.h, len(policy), size.lines, v)
+		}
+		for _, line := range strings.Split(v, "\n") {
+			if w := lipgloss.Width(line); w > size.w {
+				t.Fatalf("%dx%d: line %d wide: %q", size.w, size.h, w, line)
+			}
+		}
+	}
+}
