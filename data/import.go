@@ -58,6 +58,30 @@ type FileResult struct {
 // Failed reports whether the file could not be read or parsed at all.
 func (r FileResult) Failed() bool { return r.Error != "" }
 
+// Summary is the result in one line, as the import command, the log and
+// the console's feed say it: "sales.csv: sales, 1 row imported, 2
+// already in the ledger, 3 rejected".
+func (r FileResult) Summary() string {
+	switch {
+	case r.Failed():
+		return fmt.Sprintf("%s: NOT IMPORTED: %s", r.Path, r.Error)
+	case r.Duplicate:
+		return fmt.Sprintf("%s: already imported (same content as %s), nothing to do", r.Path, r.DuplicateOf)
+	}
+	s := fmt.Sprintf("%s: %s, %d row", r.Path, r.Kind, r.RowsOK)
+	if r.RowsOK != 1 {
+		s += "s"
+	}
+	s += " imported"
+	if r.RowsDuplicate > 0 {
+		s += fmt.Sprintf(", %d already in the ledger", r.RowsDuplicate)
+	}
+	if r.RowsRejected > 0 {
+		s += fmt.Sprintf(", %d rejected", r.RowsRejected)
+	}
+	return s
+}
+
 // maxErrors bounds the errors a FileResult lists; the quarantine has all.
 const maxErrors = 10000
 

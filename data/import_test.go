@@ -473,3 +473,20 @@ func TestHistory_Stockout(t *testing.T) {
 		t.Errorf("web channel %v", web)
 	}
 }
+
+func TestFileResult_Summary(t *testing.T) {
+	for _, tc := range []struct {
+		r    data.FileResult
+		want string
+	}{
+		{data.FileResult{Path: "s.csv", Kind: data.KindSales, RowsOK: 1}, "s.csv: sales, 1 row imported"},
+		{data.FileResult{Path: "s.csv", Kind: data.KindSales, RowsOK: 0, RowsRejected: 2}, "s.csv: sales, 0 rows imported, 2 rejected"},
+		{data.FileResult{Path: "m.csv", Kind: data.KindMovements, RowsOK: 1200, RowsDuplicate: 3, RowsRejected: 1}, "m.csv: movements, 1200 rows imported, 3 already in the ledger, 1 rejected"},
+		{data.FileResult{Path: "x.csv", Error: "cannot tell what the file holds"}, "x.csv: NOT IMPORTED: cannot tell what the file holds"},
+		{data.FileResult{Path: "b.csv", Duplicate: true, DuplicateOf: "a.csv"}, "b.csv: already imported (same content as a.csv), nothing to do"},
+	} {
+		if got := tc.r.Summary(); got != tc.want {
+			t.Errorf("Summary() = %q, want %q", got, tc.want)
+		}
+	}
+}

@@ -7,7 +7,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,7 +82,7 @@ func (e *Engine) Import(ctx context.Context, paths []string, opt data.ImportOpti
 			return results, err
 		}
 		results = append(results, res)
-		e.hub.Publish(model.Change{Kind: model.ChangeImport, Text: summary(res)})
+		e.hub.Publish(model.Change{Kind: model.ChangeImport, Text: res.Summary()})
 		if res.RowsOK > 0 {
 			e.hub.Publish(model.Change{Kind: model.ChangeStock})
 		}
@@ -92,12 +91,3 @@ func (e *Engine) Import(ctx context.Context, paths []string, opt data.ImportOpti
 	return results, nil
 }
 
-func summary(r data.FileResult) string {
-	switch {
-	case r.Failed():
-		return fmt.Sprintf("%s: not imported: %s", r.Path, r.Error)
-	case r.Duplicate:
-		return fmt.Sprintf("%s: already imported as %s", r.Path, r.DuplicateOf)
-	}
-	return fmt.Sprintf("%s: %s, %d rows imported, %d duplicate, %d rejected", r.Path, r.Kind, r.RowsOK, r.RowsDuplicate, r.RowsRejected)
-}

@@ -333,11 +333,8 @@ func watchFolders(ctx context.Context, eng *engine.Engine, m *engine.Metrics, di
 }
 
 func importLine(r data.FileResult) string {
-	switch {
-	case r.Failed():
-		return fmt.Sprintf("%s: NOT IMPORTED: %s", r.Path, r.Error)
-	case r.Duplicate:
-		return fmt.Sprintf("%s: already imported as %s", r.Path, r.DuplicateOf)
+	if r.Failed() || r.Duplicate {
+		return r.Summary()
 	}
-	return fmt.Sprintf("%s: %s, %d rows imported, %d duplicate, %d rejected (%.2fs)", r.Path, r.Kind, r.RowsOK, r.RowsDuplicate, r.RowsRejected, r.Seconds)
+	return fmt.Sprintf("%s (%.2fs)", r.Summary(), r.Seconds)
 }

@@ -267,7 +267,7 @@ func TestServe_SSHRolesAndAudit(t *testing.T) {
 	})
 	t.Run("admin imports and backs up", func(t *testing.T) {
 		out, errOut, code := sshRun(t, cl["adam"], "date,order_id,sku,location,qty\n2026-11-20,A-1,DRL-18V,DC1,2\n2026-11-20,A-2,NOPE,DC1,1\n", "import sales-adam.csv")
-		if code != 0 || !strings.Contains(out, "1 rows imported") || !strings.Contains(out, "1 rejected") {
+		if code != 0 || !strings.Contains(out, "1 row imported") || !strings.Contains(out, "1 rejected") {
 			t.Fatalf("admin import: %d %q %q", code, out, errOut)
 		}
 		if _, errOut, code := sshRun(t, cl["adam"], "", "run backup"); code != 0 {

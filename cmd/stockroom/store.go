@@ -120,22 +120,11 @@ file could not be read or parsed at all, 2 for usage errors.`)
 
 func printImportSummary(w io.Writer, results []data.FileResult) {
 	for _, r := range results {
-		switch {
-		case r.Failed():
-			fmt.Fprintf(w, "%s: NOT IMPORTED: %s\n", r.Path, r.Error)
-			continue
-		case r.Duplicate:
-			fmt.Fprintf(w, "%s: already imported (same content as %s), nothing to do\n", r.Path, r.DuplicateOf)
+		if r.Failed() || r.Duplicate {
+			fmt.Fprintln(w, r.Summary())
 			continue
 		}
-		fmt.Fprintf(w, "%s: %s, %d rows imported", r.Path, r.Kind, r.RowsOK)
-		if r.RowsDuplicate > 0 {
-			fmt.Fprintf(w, ", %d already in the ledger", r.RowsDuplicate)
-		}
-		if r.RowsRejected > 0 {
-			fmt.Fprintf(w, ", %d rejected", r.RowsRejected)
-		}
-		fmt.Fprintf(w, " (%.2fs)\n", r.Seconds)
+		fmt.Fprintf(w, "%s (%.2fs)\n", r.Summary(), r.Seconds)
 		for i, e := range r.Errors {
 			if i == 20 {
 				fmt.Fprintf(w, "  … %d more rejected rows; see the Imports screen or the quarantine table\n", r.RowsRejected-20)
