@@ -90,4 +90,3 @@ func (e *Engine) Import(ctx context.Context, paths []string, opt data.ImportOpti
 	e.afterImport(ctx, results)
 	return results, nil
 }
-
