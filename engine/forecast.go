@@ -100,10 +100,12 @@ func (e *Engine) ForecastAll(ctx context.Context, o ForecastOptions, progress fu
 		chunk, keys, names = chunk[:0], map[string][2]int64{}, map[string][2]string{}
 		return st.SaveForecasts(ctx, batch)
 	}
+	today := model.DateOf(e.clock())
 	err = st.EachHistory(ctx, asOf, func(h *data.History) error {
 		if len(h.Units) == 0 {
 			return nil
 		}
+		dayNotOver(h, today)
 		s := seriesOf(h, o.History, prices, attrs, o.Horizon)
 		keys[s.ID] = [2]int64{h.ItemID, h.LocID}
 		names[s.ID] = [2]string{h.SKU, h.Location}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"stockroom/data"
 	"stockroom/engine"
@@ -86,6 +87,35 @@ func TestEngine_ForecastAll(t *testing.T) {
 	last, err := e.Store().LatestForecastRun(ctx)
 	if err != nil || last.ID != run.ID || last.Models["snaive"] == 0 {
 		t.Errorf("latest run %+v %v", last, err)
+	}
+
+	// An early sale of SLOW today makes today the data day while FAST
+	// has sold nothing yet: the day is not over, so FAST's forecast keeps
+	// its pattern (seasonal naive would copy a zero into next week).
+	today := start.AddDays(200)
+	mustWrite(t, filepath.Join(dir, "today.csv"), fmt.Sprintf("date,order_id,sku,location,channel,qty,price\n%s,EARLY,SLOW,DC1,web,1,9\n", today))
+	if _, err := e.Import(ctx, []string{filepath.Join(dir, "today.csv")}, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.SetClock(func() time.Time { return today.Time().Add(10 * time.Hour) })
+	if _, err := e.ForecastAll(ctx, engine.ForecastOptions{Horizon: 14, Models: []string{"snaive"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err = e.Store().Forecast(ctx, "FAST", "DC1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Origin != today.AddDays(1) {
+		t.Fatalf("origin %s, want %s", f.Origin, today.AddDays(1))
+	}
+	for i, p := range f.Point {
+		want := 10.0
+		if wd := f.Origin.AddDays(i).Weekday(); wd == 0 || wd == 6 {
+			want = 20
+		}
+		if math.Abs(p-want) > 1e-3 {
+			t.Errorf("with today not over, day %d: forecast %g, want %g", i, p, want)
+		}
 	}
 }
 

@@ -59,6 +59,18 @@ type RunForecaster struct {
 	Calendar forecast.Calendar
 }
 
+// dayNotOver makes a history's last day missing demand when it is today
+// by the clock: a day still being sold in (an intraday feed, a file for
+// today) would otherwise read as a day of few sales for every item, and
+// pull every forecast down. Its stock still counts; only its demand waits
+// for the day to end. The flag is the one a day out of stock carries,
+// which the forecasts already treat as missing.
+func dayNotOver(h *data.History, today model.Date) {
+	if n := len(h.Units); n > 0 && h.End() == today {
+		h.Stockout[n-1] = true
+	}
+}
+
 // DefaultPlanModels are RunForecaster's default candidates.
 var DefaultPlanModels = []string{"ses", "sba", "tsb"}
 
@@ -407,6 +419,9 @@ type planItem struct {
 // a purchase, applies supplier budgets, and writes the proposals and
 // alerts in one transaction (data.Store.ApplyPlan).
 func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error) {
+	if opt.Now.IsZero() {
+		opt.Now = e.clock()
+	}
 	opt.defaults(e.store)
 	start := time.Now()
 	st := e.store
@@ -445,6 +460,7 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 	// would cost more than the rest of the recompute.
 	const horizon = 28
 
+	today := model.DateOf(opt.Now)
 	// Histories stream from one read transaction in batches that keep an
 	// item's locations together (transfers need them side by side).
 	const batchSize = 1024
@@ -473,6 +489,7 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 			// Keep only what planning reads: a batch of full histories
 			// would hold every channel's series and daily closings.
 			h.ByChannel, h.Closing = nil, nil
+			dayNotOver(h, today)
 			b = append(b, &planItem{info: info, hist: h, class: classes[[2]int64{h.ItemID, h.LocID}]})
 			return nil
 		})

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"stockroom/data"
 	"stockroom/engine"
@@ -428,5 +429,52 @@ func TestStoredForecaster_PoolsRho(t *testing.T) {
 		if math.Abs(fc.Rho-rho[i]) > 1e-12 {
 			t.Errorf("%s@%s: rho %g, want the pooled %g", hs[i].SKU, hs[i].Location, fc.Rho, rho[i])
 		}
+	}
+}
+
+// A day still being sold in (a file or feed for today) is not a day of
+// few sales: while the clock says it is today, its demand is missing, and
+// the forecasts stand where they stood the day before. Once it is over it
+// counts.
+func TestEngine_Plan_TodayIsNotOver(t *testing.T) {
+	f := newPlanFixture(t, []stockSpec{{"A1", "ST1", 100000, 8}, {"B1", "ST2", 100000, 3}})
+	ctx := context.Background()
+	daily := func(now time.Time) float64 {
+		t.Helper()
+		if _, err := f.e.Plan(ctx, engine.PlanOptions{User: "test", Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := f.e.StockPage(ctx, model.StockQuery{SKU: "A1", Limit: 10})
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("stock rows %v, %v", rows, err)
+		}
+		key := [2]int64{rows[0].ItemID, rows[0].LocID}
+		lv, err := f.e.Levels(ctx, [][2]int64{key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lv[key].DailyMean
+	}
+	last := model.MustDate("2026-10-27") // the fixture's last day of sales
+	before := daily(last.AddDays(1).Time().Add(9 * time.Hour))
+	if before < 6 || before > 10 {
+		t.Fatalf("A1 forecast %.2f a day, want about 8", before)
+	}
+	// One early sale of B1 on 10-28: the store's data day is now 10-28,
+	// and A1 has sold nothing yet that day.
+	p := filepath.Join(t.TempDir(), "sales-1028.csv")
+	if err := os.WriteFile(p, []byte("date,order_id,sku,location,channel,qty,price\n2026-10-28,EARLY-1,B1,ST2,web,1,20\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.e.Import(ctx, []string{p}, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	during := daily(time.Date(2026, 10, 28, 9, 30, 0, 0, time.Local))
+	if math.Abs(during-before) > 1e-9*before {
+		t.Errorf("during 10-28 A1's forecast moved from %.4f to %.4f a day: the day is not over", before, during)
+	}
+	after := daily(time.Date(2026, 10, 29, 3, 30, 0, 0, time.Local))
+	if after >= before {
+		t.Errorf("after 10-28 with no sale of A1, its forecast %.4f should be below %.4f", after, before)
 	}
 }
