@@ -51,10 +51,14 @@ func (l *readyLog) none(t *testing.T, d time.Duration) {
 }
 
 func startWatcher(t *testing.T, dirs ...string) *readyLog {
+	return startWatcherGrace(t, 600*time.Millisecond, dirs...)
+}
+
+func startWatcherGrace(t *testing.T, grace time.Duration, dirs ...string) *readyLog {
 	t.Helper()
 	log := newReadyLog()
 	w := data.NewWatcher(dirs, log.ready)
-	w.Quiet, w.Rescan, w.Grace = 50*time.Millisecond, 200*time.Millisecond, 600*time.Millisecond
+	w.Quiet, w.Rescan, w.Grace = 50*time.Millisecond, 200*time.Millisecond, grace
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
@@ -83,7 +87,10 @@ func TestWatcher_Files(t *testing.T) {
 
 func TestWatcher_HalfWritten(t *testing.T) {
 	dir := t.TempDir()
-	log := startWatcher(t, dir)
+	// The grace is well beyond the pause below even on a loaded machine
+	// (under -race the 300 ms pause has stretched past 600 ms, and the
+	// half-written file was rightly taken at the grace).
+	log := startWatcherGrace(t, 2*time.Second, dir)
 	p := filepath.Join(dir, "sales.csv")
 	f, err := os.Create(p)
 	if err != nil {
