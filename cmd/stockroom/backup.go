@@ -43,9 +43,10 @@ left in DIR.`)
 	db := dbFlag(c, fs)
 	out := fs.String("out", "", "the backup folder (default: the config's backup.dir, else backups/ next to the store)")
 	cfgPath := fs.String("config", defaultConfigPath(c.getenv), "config file (env STOCKROOM_CONFIG)")
-	daily := fs.Int("daily", -1, "daily backups to keep (default 7)")
-	weekly := fs.Int("weekly", -1, "weekly backups to keep (default 4)")
-	monthly := fs.Int("monthly", -1, "monthly backups to keep (default 12)")
+	var daily, weekly, monthly optNum[int]
+	fs.Var(&daily, "daily", "keep `N` daily backups (default: the config's backup.keep, else 7)")
+	fs.Var(&weekly, "weekly", "keep `N` weekly backups (default: the config's, else 4)")
+	fs.Var(&monthly, "monthly", "keep `N` monthly backups (default: the config's, else 12)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -55,11 +56,11 @@ left in DIR.`)
 	}
 	keep := cfg.retention()
 	for _, o := range []struct {
-		v   int
+		v   optNum[int]
 		dst *int
-	}{{*daily, &keep.Daily}, {*weekly, &keep.Weekly}, {*monthly, &keep.Monthly}} {
-		if o.v >= 0 {
-			*o.dst = o.v
+	}{{daily, &keep.Daily}, {weekly, &keep.Weekly}, {monthly, &keep.Monthly}} {
+		if o.v.set {
+			*o.dst = o.v.v
 		}
 	}
 	st, err := openExistingStore(ctx, c, *db)

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -14,8 +15,16 @@ import (
 // line, the description and every flag.
 func newFlags(c *cli, name, usage, description string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	// The flag package prints its error, then the usage, for a bad flag
+	// too: the error (returned, with a pointer to --help) is enough there,
+	// so the usage is printed only when no error came before it.
+	failed := &noted{}
+	fs.SetOutput(failed)
 	fs.Usage = func() {
+		if failed.seen {
+			failed.seen = false
+			return
+		}
 		w := c.stdout
 		fmt.Fprintf(w, "Usage: stockroom %s %s\n\n%s\n", name, usage, strings.TrimSpace(description))
 		var n int
@@ -24,10 +33,18 @@ func newFlags(c *cli, name, usage, description string) *flag.FlagSet {
 			fmt.Fprintf(w, "\nFlags:\n")
 			fs.SetOutput(w)
 			fs.PrintDefaults()
-			fs.SetOutput(io.Discard)
+			fs.SetOutput(failed)
 		}
 	}
 	return fs
+}
+
+// noted is a writer that only notes it was written to.
+type noted struct{ seen bool }
+
+func (n *noted) Write(p []byte) (int, error) {
+	n.seen = true
+	return len(p), nil
 }
 
 // parseFlags parses flags that may come before, between or after the
@@ -104,4 +121,42 @@ func thousands(n int64) string {
 		b = append(b, s[i])
 	}
 	return string(b)
+}
+
+// optNum is a numeric flag that may be left out: its help shows no
+// default (the text says what happens without it), and set tells whether
+// it was given. Negative values are refused.
+type optNum[T int | float64] struct {
+	v   T
+	set bool
+}
+
+func (o *optNum[T]) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return fmt.Sprint(o.v)
+}
+
+func (o *optNum[T]) Set(s string) error {
+	var v T
+	switch p := any(&v).(type) {
+	case *int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return errors.New("not a whole number")
+		}
+		*p = n
+	case *float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return errors.New("not a number")
+		}
+		*p = x
+	}
+	if v < 0 {
+		return errors.New("must not be negative")
+	}
+	o.v, o.set = v, true
+	return nil
 }

@@ -587,10 +587,11 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	days := fs.Int("days", 365, "days replayed at the end of each series")
 	seed := fs.Uint64("seed", 1, "random seed (lead times, shrinkage)")
 	shrink := fs.Float64("shrink", 0, "share of stock on hand lost each day (theft, damage)")
-	minDays := fs.Float64("min-days", -1, "minmax: reorder when the position falls to this many days of demand")
-	maxDays := fs.Float64("max-days", -1, "minmax: order up to this many days of demand")
-	threshold := fs.Float64("threshold-days", -1, "seed-threshold: the threshold in days of average demand")
-	level := fs.Float64("level-days", -1, "seed-threshold: the reorder level in days of average demand (default: the threshold)")
+	var minDays, maxDays, threshold, level optNum[float64]
+	fs.Var(&minDays, "min-days", "minmax: reorder when the position falls to this many `days` of demand (default: tuned)")
+	fs.Var(&maxDays, "max-days", "minmax: order up to this many `days` of demand (default: tuned)")
+	fs.Var(&threshold, "threshold-days", "seed-threshold: the threshold in `days` of average demand (default: tuned)")
+	fs.Var(&level, "level-days", "seed-threshold: the reorder level in `days` of average demand (default: the threshold)")
 	models := fs.String("models", "", "auto: forecast models to choose from (default "+strings.Join(replenish.DefaultSimModels, ",")+")")
 	refit := fs.Int("refit", 7, "auto: days between forecast refits")
 	events := fs.String("events", "", "auto: events CSV for the forecast (date,name[,kind][,applies_to])")
@@ -646,19 +647,19 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	tuned := false
 	switch o.Policy {
 	case replenish.PolicyMinMax:
-		if *minDays >= 0 || *maxDays >= 0 {
-			if *minDays < 0 || *maxDays < *minDays {
+		if minDays.set || maxDays.set {
+			if !minDays.set || !maxDays.set || maxDays.v < minDays.v {
 				return usageErrorf("simulate: minmax needs --min-days and --max-days ≥ --min-days")
 			}
-			o.MinDays, o.MaxDays = *minDays, *maxDays
+			o.MinDays, o.MaxDays = minDays.v, maxDays.v
 		} else {
 			tuned = true
 		}
 	case replenish.PolicySeedThreshold:
-		if *threshold >= 0 {
-			o.ThresholdDays, o.LevelDays = *threshold, *level
-			if *level < 0 {
-				o.LevelDays = *threshold
+		if threshold.set {
+			o.ThresholdDays, o.LevelDays = threshold.v, level.v
+			if !level.set {
+				o.LevelDays = threshold.v
 			}
 		} else {
 			tuned = true

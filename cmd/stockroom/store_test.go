@@ -123,6 +123,28 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// A bad flag gets its error, one line on stderr, not the whole usage; a
+// flag left out shows no made-up default in the usage.
+func TestFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"simulate", "--input", "x.csv", "--lead-time", "7", "--min-days", "abc"}, `invalid value "abc" for flag -min-days: not a number`},
+		{[]string{"backup", "--daily", "-2"}, `invalid value "-2" for flag -daily: must not be negative`},
+		{[]string{"stock", "--bogus"}, "flag provided but not defined: -bogus"},
+	} {
+		out, errOut, code := runCLI(t, nil, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, tc.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2, only %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	out, _, _ := runCLI(t, nil, "simulate", "--help")
+	if !strings.Contains(out, "-min-days days") || strings.Contains(out, "(default -1)") {
+		t.Errorf("simulate --help:\n%s", out)
+	}
+}
+
 // The demo builds, plans and scans without a terminal; a second run opens
 // it as it is; a build that never finished is finished, importing only
 // what is missing.
