@@ -452,6 +452,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 	if err != nil {
 		return nil, 0, err
 	}
+	today := model.DateOf(e.clock())
 	var items []int64
 	from := map[[2]int64]model.Date{}
 	if sc.all {
@@ -463,7 +464,10 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 			if len(items) == 0 || items[len(items)-1] != t.ItemID {
 				items = append(items, t.ItemID)
 			}
-			from[[2]int64{t.ItemID, t.LocID}] = t.From
+			// From the day before: if it was today at the last check it
+			// was left unscored (checkSeries), and now it may be over.
+			// What is found again is not stored twice.
+			from[[2]int64{t.ItemID, t.LocID}] = t.From.AddDays(-1)
 		}
 	}
 	if workers <= 0 {
@@ -508,7 +512,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 							continue
 						}
 					}
-					found = append(found, checkSeries(ld, f, kn)...)
+					found = append(found, checkSeries(ld, f, kn, today)...)
 					n++
 				}
 				mu.Lock()
@@ -544,7 +548,12 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 // a typed 1000 instead of 10 shows. An item×location whose ledger never
 // had stock booked in (a store that imports sales only) has no stock to
 // judge and no censored days.
-func checkSeries(ld *data.LedgerDays, from model.Date, kn *known) []model.Anomaly {
+//
+// A day that is still today by the clock is not over: its sales so far
+// are not its demand (an intraday feed would read as a dip on every
+// series), so it is missing until a later check, which starts a day back
+// for this reason.
+func checkSeries(ld *data.LedgerDays, from model.Date, kn *known, today model.Date) []model.Anomaly {
 	n := ld.Len()
 	tracked := false
 	for i := 0; i < n && !tracked; i++ {
@@ -593,7 +602,7 @@ func checkSeries(ld *data.LedgerDays, from model.Date, kn *known) []model.Anomal
 		for i := begin; i < n; i++ {
 			d := ld.Start.AddDays(i)
 			v := float64(units[i])
-			if censored[i] || skip[i] {
+			if censored[i] || skip[i] || d == today {
 				v = math.NaN()
 			}
 			if p, store := dm.Push(anomaly.WeekdayPhase(d), v); store && d >= from {

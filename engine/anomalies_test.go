@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"stockroom/data"
 	"stockroom/engine"
@@ -612,5 +613,34 @@ func TestAnomalyStep_Shrinkage(t *testing.T) {
 	}
 	if len(res.Added) != 0 {
 		t.Errorf("full scan added %+v", res.Added)
+	}
+}
+
+// A day still being sold in is not scored as demand: an intraday file
+// that brings a fast mover's first few sales of today raises nothing. Once
+// the day is over, the next import scores it whole.
+func TestAnomalyStep_TodayIsNotOver(t *testing.T) {
+	f := newAnomalyFixture(t)
+	e := newEngine(t)
+	importPaths(t, e, f.path("locations.csv"), f.path("items.csv"), f.path("movements.csv"))
+	importPaths(t, e, f.histories...)
+	today := anomalyStart.AddDays(200)
+	write := fileWriter(t, f.dir)
+	e.SetClock(func() time.Time { return today.Time().Add(10 * time.Hour) })
+	importPaths(t, e, write("early.csv", fmt.Sprintf("date,order_id,sku,location,channel,qty,price\n%s,EARLY-1,A,DC1,web,2,10.00\n", today)))
+	for _, a := range seriesFindings(allAnomalies(t, e)) {
+		if a.Date == today {
+			t.Errorf("today's first sales, scored as a whole day: %+v", a)
+		}
+	}
+	// The next day: A sold nothing more on 200, so 2 is the day's demand.
+	e.SetClock(func() time.Time { return today.AddDays(1).Time().Add(10 * time.Hour) })
+	importPaths(t, e, write("next.csv", fmt.Sprintf("date,order_id,sku,location,channel,qty,price\n%s,NEXT-1,A,DC1,web,20,10.00\n", today.AddDays(1))))
+	found := false
+	for _, a := range seriesFindings(allAnomalies(t, e)) {
+		found = found || (a.SKU == "A" && a.Date == today && a.Observed == 2)
+	}
+	if !found {
+		t.Errorf("day %s (A sold 2 against about 20) not scored once it was over: %+v", today, seriesFindings(allAnomalies(t, e)))
 	}
 }
