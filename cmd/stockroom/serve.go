@@ -331,10 +331,3 @@ func watchFolders(ctx context.Context, eng *engine.Engine, m *engine.Metrics, di
 	w.Logf = func(format string, args ...any) { logf("watch: "+format, args...) }
 	return w.Run(ctx)
 }
-
-func importLine(r data.FileResult) string {
-	if r.Failed() || r.Duplicate {
-		return r.Summary()
-	}
-	return fmt.Sprintf("%s (%.2fs)", r.Summary(), r.Seconds)
-}

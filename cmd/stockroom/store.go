@@ -118,13 +118,18 @@ file could not be read or parsed at all, 2 for usage errors.`)
 	return nil
 }
 
+// importLine is a file's result in one line, with the time it took when
+// it was imported.
+func importLine(r data.FileResult) string {
+	if r.Failed() || r.Duplicate {
+		return r.Summary()
+	}
+	return fmt.Sprintf("%s (%.2fs)", r.Summary(), r.Seconds)
+}
+
 func printImportSummary(w io.Writer, results []data.FileResult) {
 	for _, r := range results {
-		if r.Failed() || r.Duplicate {
-			fmt.Fprintln(w, r.Summary())
-			continue
-		}
-		fmt.Fprintf(w, "%s (%.2fs)\n", r.Summary(), r.Seconds)
+		fmt.Fprintln(w, importLine(r))
 		for i, e := range r.Errors {
 			if i == 20 {
 				fmt.Fprintf(w, "  … %d more rejected rows; see the Imports screen or the quarantine table\n", r.RowsRejected-20)
