@@ -989,7 +989,9 @@ func (s *Store) ReceivePOs(ctx context.Context) (ReceiveResult, error) {
 }
 
 // Alerts returns the alerts of the last recompute, most urgent kind
-// first, at most limit (0: all); kinds empty means every kind.
+// first and within a kind the most pressing (the soonest stockout, else
+// the largest value: demand out of stock, shortfall, cover, days unsold),
+// at most limit (0: all); kinds empty means every kind.
 func (s *Store) Alerts(ctx context.Context, kinds []model.AlertKind, limit int) ([]model.Alert, error) {
 	q := `SELECT i.sku, l.code, a.kind, a.as_of, a.value, a.detail FROM replenish_alert a
 		JOIN item i ON i.id = a.item_id JOIN location l ON l.id = a.loc_id`
