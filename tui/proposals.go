@@ -1216,8 +1216,12 @@ func proposalReasons(p model.Proposal) []string {
 		fc += "; no backtest"
 	}
 	out = append(out, fc)
-	out = append(out, fmt.Sprintf("lead time %.1f ± %.1f days, review every %d: demand over %.1f days %.1f ± %.1f",
-		r.LeadTimeDays, r.LeadTimeSD, r.ReviewDays, r.HorizonDays, r.HorizonMean, r.HorizonSD))
+	review := "review daily"
+	if r.ReviewDays > 1 {
+		review = fmt.Sprintf("review every %d days", r.ReviewDays)
+	}
+	out = append(out, fmt.Sprintf("lead time %.1f ± %.1f days, %s: demand over %.1f days %.1f ± %.1f",
+		r.LeadTimeDays, r.LeadTimeSD, review, r.HorizonDays, r.HorizonMean, r.HorizonSD))
 	out = append(out, fmt.Sprintf("class %s, target %.0f%% %s: safety stock %.1f",
 		orDash(r.Class), r.Service*100, strings.ReplaceAll(orDash(r.ServiceKind), "_", " "), r.SafetyStock))
 	lv := fmt.Sprintf("reorder point %d, order-up-to %d", r.ReorderPoint, r.OrderUpTo)

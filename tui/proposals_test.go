@@ -99,7 +99,7 @@ func TestProposals_ListFilterSortOpen(t *testing.T) {
 		fmt.Sprintf("why: position %d < reorder point %d (on hand %d + on order %d − committed %d)", r.Position, r.ReorderPoint, r.OnHand, r.OnOrder, r.Committed),
 		"out of stock now; slack", // its on hand is below zero
 		fmt.Sprintf("forecast %s:", r.Model),
-		fmt.Sprintf("lead time %.1f ± %.1f days, review every %d", r.LeadTimeDays, r.LeadTimeSD, r.ReviewDays),
+		fmt.Sprintf("lead time %.1f ± %.1f days, review daily", r.LeadTimeDays, r.LeadTimeSD), // every fixture reviews daily
 		fmt.Sprintf("class %s, target %.0f%% fill rate: safety stock %.1f", r.Class, r.Service*100, r.SafetyStock),
 		fmt.Sprintf("reorder point %d, order-up-to %d", r.ReorderPoint, r.OrderUpTo),
 		fmt.Sprintf("order-up-to − position = %d", r.RawQty),
