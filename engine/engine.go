@@ -7,6 +7,7 @@ package engine
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,7 +83,11 @@ func (e *Engine) Import(ctx context.Context, paths []string, opt data.ImportOpti
 			return results, err
 		}
 		results = append(results, res)
-		e.hub.Publish(model.Change{Kind: model.ChangeImport, Text: res.Summary()})
+		// The feed is read on an 80-column status line: the file's name
+		// says which it was; its folder is in the Imports screen.
+		short := res
+		short.Path, short.DuplicateOf = filepath.Base(res.Path), filepath.Base(res.DuplicateOf)
+		e.hub.Publish(model.Change{Kind: model.ChangeImport, Text: short.Summary()})
 		if res.RowsOK > 0 {
 			e.hub.Publish(model.Change{Kind: model.ChangeStock})
 		}
