@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"stockroom/engine"
 	"stockroom/model"
@@ -1362,7 +1363,12 @@ func (v *proposalsView) FilterLine() string {
 	case v.confirm != nil:
 		return v.env.st.Prompt.Render(v.confirm.text)
 	case v.prompt != promptNone && v.promptErr != "":
-		return v.input.View() + "  " + v.env.st.Error.Render(v.promptErr)
+		in, msg := v.input.View(), v.env.st.Error.Render(v.promptErr)
+		if lipgloss.Width(in)+2+lipgloss.Width(msg) > v.w {
+			// Narrow: why it was refused comes first, whole.
+			return msg + "  " + in
+		}
+		return in + "  " + msg
 	case v.prompt != promptNone:
 		return v.input.View()
 	case v.filterTxt != "":

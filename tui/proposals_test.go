@@ -552,3 +552,15 @@ func mustDate(t *testing.T, s string) model.Date {
 	}
 	return d
 }
+
+// At 80 columns a refused quantity still says why, whole, with what was
+// typed kept for mending.
+func TestProposals_EditErrorNarrow(t *testing.T) {
+	eng := newProposalEngine(t)
+	d := drive(t, actorConsole(t, eng, operator), 80, 24)
+	d.keys(":proposals{enter}eabc{enter}")
+	l := inputLine(d.view())
+	if !strings.Contains(l, `"abc" is not a positive whole number`) || !strings.Contains(l, "abc") {
+		t.Errorf("input line at 80 columns: %q", l)
+	}
+}
