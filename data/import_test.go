@@ -490,3 +490,35 @@ func TestFileResult_Summary(t *testing.T) {
 		}
 	}
 }
+
+// A rejected JSON record is cited by the line it starts on, however the
+// records are laid out.
+func TestImport_JSONLines(t *testing.T) {
+	rec := func(id, qty string) string {
+		return `{"date": "2026-11-02", "order_id": "` + id + `", "sku": "HMR-16", "location": "DC1", "channel": "web", "qty": ` + qty + `, "price": 12.5}`
+	}
+	for _, tc := range []struct {
+		name, body string
+		line       int
+	}{
+		// one record a line after "[": the bad third record is on line 4
+		{"per line", "[\n" + rec("J1", "1") + ",\n" + rec("J2", "1") + ",\n" + rec("J3", `"x"`) + "\n]\n", 4},
+		// two on the first line, the bad one on the next
+		{"packed", "[" + rec("J1", "1") + ", " + rec("J2", "1") + ",\n  " + rec("J3", `"x"`) + "]\n", 2},
+		// indented, each record over several lines
+		{"indented", "[\n  {\n    \"date\": \"2026-11-02\", \"order_id\": \"J1\", \"sku\": \"HMR-16\",\n    \"location\": \"DC1\", \"channel\": \"web\", \"qty\": 1, \"price\": 12.5\n  },\n  {\n    \"date\": \"2026-11-02\", \"order_id\": \"J2\", \"sku\": \"HMR-16\",\n    \"location\": \"DC1\", \"channel\": \"web\", \"qty\": \"x\", \"price\": 12.5\n  }\n]\n", 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := mustOpenStore(t)
+			mustImportGood(t, st, "locations", "suppliers", "items")
+			p := filepath.Join(t.TempDir(), "sales.json")
+			if err := os.WriteFile(p, []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res := mustImport(t, st, p, data.ImportOptions{})
+			if res.RowsRejected != 1 || len(res.Errors) != 1 || res.Errors[0].Line != tc.line || res.Errors[0].Column != "qty" {
+				t.Errorf("rejected %d, errors %+v; want one on line %d, qty", res.RowsRejected, res.Errors, tc.line)
+			}
+		})
+	}
+}

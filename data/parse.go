@@ -463,17 +463,14 @@ func (j *jsonReader) readObject() (map[string]json.RawMessage, int, error) {
 		line := j.lines.lineAt(off)
 		return nil, line, fmt.Errorf("line %d: %v", line, err)
 	}
-	// The record starts after the separator and blanks that follow start.
-	line := j.lines.lineAt(start + 1 + int64(leadingSpace(raw)))
+	// The record's first byte: the decoder has just read past its last,
+	// and the raw value holds exactly its bytes (no separator or blanks).
+	line := j.lines.lineAt(j.dec.InputOffset() - int64(len(raw)))
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return nil, line, &rowError{Line: line, Reason: "not a JSON object"}
 	}
 	return obj, line, nil
-}
-
-func leadingSpace(b []byte) int {
-	return len(b) - len(bytes.TrimLeft(b, " \t\r\n,"))
 }
 
 func (j *jsonReader) header() []string { return j.hdr }
