@@ -317,7 +317,7 @@ func (v *routesView) render() {
 	for i := v.offset; i < len(runs) && i < v.offset+v.listRows(); i++ {
 		r := runs[i]
 		line := fmt.Sprintf(" %s %-2d %-10s %5d %9s %7.1f %8s %5s %5s", runMark(i), i+1, truncateText(r.Vehicle, 10), len(r.Stops),
-			fmt.Sprintf("%d/%d", r.Load, r.Capacity), r.DistanceM/1000, routeSpan(r.DurationMin), routeClock(r.StartMin), routeClock(r.EndMin))
+			fmt.Sprintf("%d/%d", r.Load, r.Capacity), r.DistanceM/1000, route.Span(r.DurationMin), route.Clock(r.StartMin), route.Clock(r.EndMin))
 		if r.Departed {
 			line += " on the road"
 		}
@@ -374,7 +374,7 @@ func planSummary(p *engine.RoutePlan, st *Styles) string {
 		dist = "great circles ×1.3"
 	}
 	return st.Heading.Render(fmt.Sprintf("%s %s", p.Depot.Code, p.Date)) +
-		fmt.Sprintf("  %d runs · %d stops · %.1f km in %s · ", len(p.Runs), stops, p.DistanceM/1000, routeSpan(p.DurationMin)) +
+		fmt.Sprintf("  %d runs · %d stops · %.1f km in %s · ", len(p.Runs), stops, p.DistanceM/1000, route.Span(p.DurationMin)) +
 		state + st.Dim.Render(" · "+dist)
 }
 
@@ -393,7 +393,7 @@ var stopHeader = fmt.Sprintf(" %3s %-16s %-14s %6s %6s %5s %6s", "#", "DELIVERY"
 // stopRow is the i-th stop of a run (after the cursor column).
 func stopRow(i int, s route.Stop) string {
 	line := fmt.Sprintf("%3d %-16s %-14s %6d %6s %5s %6.1f", i+1, truncateText(s.Delivery, 16), truncateText(s.Customer, 14),
-		s.Demand, routeClock(s.ArriveMin), routeClock(s.StartMin), s.LegM/1000)
+		s.Demand, route.Clock(s.ArriveMin), route.Clock(s.StartMin), s.LegM/1000)
 	switch {
 	case s.Late:
 		line += " late"
@@ -518,7 +518,7 @@ func (v *routeRunView) render() {
 	}
 	head := st.Heading.Render(fmt.Sprintf("run %d · %s", v.run+1, r.Vehicle)) +
 		fmt.Sprintf("  %d stops · %d/%d · %.1f km · %s · %s–%s", len(r.Stops), r.Load, r.Capacity, r.DistanceM/1000,
-			routeSpan(r.DurationMin), routeClock(r.StartMin), routeClock(r.EndMin))
+			route.Span(r.DurationMin), route.Clock(r.StartMin), route.Clock(r.EndMin))
 	if r.Departed {
 		head += st.Dim.Render(" · on the road")
 	}
@@ -604,24 +604,6 @@ func joinRoutePanes(list []string, mapStr string, l routePanes) string {
 func runMark(i int) string {
 	const marks = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	return string(marks[i%len(marks)])
-}
-
-// clock formats minutes after midnight as HH:MM.
-func routeClock(min float64) string {
-	if math.IsNaN(min) || math.IsInf(min, 0) {
-		return "--:--"
-	}
-	m := int(math.Round(min))
-	return fmt.Sprintf("%02d:%02d", m/60, m%60)
-}
-
-// span formats minutes as 1h05m.
-func routeSpan(min float64) string {
-	m := int(math.Round(min))
-	if m < 60 {
-		return fmt.Sprintf("%dm", m)
-	}
-	return fmt.Sprintf("%dh%02dm", m/60, m%60)
 }
 
 // routeBrailleBit is the dot of a braille cell at (x 0..1, y 0..3).

@@ -281,28 +281,15 @@ func routeDB(ctx context.Context, c *cli, dbPath, depot string, day model.Date, 
 	}
 	if !p.Feasible {
 		why := "it breaks a capacity, duration or time-window limit"
-		if len(p.Unassigned) > 0 {
-			why = fmt.Sprintf("%d deliveries could not be assigned (too heavy for every vehicle, or unreachable)", len(p.Unassigned))
+		if n := len(p.Problems); n > 0 {
+			why = strings.Join(p.Problems[:min(n, 3)], "; ")
+			if n > 3 {
+				why += fmt.Sprintf("; and %d more", n-3)
+			}
 		}
 		return &exitError{code: 3, err: fmt.Errorf("route: plan %d stored, but %s", p.ID, why)}
 	}
 	return nil
-}
-
-// clock formats minutes after midnight as HH:MM (past 24:00 for runs that
-// end after midnight).
-func clock(min float64) string {
-	m := int(math.Round(min))
-	return fmt.Sprintf("%02d:%02d", m/60, m%60)
-}
-
-// span formats a duration in minutes as 1h05m.
-func span(min float64) string {
-	m := int(math.Round(min))
-	if m < 60 {
-		return fmt.Sprintf("%dm", m)
-	}
-	return fmt.Sprintf("%dh%02dm", m/60, m%60)
 }
 
 func printPlan(w io.Writer, p *engine.RoutePlan, stops bool) error {
@@ -319,7 +306,7 @@ func printPlan(w io.Writer, p *engine.RoutePlan, stops bool) error {
 		state = "NOT feasible"
 	}
 	fmt.Fprintf(w, "plan %d: %s %s, %d runs, %d stops, %.1f km, %s on the road, %s, %s, planned in %.1fs (%s)\n",
-		p.ID, p.Depot.Code, p.Date, len(p.Runs), n, p.DistanceM/1000, span(p.DurationMin), state, dist, p.SolveTime.Seconds(), p.Note)
+		p.ID, p.Depot.Code, p.Date, len(p.Runs), n, p.DistanceM/1000, route.Span(p.DurationMin), state, dist, p.SolveTime.Seconds(), p.Note)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "RUN\tVEHICLE\tSTOPS\tLOAD/CAP\tKM\tDURATION\tSTART\tEND\t")
 	for i, r := range p.Runs {
@@ -328,7 +315,7 @@ func printPlan(w io.Writer, p *engine.RoutePlan, stops bool) error {
 			note = " on the road"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d/%d\t%.1f\t%s\t%s\t%s\t%s\n", i+1, r.Vehicle, len(r.Stops), r.Load, r.Capacity,
-			r.DistanceM/1000, span(r.DurationMin), clock(r.StartMin), clock(r.EndMin), note)
+			r.DistanceM/1000, route.Span(r.DurationMin), route.Clock(r.StartMin), route.Clock(r.EndMin), note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -346,8 +333,8 @@ func printPlan(w io.Writer, p *engine.RoutePlan, stops bool) error {
 				case s.Done:
 					flag = "done"
 				}
-				fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\t%.1f\t%s\n", k+1, s.Delivery, s.Customer, s.Demand, clock(s.ArriveMin),
-					clock(s.StartMin), s.LegM/1000, flag)
+				fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%s\t%s\t%.1f\t%s\n", k+1, s.Delivery, s.Customer, s.Demand, route.Clock(s.ArriveMin),
+					route.Clock(s.StartMin), s.LegM/1000, flag)
 			}
 			if err := tw.Flush(); err != nil {
 				return err

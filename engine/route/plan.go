@@ -62,6 +62,9 @@ type Plan struct {
 	DistanceM   float64
 	DurationMin float64
 	Feasible    bool          // every constraint met
+	// Problems says, a line each, which limits an infeasible plan breaks
+	// (not kept with a stored plan: its runs and late stops show them).
+	Problems []string
 	Roads       bool          // distances come from the road graph, not great circles
 	MatrixTime  time.Duration // travel-time matrix (reused or repaired on re-plans)
 	SolveTime   time.Duration // the whole planning call
@@ -573,23 +576,34 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 		plan.Runs = append(plan.Runs, run)
 	}
 	plan.Feasible = len(plan.Unassigned) == 0
+	if n := len(plan.Unassigned); n > 0 {
+		plan.Problems = append(plan.Problems, fmt.Sprintf("%d deliveries could not be assigned (too heavy for every vehicle, or unreachable)", n))
+	}
+	due := map[string]float64{}
+	for _, d := range deliveries {
+		due[d.ID] = d.DueMin
+	}
 	for i := range plan.Runs {
 		r := &plan.Runs[i]
 		plan.DistanceM += r.DistanceM
 		plan.DurationMin += r.DurationMin
-		if r.Load > r.Capacity {
+		broke := func(format string, args ...any) {
 			plan.Feasible = false
+			plan.Problems = append(plan.Problems, fmt.Sprintf("run %d (%s) ", i+1, r.Vehicle)+fmt.Sprintf(format, args...))
+		}
+		if r.Load > r.Capacity {
+			broke("carries %d, over its capacity %d", r.Load, r.Capacity)
 		}
 		veh := findVehicle(vehicles, r.Vehicle)
 		if veh.MaxDurationMin > 0 && r.DurationMin > veh.MaxDurationMin+1e-6 {
-			plan.Feasible = false
+			broke("takes %s, over its longest run %s", Span(r.DurationMin), Span(veh.MaxDurationMin))
 		}
 		if veh.ShiftEndMin > 0 && r.EndMin > veh.ShiftEndMin+1e-6 {
-			plan.Feasible = false
+			broke("is back at %s, after its shift ends at %s", Clock(r.EndMin), Clock(veh.ShiftEndMin))
 		}
 		for _, s := range r.Stops {
 			if s.Late {
-				plan.Feasible = false
+				broke("serves %s at %s, after its window closes at %s", s.Delivery, Clock(s.StartMin), Clock(due[s.Delivery]))
 			}
 		}
 		if p.g != nil && p.opt.RoadPaths {
@@ -604,6 +618,25 @@ func (p *Planner) solve(ctx context.Context, depot Depot, date model.Date, deliv
 	}
 	plan.SolveTime = time.Since(start)
 	return plan, nil
+}
+
+// Clock formats minutes after midnight as 14:05 (past 24:00 for runs that
+// end after midnight; --:-- for no time).
+func Clock(min float64) string {
+	if math.IsNaN(min) || math.IsInf(min, 0) {
+		return "--:--"
+	}
+	m := int(math.Round(min))
+	return fmt.Sprintf("%02d:%02d", m/60, m%60)
+}
+
+// Span formats a duration in minutes as 45m or 2h05m.
+func Span(min float64) string {
+	m := int(math.Round(min))
+	if m < 60 {
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%dh%02dm", m/60, m%60)
 }
 
 func findVehicle(vs []model.Vehicle, id string) *model.Vehicle {

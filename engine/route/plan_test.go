@@ -122,8 +122,8 @@ func checkPlan(t *testing.T, pl *Plan, ds []model.Delivery, vs []model.Vehicle) 
 			t.Fatalf("delivery %s planned %d times", d.ID, seen[d.ID])
 		}
 	}
-	if !pl.Feasible {
-		t.Fatalf("plan not feasible")
+	if !pl.Feasible || len(pl.Problems) > 0 {
+		t.Fatalf("plan not feasible: %q", pl.Problems)
 	}
 }
 
@@ -443,5 +443,34 @@ func TestFitFleet(t *testing.T) {
 	out, left = fitFleet(in, [][]int{{1, 2, 3}}, []int64{60})
 	if !slices.Equal(left, []int{3}) || !slices.Equal(out[0], []int{1, 2}) {
 		t.Errorf("one van: fitted %v, left %v", out, left)
+	}
+}
+
+// An infeasible plan says which limits it breaks, run by run: a customer
+// 100 km away (150 minutes each way at 40 km/h) for a van with a 3-hour
+// shift and a 2-hour longest run, with a window it cannot make.
+func TestPlanDay_Problems(t *testing.T) {
+	depot := Depot{Code: "DEP", Lat: 42.51, Lon: 1.53}
+	far := model.Delivery{ID: "FAR", Date: model.MustDate("2026-12-01"), Depot: "DEP", Customer: "Far away",
+		Lat: depot.Lat + 100/111.2/1.3, Lon: depot.Lon, Demand: 5, ServiceMin: 0, ReadyMin: 0, DueMin: 9 * 60}
+	vs := []model.Vehicle{{ID: "V1", Depot: "DEP", Capacity: 10, ShiftStartMin: 8 * 60, ShiftEndMin: 11 * 60, MaxDurationMin: 120}}
+	pl, err := PlanDay(context.Background(), depot, far.Date, []model.Delivery{far}, vs, nil, nil, PlanOptions{TimeLimit: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl.Feasible || len(pl.Runs) != 1 {
+		t.Fatalf("feasible %v, %d runs", pl.Feasible, len(pl.Runs))
+	}
+	r := pl.Runs[0]
+	want := []string{
+		fmt.Sprintf("run 1 (V1) takes %s, over its longest run 2h00m", Span(r.DurationMin)),
+		fmt.Sprintf("run 1 (V1) is back at %s, after its shift ends at 11:00", Clock(r.EndMin)),
+		fmt.Sprintf("run 1 (V1) serves FAR at %s, after its window closes at 09:00", Clock(r.Stops[0].StartMin)),
+	}
+	if !slices.Equal(pl.Problems, want) {
+		t.Errorf("problems %q\nwant %q", pl.Problems, want)
+	}
+	if r.DurationMin < 299 || r.DurationMin > 301 {
+		t.Errorf("the run takes %v minutes, want 300", r.DurationMin)
 	}
 }
