@@ -61,13 +61,13 @@ type Plan struct {
 	Unassigned  []string // deliveries no vehicle can take (heavier than any vehicle, unreachable)
 	DistanceM   float64
 	DurationMin float64
-	Feasible    bool // every constraint met
+	Feasible    bool          // every constraint met
+	Roads       bool          // distances come from the road graph, not great circles
+	MatrixTime  time.Duration // travel-time matrix (reused or repaired on re-plans)
+	SolveTime   time.Duration // the whole planning call
 	// Problems says, a line each, which limits an infeasible plan breaks
 	// (not kept with a stored plan: its runs and late stops show them).
-	Problems   []string
-	Roads      bool          // distances come from the road graph, not great circles
-	MatrixTime time.Duration // travel-time matrix (reused or repaired on re-plans)
-	SolveTime  time.Duration // the whole planning call
+	Problems []string
 }
 
 // PlanOptions tune planning.
