@@ -112,31 +112,9 @@ errors. The store mode (--db) forecasts every item and location.`)
 		return usageErrorf("forecast: --windows and --combine must be positive")
 	}
 
-	series, err := fcReadInput(*input, forecast.ReadSeriesCSV)
+	series, cal, err := readForecastInputs(*input, *events, *prices, *attrs, *horizon)
 	if err != nil {
 		return err
-	}
-	var cal forecast.Calendar
-	if *events != "" {
-		if cal, err = fcReadInput(*events, forecast.ReadEventsCSV); err != nil {
-			return err
-		}
-	}
-	if *prices != "" {
-		pp, err := fcReadInput(*prices, forecast.ReadPricesCSV)
-		if err != nil {
-			return err
-		}
-		forecast.ApplyPrices(series, pp, *horizon)
-	}
-	if *attrs != "" {
-		meta, err := fcReadInput(*attrs, forecast.ReadAttributesCSV)
-		if err != nil {
-			return err
-		}
-		for i := range series {
-			series[i].Attrs = meta[series[i].ID]
-		}
 	}
 
 	prog := newProgress(c, *quiet || !isTerminal(c.stderr))
@@ -179,6 +157,39 @@ errors. The store mode (--db) forecasts every item and location.`)
 		fmt.Fprintf(c.stderr, "forecast: %d series, %d periods ahead, written to %s (%s)\n", len(results), *horizon, *out, fcWinners(results))
 	}
 	return nil
+}
+
+// readForecastInputs reads a series file and, where given, the events,
+// the prices (carried over the horizon) and the attributes that go with
+// it ('stockroom forecast' and 'stockroom simulate').
+func readForecastInputs(input, events, prices, attrs string, horizon int) ([]forecast.Series, forecast.Calendar, error) {
+	var cal forecast.Calendar
+	series, err := fcReadInput(input, forecast.ReadSeriesCSV)
+	if err != nil {
+		return nil, cal, err
+	}
+	if events != "" {
+		if cal, err = fcReadInput(events, forecast.ReadEventsCSV); err != nil {
+			return nil, cal, err
+		}
+	}
+	if prices != "" {
+		pp, err := fcReadInput(prices, forecast.ReadPricesCSV)
+		if err != nil {
+			return nil, cal, err
+		}
+		forecast.ApplyPrices(series, pp, horizon)
+	}
+	if attrs != "" {
+		meta, err := fcReadInput(attrs, forecast.ReadAttributesCSV)
+		if err != nil {
+			return nil, cal, err
+		}
+		for i := range series {
+			series[i].Attrs = meta[series[i].ID]
+		}
+	}
+	return series, cal, nil
 }
 
 // fcReadInput opens a file and parses it, so errors name the file as given.

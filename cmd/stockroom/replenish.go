@@ -18,7 +18,6 @@ import (
 
 	"stockroom/data"
 	"stockroom/engine"
-	"stockroom/engine/forecast"
 	"stockroom/engine/replenish"
 	"stockroom/model"
 )
@@ -595,6 +594,8 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	models := fs.String("models", "", "auto: forecast models to choose from (default "+strings.Join(replenish.DefaultSimModels, ",")+")")
 	refit := fs.Int("refit", 7, "auto: days between forecast refits")
 	events := fs.String("events", "", "auto: events CSV for the forecast (date,name[,kind][,applies_to])")
+	prices := fs.String("prices", "", "auto: prices CSV for the forecast (series_id,period,price; the plan is known ahead)")
+	attrs := fs.String("attributes", "", "auto: attributes CSV for the forecast (series_id plus categorical columns)")
 	pack := fs.Int64("pack", 0, "round every order up to whole packs of this size")
 	moq := fs.Int64("moq", 0, "minimum order quantity")
 	cycle := fs.Bool("cycle", false, "auto: --service is a cycle service level instead of a fill rate")
@@ -629,21 +630,12 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	if *shrink < 0 || *shrink >= 1 {
 		return usageErrorf("simulate: --shrink must be within [0,1)")
 	}
-	series, err := readSeriesFile(*input)
+	// The forecasts reach a refit period past the longest lead time.
+	series, cal, err := readForecastInputs(*input, *events, *prices, *attrs, *refit+int(math.Ceil(o.LeadMean+4*o.LeadSD))+*review+28)
 	if err != nil {
 		return err
 	}
-	if *events != "" {
-		f, err := os.Open(*events)
-		if err != nil {
-			return err
-		}
-		o.Calendar, err = forecast.ReadEventsCSV(f, *events)
-		f.Close()
-		if err != nil {
-			return err
-		}
-	}
+	o.Calendar = cal
 	tuned := false
 	switch o.Policy {
 	case replenish.PolicyMinMax:
@@ -736,15 +728,6 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	fmt.Fprintf(w, "demand %.0f, served %.0f, lost %.0f; stock %d at start + %d received − %.0f served − %d shrinkage = %d at end\n",
 		t.Demand, t.Served, t.Lost, t.StartStock, t.Received, t.Served, t.Shrinkage, t.EndStock)
 	return nil
-}
-
-func readSeriesFile(path string) ([]forecast.Series, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return forecast.ReadSeriesCSV(bufio.NewReaderSize(f, 1<<20), path)
 }
 
 func writeDailyCSV(path string, rows []replenish.SimDay) error {

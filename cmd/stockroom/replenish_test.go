@@ -153,6 +153,11 @@ func TestSimulateCLI(t *testing.T) {
 		if _, stderr, code := runCLI(t, nil, "simulate", "--input", bad, "--lead-time", "5"); code != 1 || !strings.Contains(stderr, "bad.csv:2") {
 			t.Errorf("bad input: exit %d %q, want 1 naming bad.csv:2", code, stderr)
 		}
+		prices := filepath.Join(t.TempDir(), "prices.csv")
+		os.WriteFile(prices, []byte("series_id,period,price\nA,2025-01-01,2.5\nA,2025-02-01,cheap\n"), 0o644)
+		if _, stderr, code := runCLI(t, nil, "simulate", "--input", sales, "--lead-time", "5", "--prices", prices); code != 1 || !strings.Contains(stderr, "prices.csv:3: price") {
+			t.Errorf("bad prices: exit %d %q, want 1 naming prices.csv:3 and the price", code, stderr)
+		}
 	})
 }
 

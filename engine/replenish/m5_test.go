@@ -30,7 +30,8 @@ import (
 // STOCKROOM_M5_RELAUNCH sets SimOptions.RelaunchDays (-1: every series
 // from its first sale); STOCKROOM_M5_OUT writes the tables to a file;
 // STOCKROOM_M5_MODELS sets the auto policy's forecast models (e.g. gbt) and
-// STOCKROOM_M5_EVENTS=1 gives the forecasts M5's events calendar.
+// STOCKROOM_M5_EVENTS=1 gives the forecasts M5's events calendar, and
+// STOCKROOM_M5_PRICES=1 the prices and the series' attributes.
 //
 // STOCKROOM_M5_ORACLE=W replaces every forecast by a diagnostic one: on
 // each day, Poisson around the true mean demand of the 2W+1 days centred
@@ -52,6 +53,36 @@ func loadM5Sales(tb testing.TB) []forecast.Series {
 	s, err := forecast.ReadSeriesCSV(f, p)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if os.Getenv("STOCKROOM_M5_PRICES") == "" {
+		return s
+	}
+	// Prices (carried forward past their last week) and the item, store
+	// and category attributes, for the global model.
+	read := func(name string) *os.File {
+		f, err := os.Open(filepath.Join(m5Dir, name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return f
+	}
+	pf := read("prices.csv")
+	prices, err := forecast.ReadPricesCSV(pf, "prices.csv")
+	pf.Close()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	forecast.ApplyPrices(s, prices, 64)
+	mf := read("meta.csv")
+	attrs, err := forecast.ReadAttributesCSV(mf, "meta.csv")
+	mf.Close()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range s {
+		a := attrs[s[i].ID]
+		delete(a, "weight")
+		s[i].Attrs = a
 	}
 	return s
 }

@@ -412,8 +412,14 @@ func refit(ctx context.Context, active []*simSeries, b model.Date, horizon, maxD
 		if n < 1 {
 			continue
 		}
-		in = append(in, forecast.Series{ID: ss.s.ID, Start: ss.s.Start, Freq: forecast.Daily,
-			Values: ss.obs[:n:n], Censored: ss.censored[:n:n], Attrs: ss.s.Attrs})
+		fs := forecast.Series{ID: ss.s.ID, Start: ss.s.Start, Freq: forecast.Daily,
+			Values: ss.obs[:n:n], Censored: ss.censored[:n:n], Attrs: ss.s.Attrs}
+		// Prices are the retailer's own plan, known ahead: the forecast
+		// may read them over its horizon.
+		if len(ss.s.Prices) >= n {
+			fs.Prices = ss.s.Prices[:min(len(ss.s.Prices), n+horizon)]
+		}
+		in = append(in, fs)
 		who = append(who, ss)
 	}
 	if len(in) == 0 {
