@@ -537,6 +537,9 @@ fully received order closes.`)
 		}
 		return writeJSON(c.stdout, out)
 	}
+	if len(pos2) == 0 {
+		fmt.Fprintln(c.stdout, "no purchase orders: approving a proposal makes one (stockroom approve, or a in the console)")
+	}
 	for _, po := range pos2 {
 		who := po.Supplier
 		if po.Kind == model.ProposalTransfer {

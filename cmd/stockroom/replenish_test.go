@@ -268,6 +268,13 @@ func TestPlanCLI_Flow(t *testing.T) {
 	if len(ps) != 3 {
 		t.Fatalf("proposals %+v, want K1, K2, K3", ps)
 	}
+	// Nothing approved yet: the text says so, the JSON is an empty array.
+	if out, _, code := runCLI(t, nil, "po", "--db", db); code != 0 || !strings.HasPrefix(out, "no purchase orders:") {
+		t.Errorf("po before any approval: exit %d %q", code, out)
+	}
+	if pos := poJSONOut(t, db); len(pos) != 0 {
+		t.Errorf("po --json before any approval: %+v", pos)
+	}
 	byS := map[string]proposalOut{}
 	for _, p := range ps {
 		if p.State != "proposed" || p.Version != 1 || p.Qty <= 0 || p.ID == 0 || p.Location == "" {
