@@ -259,6 +259,10 @@ sales over the last 28 days in stock, days of cover and status.`)
 		fmt.Fprintln(c.stdout, "]")
 		return nil
 	}
+	if n == 0 {
+		// On stderr: the table on stdout stays a table for scripts.
+		fmt.Fprintln(c.stderr, "no stock rows match (stock appears once movements or sales are imported)")
+	}
 	return tw.Flush()
 }
 

@@ -103,6 +103,10 @@ func TestStockCommand(t *testing.T) {
 	if len(lines) != 3 || !strings.Contains(lines[1], "SEED-TOM") || !strings.Contains(lines[2], "DRL-18V") {
 		t.Errorf("stock table:\n%s", out)
 	}
+	out, errOut, code = runCLI(t, nil, "stock", "--db", db, "--sku", "NO-SUCH")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(errOut, "no stock rows match") {
+		t.Errorf("no match: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 	out, _, _ = runCLI(t, nil, "stock", "--db", db, "--json", "--filter", "status=out")
 	if !strings.Contains(out, `"DRL-18V"`) || strings.Contains(out, `"HMR-16"`) {
 		t.Errorf("status=out: %s", out)
