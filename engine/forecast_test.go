@@ -64,15 +64,7 @@ func TestEngine_ForecastAll(t *testing.T) {
 	if f.Model != "snaive" {
 		t.Errorf("FAST won by %s, scores %+v", f.Model, f.Scores)
 	}
-	for i, p := range f.Point {
-		want := 10.0
-		if wd := f.Origin.AddDays(i).Weekday(); wd == 0 || wd == 6 {
-			want = 20
-		}
-		if math.Abs(p-want) > 1e-3 {
-			t.Errorf("day %d: forecast %g, want %g", i, p, want)
-		}
-	}
+	checkWeekly(t, "", f)
 	dists, err := forecast.DecodeDists(f.Dists)
 	if err != nil || len(dists) != 14 {
 		t.Fatalf("distributions: %v, %d", err, len(dists))
@@ -108,13 +100,20 @@ func TestEngine_ForecastAll(t *testing.T) {
 	if f.Origin != today.AddDays(1) {
 		t.Fatalf("origin %s, want %s", f.Origin, today.AddDays(1))
 	}
+	checkWeekly(t, "with today not over, ", f)
+}
+
+// checkWeekly requires FAST's fixture pattern from the forecast's origin
+// on: weekends 20, weekdays 10.
+func checkWeekly(t *testing.T, prefix string, f model.Forecast) {
+	t.Helper()
 	for i, p := range f.Point {
 		want := 10.0
 		if wd := f.Origin.AddDays(i).Weekday(); wd == 0 || wd == 6 {
 			want = 20
 		}
 		if math.Abs(p-want) > 1e-3 {
-			t.Errorf("with today not over, day %d: forecast %g, want %g", i, p, want)
+			t.Errorf("%sday %d: forecast %g, want %g", prefix, i, p, want)
 		}
 	}
 }

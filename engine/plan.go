@@ -373,9 +373,6 @@ func (o *PlanOptions) defaults(store *data.Store) {
 	if o.User == "" {
 		o.User = "plan"
 	}
-	if o.Now.IsZero() {
-		o.Now = time.Now()
-	}
 }
 
 // PlanSummary is what a recompute found and did.

@@ -175,6 +175,10 @@ type Reasons struct {
 	Alerts       []AlertKind `json:"alerts,omitempty"`
 }
 
+// OutNow reports whether the location had nothing free on hand when the
+// proposal was made: it is out already, not about to run out.
+func (r Reasons) OutNow() bool { return r.OnHand-r.Committed <= 0 }
+
 // Summary is a one-line reason for a status line or a list.
 func (r Reasons) Summary() string {
 	var b strings.Builder

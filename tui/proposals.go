@@ -1055,7 +1055,7 @@ func proposalCell(p model.Proposal, c pcol) string {
 // daysToStockout is how many days after the data day the proposal's
 // location runs out if nothing is done: "-" when not within a year.
 func daysToStockout(p model.Proposal) string {
-	if p.Reasons.OnHand-p.Reasons.Committed <= 0 {
+	if p.Reasons.OutNow() {
 		return "now"
 	}
 	d, err := model.ParseDate(p.Reasons.StockoutDate)
@@ -1202,7 +1202,7 @@ func proposalReasons(p model.Proposal) []string {
 	out = append(out, fmt.Sprintf("why: position %d < reorder point %d (on hand %d + on order %d − committed %d)",
 		r.Position, r.ReorderPoint, r.OnHand, r.OnOrder, r.Committed))
 	switch {
-	case r.OnHand-r.Committed <= 0:
+	case r.OutNow():
 		out = append(out, fmt.Sprintf("out of stock now; slack %.0f days after lead time", p.Urgency))
 	case r.StockoutDate != "":
 		out = append(out, fmt.Sprintf("runs out on %s if nothing is done (%s); slack %.0f days after lead time", r.StockoutDate, daysToStockout(p), p.Urgency))

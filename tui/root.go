@@ -396,7 +396,6 @@ func (r *root) hintLine() string {
 	return r.help.ShortHelpView(keys)
 }
 
-// helpGroups is the ? screen: the screen's keys, moving, and global keys.
 // commandHelp lists the : commands for the help box, so the screens can be
 // found from the keyboard alone.
 func commandHelp(st *Styles, w int) string {
@@ -411,6 +410,7 @@ func commandHelp(st *Styles, w int) string {
 	return strings.Join(lines, "\n")
 }
 
+// helpGroups is the ? screen: the screen's keys, moving, and global keys.
 func (r *root) helpGroups() [][]key.Binding {
 	k := r.env.keys
 	return [][]key.Binding{r.top().Keys(), k.moveKeys(), k.globalKeys()}

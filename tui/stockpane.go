@@ -141,7 +141,7 @@ func (v *stockView) paneView(w, h int) string {
 			}
 			s := fmt.Sprintf("proposal #%d %s: %s", p.ID, p.State, what)
 			switch {
-			case p.Reasons.OnHand-p.Reasons.Committed <= 0:
+			case p.Reasons.OutNow():
 				s += " · out of stock"
 			case p.Reasons.StockoutDate != "":
 				s += " · out on " + p.Reasons.StockoutDate

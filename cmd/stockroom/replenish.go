@@ -633,8 +633,7 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 	if *shrink < 0 || *shrink >= 1 {
 		return usageErrorf("simulate: --shrink must be within [0,1)")
 	}
-	// The forecasts reach a refit period past the longest lead time.
-	series, cal, err := readForecastInputs(*input, *events, *prices, *attrs, *refit+int(math.Ceil(o.LeadMean+4*o.LeadSD))+*review+28)
+	series, cal, err := readForecastInputs(*input, *events, *prices, *attrs, o.ForecastHorizon())
 	if err != nil {
 		return err
 	}

@@ -105,19 +105,15 @@ func runRoute(ctx context.Context, c *cli, args []string) error {
 					return usageErrorf("route: --%s plans; --list only lists", n)
 				}
 			}
-			day := model.NoDate
-			if *date != "" {
-				if day, err = model.ParseDate(*date); err != nil {
-					return usageErrorf("route --date: %q is not a date YYYY-MM-DD", *date)
-				}
-			}
-			return routeList(ctx, c, *db, *depot, day, *asJSON)
 		}
 		day := model.NoDate
 		if *date != "" {
 			if day, err = model.ParseDate(*date); err != nil {
 				return usageErrorf("route --date: %q is not a date YYYY-MM-DD", *date)
 			}
+		}
+		if *list {
+			return routeList(ctx, c, *db, *depot, day, *asJSON)
 		}
 		var hm *time.Time
 		if *now != "" {
@@ -242,9 +238,7 @@ func routeDB(ctx context.Context, c *cli, dbPath, depot string, day model.Date, 
 		if day == model.NoDate && first == model.NoDate {
 			return fmt.Errorf("route: nothing to deliver from %s on any day (import a deliveries file)", d)
 		}
-		if depot == "" {
-			depot = d
-		}
+		depot = d // RouteDay keeps a depot it is given
 		if day == model.NoDate {
 			day = first
 		}

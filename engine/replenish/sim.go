@@ -98,6 +98,14 @@ type SimOptions struct {
 	reforecast func(s *forecast.Series, n int, r *forecast.Result)
 }
 
+// ForecastHorizon is how many days each refit forecasts: to the next
+// refit, then the longest lead time and a review (at least 28). Prices
+// given with the series should reach that far past the history.
+func (o SimOptions) ForecastHorizon() int {
+	longest := slices.Max(LeadTimeDist(o.LeadMean, o.LeadSD).Periods)
+	return max(o.RefitDays, 1) + max(longest+max(o.ReviewDays, 1), 28)
+}
+
 func (o *SimOptions) defaults() error {
 	if o.Policy == "" {
 		o.Policy = PolicyAuto
@@ -305,11 +313,8 @@ func Simulate(ctx context.Context, series []forecast.Series, o SimOptions, daily
 		return SimResult{}, errors.New("simulate: no series has enough history to replay")
 	}
 	res := SimResult{Options: o, PerSeries: map[string]SimTotals{}}
-	maxK := 0
-	for _, k := range lt.Periods {
-		maxK = max(maxK, k)
-	}
-	horizon := o.RefitDays + max(maxK+o.ReviewDays, 28)
+	maxK := slices.Max(lt.Periods)
+	horizon := o.ForecastHorizon()
 	// Blocks of RefitDays calendar days: refit (auto), then every series
 	// plays the block on its own, in parallel.
 	blocks := (o.Days + o.RefitDays - 1) / o.RefitDays
