@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"cmp"
 	"os"
 	"path/filepath"
 	"sort"
@@ -59,7 +60,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 }
 
 // SortForImport orders files by the kind their header (or name) shows,
-// then by name.
+// then by name in the order people number files (see nameLess).
 func SortForImport(files []string) []string {
 	order := make(map[string]int, len(files))
 	for _, f := range files {
@@ -70,9 +71,52 @@ func SortForImport(files []string) []string {
 		if order[sorted[i]] != order[sorted[j]] {
 			return order[sorted[i]] < order[sorted[j]]
 		}
-		return sorted[i] < sorted[j]
+		return nameLess(sorted[i], sorted[j])
 	})
 	return sorted
+}
+
+// nameLess orders file names as people number them: by the name without
+// its extension first, so "sales-07.csv" (the original) comes before
+// "sales-07-resend.csv" (byte order puts '-' before '.'), and runs of
+// digits by value, so "day-9" comes before "day-10". Ties fall back to
+// byte order, so the order is total.
+func nameLess(a, b string) bool {
+	sa, sb := strings.TrimSuffix(a, filepath.Ext(a)), strings.TrimSuffix(b, filepath.Ext(b))
+	if c := naturalCompare(sa, sb); c != 0 {
+		return c < 0
+	}
+	return a < b
+}
+
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return cmp.Compare(len(na), len(nb))
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // PeekKind guesses a file's kind from its first line (or first JSON
