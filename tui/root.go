@@ -411,9 +411,23 @@ func commandHelp(st *Styles, w int) string {
 }
 
 // helpGroups is the ? screen: the screen's keys, moving, and global keys.
+// A key the screen already lists (the overview's own ↓/j, say) is not
+// listed again under moving.
 func (r *root) helpGroups() [][]key.Binding {
 	k := r.env.keys
-	return [][]key.Binding{r.top().Keys(), k.moveKeys(), k.globalKeys()}
+	seen := map[string]bool{}
+	groups := [][]key.Binding{r.top().Keys(), k.moveKeys(), k.globalKeys()}
+	for g, bs := range groups {
+		kept := bs[:0:0]
+		for _, b := range bs {
+			if h := b.Help().Key; !seen[h] {
+				seen[h] = true
+				kept = append(kept, b)
+			}
+		}
+		groups[g] = kept
+	}
+	return groups
 }
 
 func (r *root) statusLine() string {

@@ -159,6 +159,25 @@ func TestOverview_Scrolls(t *testing.T) {
 	}
 }
 
+// The ? page lists each key once: the overview's own ↓/j was also listed
+// under moving, beside it.
+func TestHelp_EachKeyOnce(t *testing.T) {
+	eng := newEngine(t, 3)
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	for _, start := range []string{"overview", "stock"} {
+		m := tui.New(tui.Options{Backend: fixedName{eng}, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r), Start: start})
+		d := drive(t, m, 80, 24) // the overview scrolls at this size
+		d.keys("?")
+		v := d.view()
+		for _, k := range []string{"↓/j", "↑/k", "pgdn", "pgup", "? ", "q "} {
+			if n := strings.Count(v, k); n != 1 {
+				t.Errorf("%s: %q listed %d times:\n%s", start, k, n, v)
+			}
+		}
+	}
+}
+
 // Under stockroom serve the overview lists the schedule: each entry's last
 // run, its outcome and the next.
 func TestOverview_Schedule(t *testing.T) {
