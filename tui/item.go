@@ -202,7 +202,7 @@ func (v *itemView) chartHeight() int { return max(6, min(16, (v.h-4)/2)) }
 func (v *itemView) ledgerRows() int {
 	extra := 0
 	if v.data != nil && v.data.err == nil {
-		extra = len(v.policyLines()) - 1
+		extra = len(v.policyLines()) - 1 + len(v.headerLines()) - 1
 	}
 	return max(1, v.h-5-extra-v.chartHeight()-2)
 }
@@ -251,10 +251,9 @@ func (v *itemView) render() {
 		v.body = st.Error.Render("error: " + d.err.Error())
 		return
 	}
-	it := d.item
-	b.WriteString(fit(st.Heading.Render(it.SKU)+"  "+it.Name+st.Dim.Render(fmt.Sprintf("  %s · supplier %s · pack %d · MOQ %d · cost %.2f · price %.2f",
-		orDash(it.Category), orDash(it.Supplier), it.PackSize, it.MOQ, it.UnitCost, it.Price)), v.w, false))
-	b.WriteString("\n")
+	for _, l := range v.headerLines() {
+		b.WriteString(fit(l, v.w, false) + "\n")
+	}
 	var at []string
 	for _, s := range d.stock {
 		label := fmt.Sprintf("%s %d", s.Location, s.OnHand)
@@ -287,7 +286,12 @@ func (v *itemView) render() {
 		if v.shown > d.hist.Start {
 			span = fmt.Sprintf("from %s (history since %s)", v.shown, d.hist.Start)
 		}
-		caption := st.Dim.Render(fmt.Sprintf("units sold a day %s · %d days ended out of stock (shaded)", span, outDays))
+		text := fmt.Sprintf("units sold a day %s · %d days ended out of stock (shaded)", span, outDays)
+		if lipgloss.Width(text) > v.w {
+			// Narrow: the shown span and the count matter, the words less.
+			text = fmt.Sprintf("sold a day since %s · %d days out of stock (shaded)", v.shown, outDays)
+		}
+		caption := st.Dim.Render(text)
 		if note := anomalyNote(d.anoms); note != "" {
 			caption += st.Chart["anomaly"].Render(" · " + note)
 		}
@@ -366,6 +370,25 @@ func (v *itemView) forecastPanel() string {
 	return strings.Join(rows, "\n")
 }
 
+// headerLines names the item and its buying terms: one line when it fits,
+// else two, so pack, MOQ, cost and price are not cut off at 80 columns.
+func (v *itemView) headerLines() []string {
+	st, it := v.env.st, v.data.item
+	segs := []string{it.SKU + "  " + it.Name + "  " + orDash(it.Category), "supplier " + orDash(it.Supplier),
+		fmt.Sprintf("pack %d", it.PackSize), fmt.Sprintf("MOQ %d", it.MOQ), fmt.Sprintf("cost %.2f", it.UnitCost), fmt.Sprintf("price %.2f", it.Price)}
+	lines := packSegments(segs, " · ", v.w, 2)
+	for i, l := range lines {
+		if i == 0 {
+			// The SKU stands out, the name reads plainly, the rest is dim.
+			rest := strings.TrimPrefix(l, it.SKU+"  "+it.Name)
+			lines[i] = st.Heading.Render(it.SKU) + "  " + it.Name + st.Dim.Render(rest)
+			continue
+		}
+		lines[i] = st.Dim.Render(l)
+	}
+	return lines
+}
+
 // policyLines is the replenishment policy the last recompute used here:
 // the numbers a proposal for this item×location would rest on. One line
 // when it fits the width, else two, broken between its parts, so the
@@ -434,7 +457,11 @@ func anomalyNote(as []model.Anomaly) string {
 			open++
 		}
 	}
-	s := fmt.Sprintf("%d anomalies, %d open:", len(as), open)
+	noun := "anomalies"
+	if len(as) == 1 {
+		noun = "anomaly"
+	}
+	s := fmt.Sprintf("%s %s, %d open:", thousands(len(as)), noun, open)
 	for i := len(as) - 1; i >= 0 && i >= len(as)-3; i-- {
 		a := as[i]
 		s += fmt.Sprintf(" %s %s %.2f %s;", a.Date, a.Detector, a.Score, a.State)

@@ -235,6 +235,16 @@ func TestItem_PolicyFitsNarrow(t *testing.T) {
 			(size.w > 100 && !strings.Contains(all, "as of 2026-10-31")) || strings.Contains(all, "…") {
 			t.Errorf("%dx%d: policy on %d lines, want %d:\n%s", size.w, size.h, len(policy), size.lines, v)
 		}
+		// The buying terms and the chart's caption are whole too.
+		if strings.Contains(v, "1 anomalies") {
+			t.Errorf("%dx%d: plural for one anomaly:\n%s", size.w, size.h, v)
+		}
+		if !regexp.MustCompile(`MOQ \d+ · cost \d+\.\d\d[ ·\n]+price \d+\.\d\d *\n`).MatchString(v) || !strings.Contains(v, "(shaded)") {
+			t.Errorf("%dx%d: item header or caption cut:\n%s", size.w, size.h, v)
+		}
+		if n := strings.Count(v, "\n") + 1; n > size.h {
+			t.Errorf("%dx%d: %d lines", size.w, size.h, n)
+		}
 		for _, line := range strings.Split(v, "\n") {
 			if w := lipgloss.Width(line); w > size.w {
 				t.Fatalf("%dx%d: line %d wide: %q", size.w, size.h, w, line)
