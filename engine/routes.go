@@ -29,7 +29,7 @@ type RoutePlan struct {
 	ID        int64
 	CreatedAt time.Time
 	User      string
-	Note      string // "plan", or what a re-plan reacted to
+	Note      string // "planned afresh", or what a re-plan reacted to
 	*route.Plan
 }
 
@@ -127,7 +127,7 @@ func (e *Engine) PlanRoutes(ctx context.Context, depot string, date model.Date, 
 	if err != nil {
 		return nil, fmt.Errorf("plan routes: %w", err)
 	}
-	return e.storePlan(ctx, p, opt, "plan")
+	return e.storePlan(ctx, p, opt, "planned afresh")
 }
 
 // ReplanRoutes re-plans a depot's day from its latest stored plan (warm

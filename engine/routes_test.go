@@ -118,7 +118,7 @@ func TestEngine_PlanRoutes(t *testing.T) {
 	if err != nil || got == nil {
 		t.Fatalf("latest: %v %v", got, err)
 	}
-	if got.ID != p.ID || got.User != "dispatch" || got.Note != "plan" || len(got.Runs) != 1 ||
+	if got.ID != p.ID || got.User != "dispatch" || got.Note != "planned afresh" || len(got.Runs) != 1 ||
 		math.Abs(got.DistanceM-p.DistanceM) > 1e-9 || len(got.Runs[0].Path) != len(r.Path) {
 		t.Errorf("stored %+v, planned %+v", got, p)
 	}
@@ -153,7 +153,7 @@ func TestEngine_ReplanRoutes(t *testing.T) {
 	e := newRouteEngine(t, twoDeliveries)
 	ctx := context.Background()
 	first, err := e.ReplanRoutes(ctx, "DC1", routeDay, quick) // no plan yet: plans
-	if err != nil || first.Note != "plan" {
+	if err != nil || first.Note != "planned afresh" {
 		t.Fatalf("first: %+v %v", first, err)
 	}
 	// A delivery added and one cancelled (the day's file re-exported

@@ -123,7 +123,7 @@ func TestRunRoute_DB(t *testing.T) {
 	}
 	// One van takes both (52 of 120): depot (node 1) → 2 → 3 → depot over
 	// 420 + 950 + 810 m, the one-way road 2→3 driven its way.
-	if p.PlanID != 1 || p.Depot != "DC1" || p.Date != "2026-11-26" || p.User != "ann" || p.Note != "plan" ||
+	if p.PlanID != 1 || p.Depot != "DC1" || p.Date != "2026-11-26" || p.User != "ann" || p.Note != "planned afresh" ||
 		!p.Feasible || !p.Roads || p.DistanceM != 2180 || len(p.Unassigned) != 0 || len(p.Runs) != 1 {
 		t.Fatalf("plan: %+v", p)
 	}
@@ -234,9 +234,9 @@ func TestRunRoute_DBReplanAndTraffic(t *testing.T) {
 	for _, p := range list.Plans {
 		got = append(got, fmt.Sprintf("%d %s %d %v %s", p.PlanID, p.Date, p.Stops, p.Feasible, p.Note))
 	}
-	want := []string{"5 2026-11-26 3 true plan", "4 2026-11-26 2 false plan",
+	want := []string{"5 2026-11-26 3 true planned afresh", "4 2026-11-26 2 false planned afresh",
 		"3 2026-11-26 3 true replan: 0 added, 0 cancelled",
-		"2 2026-11-26 3 true replan: 1 added, 0 cancelled", "1 2026-11-26 2 true plan"}
+		"2 2026-11-26 3 true replan: 1 added, 0 cancelled", "1 2026-11-26 2 true planned afresh"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("--list:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
