@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -884,21 +883,7 @@ func totalsOf(rows []model.Proposal) model.ProposalTotals {
 
 // formatMoney prints an amount with two decimals and thousands
 // separators: 1,234.50.
-func formatMoney(x float64) string {
-	s := strconv.FormatFloat(math.Abs(x), 'f', 2, 64)
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	if x < 0 && s != "0.00" {
-		b.WriteByte('-')
-	}
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String() + "." + frac
-}
+func formatMoney(x float64) string { return model.Money(x) }
 
 // nextProposalStates is the state filter after s in the cycle.
 func nextProposalStates(s []model.ProposalState) []model.ProposalState {

@@ -614,19 +614,6 @@ func (v *stockView) Selected() (model.StockRow, bool) {
 	return model.StockRow{}, false
 }
 
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return s
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func thousands(n int) string { return model.Thousands(int64(n)) }
 
 func stripANSI(s string) string { return ansi.Strip(s) }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"stockroom/model"
 )
 
 // newFlags makes a flag set for a subcommand whose --help prints the usage
@@ -108,20 +110,7 @@ func defaultDBPath(getenv func(string) string) string {
 }
 
 // thousands formats n with thousands separators.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return s
-	}
-	var b []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b = append(b, ',')
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
-}
+func thousands(n int64) string { return model.Thousands(n) }
 
 // optNum is a numeric flag that may be left out: its help shows no
 // default (the text says what happens without it), and set tells whether

@@ -108,8 +108,8 @@ supplier or item; empty cells leave a field to the wider scope).`)
 	w := c.stdout
 	fmt.Fprintf(w, "as of %s: %s item×locations planned in %.1fs (forecasts %s)\n", sum.AsOfText, thousands(int64(sum.ItemLocations)),
 		sum.Seconds, sum.Forecaster)
-	fmt.Fprintf(w, "need: %s purchases, %s transfers, %s units, value %.2f\n", thousands(int64(sum.Purchases)),
-		thousands(int64(sum.Transfers)), thousands(sum.Units), sum.Value)
+	fmt.Fprintf(w, "need: %s purchases, %s transfers, %s units, value %s\n", thousands(int64(sum.Purchases)),
+		thousands(int64(sum.Transfers)), thousands(sum.Units), model.Money(sum.Value))
 	p := sum.Proposals
 	fmt.Fprintf(w, "proposals: %d new, %d changed, %d refreshed, %d withdrawn, %d back from snooze, %d held by a recent rejection",
 		p.Created, p.Updated, p.Refreshed, p.Withdrawn, p.Woken, p.Held)
@@ -228,7 +228,7 @@ proposals, with their audit trail in text mode.`)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%d proposals, %s units, value %.2f\n", len(ps), thousands(units), value)
+	fmt.Fprintf(c.stdout, "%s proposals, %s units, value %s\n", thousands(int64(len(ps))), thousands(units), model.Money(value))
 	if len(q.IDs) > 0 {
 		for _, p := range ps {
 			printProposalDetail(ctx, c.stdout, eng, p)
@@ -416,7 +416,7 @@ func actOn(ctx context.Context, c *cli, fs *flag.FlagSet, args []string, db *str
 			if p.PO != "" {
 				fmt.Fprintf(c.stdout, " on %s", p.PO)
 			}
-			fmt.Fprintf(c.stdout, " (value %.2f, now version %d)\n", p.Value(), p.Version)
+			fmt.Fprintf(c.stdout, " (value %s, now version %d)\n", model.Money(p.Value()), p.Version)
 		}
 	}
 	if *asJSON {
@@ -548,7 +548,7 @@ fully received order closes.`)
 		if who == "" {
 			who = "(no supplier)"
 		}
-		fmt.Fprintf(c.stdout, "%s  %s  %s  %d lines  value %.2f  (v%d, created %s by %s)\n", po.Code, who, po.State, len(po.Lines), po.Value(),
+		fmt.Fprintf(c.stdout, "%s  %s  %s  %d lines  value %s  (v%d, created %s by %s)\n", po.Code, who, po.State, len(po.Lines), model.Money(po.Value()),
 			po.Version, po.CreatedAt.Local().Format("2006-01-02 15:04"), po.CreatedBy)
 		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
 		for _, l := range po.Lines {
