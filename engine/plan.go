@@ -1056,7 +1056,15 @@ func (e *Engine) ActOnProposal(ctx context.Context, id int64, r model.ProposalRe
 	if err != nil {
 		return p, err
 	}
-	text := fmt.Sprintf("proposal %d (%s at %s): %s by %s", id, p.SKU, p.Location, r.Action, r.User)
+	// The live feed names the person; their key's fingerprint (Actor's
+	// " (SHA256:…)") is in the audit trail, and would fill a status line.
+	who, _, _ := strings.Cut(r.User, " (SHA256:")
+	done := map[model.ProposalAction]string{model.ActApprove: "approved", model.ActReject: "rejected",
+		model.ActSnooze: "snoozed", model.ActEdit: "quantity changed"}[r.Action]
+	if done == "" {
+		done = string(r.Action)
+	}
+	text := fmt.Sprintf("proposal %d (%s at %s): %s by %s", id, p.SKU, p.Location, done, who)
 	if p.PO != "" {
 		text += " on " + p.PO
 	}

@@ -225,9 +225,16 @@ func TestEngine_Plan_Lifecycle(t *testing.T) {
 		t.Fatalf("%d open proposals (%v), want 2", n, err)
 	}
 	p := f.proposal(t, "B1", "ST1")
-	a, err := f.e.Approve(ctx, p.ID, p.Version, 0, "ann")
+	ch, stop := f.e.Subscribe()
+	defer stop()
+	a, err := f.e.Approve(ctx, p.ID, p.Version, 0, model.Actor{Name: "ann", Fingerprint: "SHA256:abc"}.String())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The live feed says what happened in a status line's words: the
+	// person, not their key.
+	if c := <-ch; c.Text != fmt.Sprintf("proposal %d (B1 at ST1): approved by ann on %s", p.ID, a.PO) {
+		t.Errorf("change %q", c.Text)
 	}
 	// The approved quantity is on order: the next plan does not propose
 	// B1 again.
