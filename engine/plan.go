@@ -1056,21 +1056,26 @@ func (e *Engine) ActOnProposal(ctx context.Context, id int64, r model.ProposalRe
 	if err != nil {
 		return p, err
 	}
-	// The live feed names the person; their key's fingerprint (Actor's
-	// " (SHA256:…)") is in the audit trail, and would fill a status line.
-	who, _, _ := strings.Cut(r.User, " (SHA256:")
 	done := map[model.ProposalAction]string{model.ActApprove: "approved", model.ActReject: "rejected",
 		model.ActSnooze: "snoozed", model.ActEdit: "quantity changed"}[r.Action]
 	if done == "" {
 		done = string(r.Action)
 	}
-	text := fmt.Sprintf("proposal %d (%s at %s): %s by %s", id, p.SKU, p.Location, done, who)
+	text := fmt.Sprintf("proposal %d (%s at %s): %s by %s", id, p.SKU, p.Location, done, person(r.User))
 	if p.PO != "" {
 		text += " on " + p.PO
 	}
 	e.hub.Publish(model.Change{Kind: model.ChangeProposals, Text: text})
 	e.proposalAction(r.Action)
 	return p, nil
+}
+
+// person is who the live feed names for an audited user: the name
+// without the SSH key's fingerprint (model.Actor's " (SHA256:…)"), which
+// the audit trail keeps and which would fill a status line.
+func person(user string) string {
+	name, _, _ := strings.Cut(user, " (SHA256:")
+	return name
 }
 
 // Approve approves a proposal the person saw at version (0: any), with
@@ -1133,7 +1138,7 @@ func (e *Engine) SendPO(ctx context.Context, id, version int64, user string) err
 	if err := e.store.SendPO(ctx, id, version, user, time.Time{}); err != nil {
 		return err
 	}
-	e.hub.Publish(model.Change{Kind: model.ChangeProposals, Text: fmt.Sprintf("purchase order %d sent by %s", id, user)})
+	e.hub.Publish(model.Change{Kind: model.ChangeProposals, Text: fmt.Sprintf("purchase order %d sent by %s", id, person(user))})
 	return nil
 }
 
