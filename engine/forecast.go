@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"stockroom/data"
 	"stockroom/engine/forecast"
@@ -78,7 +80,7 @@ func (e *Engine) ForecastAll(ctx context.Context, o ForecastOptions, progress fu
 				}
 				run.Series++
 				run.Models[r.Model]++
-				acc.add(r)
+				acc.add(f)
 				batch = append(batch, f)
 				if len(batch) >= 500 {
 					err := st.SaveForecasts(ctx, batch)
@@ -215,33 +217,104 @@ func toForecast(r forecast.Result, run int64, key [2]int64, name [2]string) (mod
 	return f, nil
 }
 
-// pooled sums the winners' backtest errors, weighted by volume.
-type pooled struct{ absErr, err, volume, mase, n float64 }
+// pooled sums the winners' backtest errors over many series: WAPE
+// weighted by volume, MAE, RMSE and bias by days scored, MASE the mean of
+// the series' (it is already scaled).
+type pooled struct {
+	series                            int
+	absErr, volume, err, ae, se, days float64
+	mase, nMASE                       float64
+}
 
-func (p *pooled) add(r forecast.Result) {
-	for _, s := range r.Scores {
-		if s.Model != r.Model || s.Err != "" || s.N == 0 {
+// add pools f's winning model's scores; a series whose winner was not
+// backtested (too short a history) adds nothing.
+func (p *pooled) add(f model.Forecast) {
+	for _, s := range f.Scores {
+		if s.Model != f.Model || s.Err != "" || s.N == 0 {
 			continue
 		}
-		if !math.IsNaN(s.WAPE) && !math.IsInf(s.WAPE, 0) {
+		p.series++
+		if finiteF(s.WAPE) && finiteF(s.Bias) && finiteF(s.MAE) && finiteF(s.RMSE) {
+			n := float64(s.N)
 			p.absErr += s.WAPE * s.Volume
-			p.err += s.Bias * float64(s.N)
 			p.volume += s.Volume
+			p.err += s.Bias * n
+			p.ae += s.MAE * n
+			p.se += s.RMSE * s.RMSE * n
+			p.days += n
 		}
-		if !math.IsNaN(s.MASE) && !math.IsInf(s.MASE, 0) {
+		if finiteF(s.MASE) {
 			p.mase += s.MASE
-			p.n++
+			p.nMASE++
 		}
 		return
 	}
 }
 
+// result is the pooled WAPE, mean MASE and bias (mean error, units a day).
 func (p *pooled) result() (wape, mase, bias float64) {
 	if p.volume > 0 {
-		wape, bias = p.absErr/p.volume, p.err/p.volume
+		wape = p.absErr / p.volume
 	}
-	if p.n > 0 {
-		mase = p.mase / p.n
+	if p.days > 0 {
+		bias = p.err / p.days
+	}
+	if p.nMASE > 0 {
+		mase = p.mase / p.nMASE
 	}
 	return wape, mase, bias
+}
+
+func finiteF(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// ForecastAccuracy is the backtest accuracy of one model where it won,
+// pooled over one category's item×locations.
+type ForecastAccuracy struct {
+	Model, Category       string
+	Series                int
+	MAE, RMSE, MASE, WAPE float64
+	Bias                  float64 // mean error, units a day (+: forecasts too high)
+}
+
+// ForecastAccuracies pools the stored forecasts' backtest scores by
+// winning model and item category ("" for items without one), ordered by
+// model then category.
+func (e *Engine) ForecastAccuracies(ctx context.Context) ([]ForecastAccuracy, error) {
+	items, err := e.store.Items(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cat := make(map[string]string, len(items))
+	for _, it := range items {
+		cat[it.SKU] = it.Category
+	}
+	type key struct{ model, cat string }
+	groups := map[key]*pooled{}
+	err = e.store.EachForecast(ctx, func(f model.Forecast) error {
+		k := key{f.Model, cat[f.SKU]}
+		if groups[k] == nil {
+			groups[k] = &pooled{}
+		}
+		groups[k].add(f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []ForecastAccuracy
+	for k, p := range groups {
+		if p.series == 0 {
+			continue
+		}
+		wape, mase, bias := p.result()
+		a := ForecastAccuracy{Model: k.model, Category: k.cat, Series: p.series, MASE: mase, WAPE: wape, Bias: bias}
+		if p.days > 0 {
+			a.MAE, a.RMSE = p.ae/p.days, math.Sqrt(p.se/p.days)
+		}
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b ForecastAccuracy) int {
+		return cmp.Or(cmp.Compare(a.Model, b.Model), cmp.Compare(a.Category, b.Category))
+	})
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,30 @@ func TestEngine_ForecastAll(t *testing.T) {
 	last, err := e.Store().LatestForecastRun(ctx)
 	if err != nil || last.ID != run.ID || last.Models["snaive"] == 0 {
 		t.Errorf("latest run %+v %v", last, err)
+	}
+
+	// Accuracy by winning model and category: one series each here, so
+	// each row is that series' winning score; the run pools the two, its
+	// bias a mean error per day scored (units a day, as `forecast --db`
+	// prints it), not per unit sold.
+	accs, err := e.ForecastAccuracies(ctx)
+	if err != nil || len(accs) != 2 {
+		t.Fatalf("accuracies %+v %v", accs, err)
+	}
+	var errSum, days float64
+	for _, a := range accs {
+		sku := map[string]string{"a": "FAST", "b": "SLOW"}[a.Category]
+		g, _ := e.Store().Forecast(ctx, sku, "DC1")
+		w := g.Scores[slices.IndexFunc(g.Scores, func(s model.ModelScore) bool { return s.Model == g.Model })]
+		if a.Model != g.Model || a.Series != 1 || math.Abs(a.MAE-w.MAE) > 1e-9 || math.Abs(a.RMSE-w.RMSE) > 1e-9 ||
+			math.Abs(a.WAPE-w.WAPE) > 1e-9 || math.Abs(a.Bias-w.Bias) > 1e-9 || math.Abs(a.MASE-w.MASE) > 1e-9 {
+			t.Errorf("%s accuracy %+v, its winner scored %+v", sku, a, w)
+		}
+		errSum += w.Bias * float64(w.N)
+		days += float64(w.N)
+	}
+	if math.Abs(run.Bias-errSum/days) > 1e-9 {
+		t.Errorf("run bias %g, want %g", run.Bias, errSum/days)
 	}
 
 	// An early sale of SLOW today makes today the data day while FAST

@@ -161,12 +161,6 @@ func (m *Metrics) ObserveImport(source string, r data.FileResult) {
 	m.importDuration.WithLabelValues(source).Observe(r.Seconds)
 }
 
-// ForecastAccuracy is one backtest figure for the accuracy gauge.
-type ForecastAccuracy struct {
-	Model, Category string
-	WAPE            float64
-}
-
 // ObserveForecast records a full forecast run: its duration and the
 // backtest accuracy by model and category.
 func (m *Metrics) ObserveForecast(d time.Duration, acc []ForecastAccuracy) {

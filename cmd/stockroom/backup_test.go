@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -59,8 +62,13 @@ func TestReportCLI(t *testing.T) {
 	if len(rows) != 6 { // header + the 5 fixture files
 		t.Fatalf("imports sheet has %d rows", len(rows))
 	}
-	if v, _ := f.GetCellValue("Proposals", "A3"); !strings.Contains(v, "not stored by this build yet") {
-		t.Fatalf("proposals note %q", v)
+	// Nothing planned, forecast or scanned yet: each sheet says how to
+	// get there.
+	for sheet, want := range map[string]string{"Proposals": "stockroom plan", "Forecast accuracy": "stockroom forecast --db",
+		"Anomalies": "No open anomalies"} {
+		if v, _ := f.GetCellValue(sheet, "A3"); !strings.Contains(v, want) {
+			t.Errorf("%s note %q, want it to say %q", sheet, v, want)
+		}
 	}
 	// Mailing needs the smtp section; the error says so before any work.
 	_, errOut, code = runCLI(t, nil, "report", "--db", db, "--out", path, "--mail-to", "a@b.c", "--config", filepath.Join(dir, "none.json"))
@@ -69,5 +77,83 @@ func TestReportCLI(t *testing.T) {
 	}
 	if _, err := os.Stat(path + ".partial"); err == nil {
 		t.Fatal("partial file left behind")
+	}
+}
+
+// The engines' sheets hold what the store holds: every open proposal and
+// the one approved, the stored forecasts' accuracy by model and category
+// (series adding up to the forecasts stored), every open anomaly.
+func TestReportCLI_Engines(t *testing.T) {
+	db := planStoreCLI(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{{"plan", "--db", db, "--quiet"}, {"forecast", "--db", db, "--models", "naive,ses,sba"},
+		{"anomalies", "--db", db, "--scan"}} {
+		if _, errOut, code := runCLI(t, nil, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+	ps := proposalsJSON(t, db)
+	if len(ps) < 2 {
+		t.Fatalf("fixture has %d proposals", len(ps))
+	}
+	if _, errOut, code := runCLI(t, nil, "approve", "--db", db, fmt.Sprint(ps[0].ID), "--as", "ann"); code != 0 {
+		t.Fatalf("approve: %s", errOut)
+	}
+	var anoms []json.RawMessage
+	out, _, _ := runCLI(t, nil, "anomalies", "--db", db, "--state", "open", "--json")
+	if err := json.Unmarshal([]byte(out), &anoms); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+
+	path := filepath.Join(dir, "report.xlsx")
+	out, errOut, code := runCLI(t, nil, "report", "--db", db, "--out", path, "--config", filepath.Join(dir, "none.json"))
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d proposals", len(ps))) {
+		t.Fatalf("report: %d %q %q", code, out, errOut)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := f.GetRows("Proposals")
+	states := map[string]int{}
+	for _, r := range rows[1:] {
+		if len(r) > 7 {
+			states[r[7]]++
+		}
+	}
+	if len(rows)-1 != len(ps) || states["approved"] != 1 || states["proposed"] != len(ps)-1 {
+		t.Errorf("proposals sheet: %d rows, states %v; want %d, one approved", len(rows)-1, states, len(ps))
+	}
+	if r := rows[1]; len(r) < 16 || !strings.Contains(strings.Join(r, " "), "position") {
+		t.Errorf("a proposal row without its reason: %q", r)
+	}
+
+	rows, _ = f.GetRows("Forecast accuracy")
+	series := 0
+	for _, r := range rows[1:] {
+		if len(r) < 8 || r[0] == "" {
+			continue
+		}
+		n, err := strconv.Atoi(r[2])
+		if err != nil {
+			t.Fatalf("accuracy row %q", r)
+		}
+		series += n
+		if r[1] != "home" {
+			t.Errorf("category %q, want home", r[1])
+		}
+	}
+	if series != 4 { // K1@ST1, K2@ST1, K3@DC1, K4@DC1
+		t.Errorf("accuracy rows cover %d series, want 4:\n%q", series, rows)
+	}
+
+	rows, _ = f.GetRows("Anomalies")
+	got := len(rows) - 1
+	if len(anoms) == 0 {
+		got = 0 // the note row
+	}
+	if got != len(anoms) {
+		t.Errorf("anomalies sheet %d rows, store has %d open", got, len(anoms))
 	}
 }

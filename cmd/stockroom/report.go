@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"stockroom/data"
 	"stockroom/engine"
 	"stockroom/engine/report"
 	"stockroom/model"
@@ -127,7 +128,9 @@ README). Sheets whose engine has stored nothing yet say so.`)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s: %s; %d stock rows need a look, %d imports listed\n", *out, bytesHuman(int64(len(b))), len(d.Stock), len(d.Imports))
+	fmt.Fprintf(c.stdout, "%s: %s; %s stock rows need a look, %s proposals, %s accuracy rows, %s anomalies, %s imports listed\n",
+		*out, bytesHuman(int64(len(b))), thousands(int64(len(d.Stock))), thousands(int64(len(d.Proposals))),
+		thousands(int64(len(d.Accuracy))), thousands(int64(len(d.Anomalies))), thousands(int64(len(d.Imports))))
 	if len(rcpt) > 0 {
 		if err := mailReport(ctx, smtp, rcpt, *subject, filepath.Base(*out), b, d); err != nil {
 			return err
@@ -259,12 +262,90 @@ func gatherReport(ctx context.Context, eng *engine.Engine) (report.Data, error) 
 	return d, gatherEngines(ctx, eng, &d)
 }
 
+// reportRows bounds the proposals and anomalies sheets, as the stock
+// sheet is bounded.
+const reportRows = 50000
+
 // gatherEngines fills the sheets of the forecast, replenishment and anomaly
-// engines. Until each stores its results, its sheet carries a note.
+// engines: the open proposals and anomalies, with those people decided in
+// the last reportImportDays days, and the stored forecasts' backtest
+// accuracy by model and category. A sheet with nothing to show says why.
 func gatherEngines(ctx context.Context, eng *engine.Engine, d *report.Data) error {
-	d.ProposalsNote = "Reorder proposals are not stored by this build yet; this sheet fills in once replenishment runs on the store."
-	d.AccuracyNote = "No forecast backtests are stored by this build yet; this sheet fills in once the nightly forecast runs on the store."
-	d.AnomaliesNote = "Anomalies are not stored by this build yet; this sheet fills in once anomaly scans run on the store."
+	since := d.Generated.AddDate(0, 0, -reportImportDays)
+	ps, err := eng.Proposals(ctx, model.ProposalQuery{States: []model.ProposalState{model.ProposalProposed, model.ProposalSnoozed,
+		model.ProposalApproved, model.ProposalOrdered, model.ProposalPartlyReceived, model.ProposalReceived, model.ProposalRejected}})
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		open := p.State == model.ProposalProposed || p.State == model.ProposalSnoozed
+		if !open && p.At.Before(since) {
+			continue
+		}
+		if len(d.Proposals) == reportRows {
+			break
+		}
+		r := p.Reasons
+		line := report.Proposal{ID: p.ID, SKU: p.SKU, Location: p.Location, Supplier: p.Supplier, Kind: string(p.Kind),
+			Qty: p.Qty, Value: p.Value(), State: string(p.State), OnHand: r.OnHand, OnOrder: r.OnOrder,
+			ReorderPoint: float64(r.ReorderPoint), OrderUpTo: float64(r.OrderUpTo), SafetyStock: r.SafetyStock,
+			LeadTimeDays: r.LeadTimeDays, ForecastLeadTime: r.HorizonMean, Reason: r.Summary(), DecidedBy: p.By}
+		if p.Kind == model.ProposalTransfer {
+			line.Supplier = "from " + p.From
+		}
+		if !p.At.IsZero() && p.By != "" {
+			line.Decided = p.At.UTC().Format("2006-01-02 15:04")
+		}
+		if p.Note != "" {
+			line.Reason += "; " + p.Note
+		}
+		d.Proposals = append(d.Proposals, line)
+	}
+	if len(d.Proposals) == 0 {
+		d.ProposalsNote = "No open reorder proposals, and none decided in the last 31 days: `stockroom plan` makes them."
+	}
+
+	acc, err := eng.ForecastAccuracies(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range acc {
+		d.Accuracy = append(d.Accuracy, report.Accuracy{Model: a.Model, Category: a.Category, Series: a.Series,
+			MAE: a.MAE, RMSE: a.RMSE, MASE: a.MASE, WAPE: a.WAPE, Bias: a.Bias})
+	}
+	if len(d.Accuracy) == 0 {
+		d.AccuracyNote = "No stored forecast has a backtest yet: `stockroom forecast --db DB` (or the nightly forecast job) makes them."
+	}
+
+	q := engine.AnomalyQuery{Limit: 5000}
+	for len(d.Anomalies) < reportRows {
+		as, err := eng.Anomalies(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			if a.State != model.AnomalyOpen && a.At.Before(since) {
+				continue
+			}
+			if len(d.Anomalies) == reportRows {
+				break
+			}
+			subject := a.SKU
+			if subject == "" {
+				subject = filepath.Base(a.File)
+			}
+			x := report.Anomaly{ID: a.ID, SKU: subject, Location: a.Location, Date: a.Date.String(), Detector: a.Detector,
+				Score: a.Score, Value: a.Observed, Expected: a.Expected, State: string(a.State), By: a.By}
+			d.Anomalies = append(d.Anomalies, x)
+		}
+		if len(as) < q.Limit {
+			break
+		}
+		q.After = data.AnomalyCursorOf(as[len(as)-1])
+	}
+	if len(d.Anomalies) == 0 {
+		d.AnomaliesNote = "No open anomalies, and none acted on in the last 31 days."
+	}
 	return nil
 }
 

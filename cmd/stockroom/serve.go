@@ -73,8 +73,15 @@ func engineJobs(eng *engine.Engine, m *engine.Metrics) map[string]engine.Job {
 			if err != nil {
 				return err
 			}
-			acc := []engine.ForecastAccuracy{{Model: "chosen", Category: "all", WAPE: run.WAPE}}
-			m.ObserveForecast(time.Since(start), acc)
+			took := time.Since(start)
+			// The gauge is by winning model and category, as the report's
+			// sheet; all of them together is model "all", category "all".
+			acc, err := eng.ForecastAccuracies(ctx)
+			if err != nil {
+				return err
+			}
+			acc = append(acc, engine.ForecastAccuracy{Model: "all", Category: "all", Series: run.Series, WAPE: run.WAPE})
+			m.ObserveForecast(took, acc)
 			return nil
 		},
 	}

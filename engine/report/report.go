@@ -11,6 +11,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"time"
 
@@ -289,7 +290,15 @@ func (b *book) stock(d Data) error {
 		Name: ref(s, 13, 1, 13, 1), Categories: ref(s, 12, 2, 12, 1+len(buckets)), Values: ref(s, 13, 2, 13, 1+len(buckets))}})
 }
 
-func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+// round2 is v to two decimals, or an empty cell when v is not a number
+// (an anomaly whose detector had no expectation): a NaN would make the
+// workbook one that Excel refuses to open.
+func round2(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return math.Round(v*100) / 100
+}
 
 // groupSum sums v by key, in descending order of the sum.
 func groupSum[T any](rows []T, key func(T) string, v func(T) float64) ([]string, []float64) {

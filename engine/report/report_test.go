@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -138,4 +139,31 @@ func chartsBySheet(t *testing.T, b []byte) map[string]int {
 		out[m[1]] = strings.Count(read("xl/drawings/_rels/"+d[1]+".rels"), `Target="../charts/`)
 	}
 	return out
+}
+
+// A detector with no expectation leaves the cell empty (a NaN would make a
+// workbook Excel refuses), and negative figures round like positive ones.
+func TestWrite_NaNAndNegatives(t *testing.T) {
+	d := sample()
+	d.Anomalies = []report.Anomaly{{ID: 1, SKU: "sales-07.csv", Date: "2026-03-08", Detector: "duplicate_file", Score: 1, Value: 1, Expected: math.NaN(), State: "open"}}
+	d.Accuracy = []report.Accuracy{{Model: "sba", Category: "tools", Series: 2, MAE: 1.234, RMSE: 2, MASE: 0.9, WAPE: 0.5, Bias: -1.234}}
+	var buf bytes.Buffer
+	if err := report.Write(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, c := range []struct{ sheet, cell, want string }{
+		{report.SheetAnomalies, "H2", ""},
+		{report.SheetAnomalies, "E2", "duplicate_file"},
+		{report.SheetAccuracy, "H2", "-1.23"},
+		{report.SheetAccuracy, "D2", "1.23"},
+	} {
+		if got, _ := f.GetCellValue(c.sheet, c.cell); got != c.want {
+			t.Errorf("%s!%s = %q, want %q", c.sheet, c.cell, got, c.want)
+		}
+	}
 }
