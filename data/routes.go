@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"stockroom/model"
@@ -100,7 +101,7 @@ type RoutePlan struct {
 	DepotLat, DepotLon float64
 	CreatedAt          time.Time
 	User               string
-	Note               string // how it came about: "plan", "replan: …"
+	Note               string // how it came about: "planned afresh", "replan: …"
 	NumRuns, NumStops  int
 	DistanceM          float64
 	DurationMin        float64
@@ -109,6 +110,7 @@ type RoutePlan struct {
 	SolveTime          time.Duration
 	Runs               []RouteRun
 	Unassigned         []string // delivery ids no vehicle could take
+	Problems           []string // which limits an infeasible plan breaks, one a line
 }
 
 // RouteRun is one vehicle's run within a stored plan. Times are minutes
@@ -163,9 +165,9 @@ func (s *Store) SaveRoutePlan(ctx context.Context, p *RoutePlan) (int64, error) 
 	var id int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO route_plan(depot, date, depot_lat, depot_lon, created_at, user, note,
-			runs, stops, distance_m, duration_min, feasible, roads, solve_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			runs, stops, distance_m, duration_min, feasible, roads, solve_ms, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.Depot, int64(p.Date), p.DepotLat, p.DepotLon, created.UnixMilli(), p.User, p.Note,
-			len(p.Runs), stops, p.DistanceM, p.DurationMin, p.Feasible, p.Roads, p.SolveTime.Milliseconds())
+			len(p.Runs), stops, p.DistanceM, p.DurationMin, p.Feasible, p.Roads, p.SolveTime.Milliseconds(), strings.Join(p.Problems, "\n"))
 		if err != nil {
 			return err
 		}
@@ -216,13 +218,17 @@ func (s *Store) SaveRoutePlan(ctx context.Context, p *RoutePlan) (int64, error) 
 }
 
 const routePlanCols = `id, depot, date, depot_lat, depot_lon, created_at, user, note, runs, stops, distance_m, duration_min,
-	feasible, roads, solve_ms`
+	feasible, roads, solve_ms, problems`
 
 func scanRoutePlan(rows interface{ Scan(...any) error }) (RoutePlan, error) {
 	var p RoutePlan
 	var created, solve int64
+	var problems string
 	err := rows.Scan(&p.ID, &p.Depot, &p.Date, &p.DepotLat, &p.DepotLon, &created, &p.User, &p.Note, &p.NumRuns, &p.NumStops,
-		&p.DistanceM, &p.DurationMin, &p.Feasible, &p.Roads, &solve)
+		&p.DistanceM, &p.DurationMin, &p.Feasible, &p.Roads, &solve, &problems)
+	if problems != "" {
+		p.Problems = strings.Split(problems, "\n")
+	}
 	p.CreatedAt = time.UnixMilli(created)
 	p.SolveTime = time.Duration(solve) * time.Millisecond
 	return p, err

@@ -33,7 +33,12 @@ var migrations = []migration{
 	{"0005_routes", migrationRoutes, nil},
 	{"0006_levels", migrationLevels, nil},
 	{"0007_natural_keys", migrationNaturalKeys, convertKeys},
+	{"0008_route_problems", migrationRouteProblems, nil},
 }
+
+// migrationRouteProblems keeps why a stored route plan is not feasible
+// (one limit a line), so whoever opens it later sees why, not only that.
+const migrationRouteProblems = `ALTER TABLE route_plan ADD COLUMN problems TEXT NOT NULL DEFAULT '';`
 
 // migrationLedger: catalogue, imports, the ledger and its aggregates.
 const migrationLedger = `

@@ -359,7 +359,7 @@ func (e *Engine) replanFrom(ctx context.Context, from model.Date, opt RouteOptio
 func toStored(p *route.Plan) *data.RoutePlan {
 	sp := &data.RoutePlan{Depot: p.Depot.Code, Date: p.Date, DepotLat: p.Depot.Lat, DepotLon: p.Depot.Lon,
 		DistanceM: p.DistanceM, DurationMin: p.DurationMin, Feasible: p.Feasible, Roads: p.Roads, SolveTime: p.SolveTime,
-		Unassigned: p.Unassigned}
+		Unassigned: p.Unassigned, Problems: p.Problems}
 	for _, r := range p.Runs {
 		sr := data.RouteRun{Vehicle: r.Vehicle, Load: r.Load, Capacity: r.Capacity, DistanceM: r.DistanceM,
 			DurationMin: r.DurationMin, StartMin: r.StartMin, EndMin: r.EndMin, Departed: r.Departed}
@@ -379,7 +379,7 @@ func toStored(p *route.Plan) *data.RoutePlan {
 func fromStored(sp *data.RoutePlan) *RoutePlan {
 	p := &route.Plan{Depot: route.Depot{Code: sp.Depot, Lat: sp.DepotLat, Lon: sp.DepotLon}, Date: sp.Date,
 		Unassigned: sp.Unassigned, DistanceM: sp.DistanceM, DurationMin: sp.DurationMin, Feasible: sp.Feasible,
-		Roads: sp.Roads, SolveTime: sp.SolveTime}
+		Roads: sp.Roads, SolveTime: sp.SolveTime, Problems: sp.Problems}
 	for _, r := range sp.Runs {
 		run := route.Run{Vehicle: r.Vehicle, Load: r.Load, Capacity: r.Capacity, DistanceM: r.DistanceM,
 			DurationMin: r.DurationMin, StartMin: r.StartMin, EndMin: r.EndMin, Departed: r.Departed}

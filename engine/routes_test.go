@@ -248,6 +248,12 @@ func TestEngine_SetRoadFactor(t *testing.T) {
 	if got := strings.Join(stopsOf(closed), " "); got != "D-1001" || len(closed.Unassigned) != 1 || closed.Unassigned[0] != "D-1002" || closed.Feasible {
 		t.Errorf("closed: stops %q, unassigned %v, feasible %v", got, closed.Unassigned, closed.Feasible)
 	}
+	// Why it is not feasible is kept with the stored plan.
+	stored, err := e.LatestRoutePlan(ctx, "DC1", routeDay)
+	if err != nil || stored == nil || stored.ID != closed.ID || len(closed.Problems) == 0 ||
+		strings.Join(stored.Problems, "|") != strings.Join(closed.Problems, "|") {
+		t.Errorf("stored plan %v problems %q, planned %q", err, stored.Problems, closed.Problems)
+	}
 	if err := e.SetRoadFactor(ctx, 1, 3, 0.5, "ann"); err != nil {
 		t.Fatal(err)
 	}

@@ -263,12 +263,30 @@ func (v *routesView) layout() routePanes {
 	return splitRoutePanes(v.w, v.h-2, len(v.runs())+1+v.extraLines())
 }
 
-// extraLines are the list pane's lines after the runs.
+// extraLines are the list pane's lines after the runs: the unassigned
+// deliveries, and why the plan is not feasible.
 func (v *routesView) extraLines() int {
+	n := 0
 	if v.plan != nil && len(v.plan.Unassigned) > 0 {
-		return 1
+		n++
 	}
-	return 0
+	if len(v.brokenLimits()) > 0 {
+		n++
+	}
+	return n
+}
+
+// brokenLimits are the plan's problems besides unassigned deliveries
+// (which have their own line, and come first in Problems).
+func (v *routesView) brokenLimits() []string {
+	if v.plan == nil || v.plan.Feasible {
+		return nil
+	}
+	why := v.plan.Problems
+	if len(v.plan.Unassigned) > 0 && len(why) > 0 {
+		why = why[1:]
+	}
+	return why
 }
 
 func (v *routesView) listRows() int { return max(1, v.layout().listH-1-v.extraLines()) }
@@ -332,6 +350,13 @@ func (v *routesView) render() {
 	}
 	if n := len(v.plan.Unassigned); n > 0 {
 		list = append(list, st.Error.Render(fit(fmt.Sprintf(" %d unassigned: %s", n, strings.Join(v.plan.Unassigned, " ")), l.listW, false)))
+	}
+	if why := v.brokenLimits(); len(why) > 0 {
+		text := " " + why[0]
+		if len(why) > 1 {
+			text += fmt.Sprintf(" (+%d more)", len(why)-1)
+		}
+		list = append(list, st.Error.Render(fit(text, l.listW, false)))
 	}
 	// Wide, the room under the runs previews the highlighted run's stops.
 	if room := l.listH - len(list) - 2; l.beside && room >= 3 && v.cursor < len(runs) {

@@ -314,3 +314,27 @@ func BenchmarkRoutes_Keypress(b *testing.B) {
 	b.ReportMetric(float64(times[b.N/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(times[b.N*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// A plan that breaks a limit says which, under its runs, when it is opened
+// later: the stored plan keeps its problems.
+func TestRoutes_SaysWhyNotFeasible(t *testing.T) {
+	eng := newRouteEngine(t)
+	// Vans allowed 15 minutes out: no run can keep to that.
+	vs := "id,depot,capacity,shift_start_min,shift_end_min,max_duration_min\n"
+	for v := range 3 {
+		vs += fmt.Sprintf("VAN%d,DC1,40,480,1080,15\n", v+1)
+	}
+	if r := importFile(t, eng, writeTemp(t, t.TempDir(), "vehicles.csv", vs)); r.Failed() || r.RowsRejected > 0 {
+		t.Fatalf("vehicles: %s %+v", r.Error, r.Errors)
+	}
+	p := planRoutes(t, eng)
+	if p.Feasible || len(p.Problems) == 0 {
+		t.Fatalf("plan feasible %v, problems %q: the case tests nothing", p.Feasible, p.Problems)
+	}
+	d := drive(t, newConsole(t, eng), 120, 30)
+	d.keys(":routes{enter}")
+	v := d.view()
+	if !strings.Contains(v, "NOT feasible") || !strings.Contains(v, "over its longest run 15m") {
+		t.Errorf("why not feasible is not shown (problems %q):\n%s", p.Problems, v)
+	}
+}

@@ -384,12 +384,14 @@ type planJSONOut struct {
 	SolveMS     int64     `json:"solve_ms"`
 	Runs        []runJSON `json:"runs"`
 	Unassigned  []string  `json:"unassigned"`
+	Problems    []string  `json:"problems"` // which limits a plan that is not feasible breaks
 }
 
 func planJSON(p *engine.RoutePlan) planJSONOut {
 	out := planJSONOut{PlanID: p.ID, Depot: p.Depot.Code, Date: p.Date.String(), CreatedAt: p.CreatedAt, User: p.User,
 		Note: p.Note, Feasible: p.Feasible, Roads: p.Roads, DistanceM: p.DistanceM, DurationMin: p.DurationMin,
-		SolveMS: p.SolveTime.Milliseconds(), Runs: []runJSON{}, Unassigned: append([]string{}, p.Unassigned...)}
+		SolveMS: p.SolveTime.Milliseconds(), Runs: []runJSON{}, Unassigned: append([]string{}, p.Unassigned...),
+		Problems: append([]string{}, p.Problems...)}
 	for _, r := range p.Runs {
 		rj := runJSON{Vehicle: r.Vehicle, Stops: []stopJSON{}, Load: r.Load, Capacity: r.Capacity, DistanceM: r.DistanceM,
 			DurationMin: r.DurationMin, StartMin: r.StartMin, EndMin: r.EndMin, Departed: r.Departed}
@@ -431,11 +433,12 @@ func routeList(ctx context.Context, c *cli, dbPath, depot string, day model.Date
 			Feasible    bool      `json:"feasible"`
 			Roads       bool      `json:"roads"`
 			Note        string    `json:"note"`
+			Problems    []string  `json:"problems"`
 		}
 		rows := []planRow{}
 		for _, p := range plans {
 			rows = append(rows, planRow{p.ID, p.CreatedAt, p.User, p.Depot, p.Date.String(), p.NumRuns, p.NumStops,
-				p.DistanceM, p.DurationMin, p.Feasible, p.Roads, p.Note})
+				p.DistanceM, p.DurationMin, p.Feasible, p.Roads, p.Note, append([]string{}, p.Problems...)})
 		}
 		return writeJSON(c.stdout, map[string]any{"plans": rows})
 	}

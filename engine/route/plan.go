@@ -65,8 +65,9 @@ type Plan struct {
 	Roads       bool          // distances come from the road graph, not great circles
 	MatrixTime  time.Duration // travel-time matrix (reused or repaired on re-plans)
 	SolveTime   time.Duration // the whole planning call
-	// Problems says, a line each, which limits an infeasible plan breaks
-	// (not kept with a stored plan: its runs and late stops show them).
+	// Problems says, a line each, which limits an infeasible plan breaks:
+	// unassigned deliveries first (when there are any), then each run's
+	// broken limits in run order. Stored plans keep them.
 	Problems []string
 }
 
