@@ -707,33 +707,6 @@ type CountResult struct {
 	Ledger        int64
 }
 
-// CountResults returns the stock counts the given files booked (nil: every
-// count in the store), in date order.
-func (s *Store) CountResults(ctx context.Context, fileIDs []int64) ([]CountResult, error) {
-	q := `SELECT c.date, i.sku, l.code, c.counted, c.ledger FROM count_result c JOIN item i ON i.id = c.item_id
-		JOIN location l ON l.id = c.loc_id`
-	scan := func(rows *sql.Rows) (CountResult, error) {
-		var c CountResult
-		var d int64
-		err := rows.Scan(&d, &c.SKU, &c.Location, &c.Counted, &c.Ledger)
-		c.Date = model.Date(d)
-		return c, err
-	}
-	if fileIDs == nil {
-		return queryAll(ctx, s.r, q+" ORDER BY c.date, c.id", scan)
-	}
-	var out []CountResult
-	err := eachIDChunk(fileIDs, func(in string, args []any) error {
-		cs, err := queryAll(ctx, s.r, q+" WHERE c.file_id IN ("+in+") ORDER BY c.date, c.id", scan, args...)
-		out = append(out, cs...)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // SalePrice is the unit price one sales line recorded.
 type SalePrice struct {
 	SKU, Location, Channel string
