@@ -19,8 +19,9 @@ import "math"
 //
 // On a series expected to sell under MinLevel that day, a day above the
 // expectation raised by a point detector (robust z, isolation forest,
-// novelty) must also be implausible for how lumpy the series has been: its chance under a negative binomial with the series'
-// mean and variance over the last TailDays days must be below MaxTail.
+// novelty) must also be implausible for how lumpy the series has been:
+// its chance under a negative binomial with the series' mean and variance
+// over the last TailDays days must be below MaxTail.
 // Items bought a few at a time sell 12 on a day now and then; robust
 // scales, built from days that are mostly 0 or 1, cannot tell that from a
 // typed 10× (which is far beyond any spread the series has shown).
