@@ -599,12 +599,20 @@ func checkSeries(ld *data.LedgerDays, from model.Date, kn *known, today model.Da
 		begin := max(first, int(from-ld.Start)-warmDays)
 		skip := kn.days(ld.SKU, ld.Location, ch, ld.Start, n)
 		dm := anomaly.NewDemand(anomaly.DailyConfig(), anomaly.DemandFilter{})
+		value := func(i int) float64 {
+			if censored[i] || skip[i] || ld.Start.AddDays(i) == today {
+				return math.NaN()
+			}
+			return float64(units[i])
+		}
+		var seed []float64
+		for i := max(first, int(from-ld.Start)-anomaly.LookBack); i < begin; i++ {
+			seed = append(seed, value(i))
+		}
+		dm.Seed(seed)
 		for i := begin; i < n; i++ {
 			d := ld.Start.AddDays(i)
-			v := float64(units[i])
-			if censored[i] || skip[i] || d == today {
-				v = math.NaN()
-			}
+			v := value(i)
 			if p, store := dm.Push(anomaly.WeekdayPhase(d), v); store && d >= from {
 				out = append(out, p.Anomaly(ld.SKU, ld.Location, ch, d, v))
 			}

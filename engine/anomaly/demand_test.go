@@ -116,3 +116,102 @@ func TestLogNBTail(t *testing.T) {
 		t.Errorf("log P(X ≥ 1000 | Poisson 1) = %g", l)
 	}
 }
+
+// A season's turn is not an anomaly once the series has a year to show it:
+// the same rise a year earlier explains it. The first year it is stored;
+// after-import checks, which push only a few months, see the year before
+// through Seed.
+func TestDemand_LastYearsSeason(t *testing.T) {
+	const peak, weeks = 300, 4 // day of the year the season starts, and its length
+	xs := genDaily(3, 800, 10, 0, true)
+	for y := 0; y < 2; y++ {
+		for i := y*364 + peak; i < y*364+peak+7*weeks; i++ {
+			xs[i] *= 3
+		}
+	}
+	stored := func(dm *Demand, from, to int) []int {
+		var out []int
+		for i := from; i < to; i++ {
+			if _, store := dm.Push(i%7, xs[i]); store && (i%364 >= peak && i%364 < peak+7*weeks) {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	all := stored(NewDemand(DailyConfig(), DemandFilter{}), 0, len(xs))
+	var first, second []int
+	for _, i := range all {
+		if i < 364 {
+			first = append(first, i)
+		} else {
+			second = append(second, i)
+		}
+	}
+	if len(first) == 0 || len(second) != 0 {
+		t.Errorf("season alarms stored in year one %v, year two %v; want some, then none", first, second)
+	}
+	// Pushing only the 140 days before the second season: seeded with the
+	// year before, it is explained; without, it is not.
+	begin := 364 + peak - 140
+	seeded := NewDemand(DailyConfig(), DemandFilter{})
+	seeded.Seed(xs[begin-LookBack : begin])
+	if got := stored(seeded, begin, 364+peak+7*weeks); len(got) != 0 {
+		t.Errorf("seeded: stored %v", got)
+	}
+	if got := stored(NewDemand(DailyConfig(), DemandFilter{}), begin, 364+peak+7*weeks); len(got) == 0 {
+		t.Errorf("unseeded: nothing stored; the case tests nothing")
+	}
+}
+
+// What last year's season does not explain: a day typed 3× or 10× in the
+// season's first week or while it builds, and a season selling three
+// times last year's.
+func TestDemand_LastYearsSeasonLimits(t *testing.T) {
+	const peak, weeks = 300, 4
+	season := func(factor2 float64) []float64 {
+		xs := genDaily(3, 800, 10, 0, true)
+		for y, f := range []float64{3, factor2} {
+			for i := y*364 + peak; i < y*364+peak+7*weeks; i++ {
+				xs[i] *= f
+			}
+		}
+		return xs
+	}
+	storedIn := func(xs []float64, from, to int) []int {
+		dm := NewDemand(DailyConfig(), DemandFilter{})
+		var out []int
+		for i, x := range xs {
+			if _, store := dm.Push(i%7, x); store && i >= from && i < to {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		at     int
+		factor float64
+	}{{3, 10}, {3, 3}} {
+		typo := season(3)
+		day := 364 + peak + c.at
+		typo[day] *= c.factor
+		if got := storedIn(typo, day, day+1); len(got) != 1 {
+			t.Errorf("a typed %g× on the season's day %d: stored %v", c.factor, c.at, got)
+		}
+	}
+	// A season that builds up over three weeks, as last year's did: its
+	// week is explained, a day three times that day's level is not.
+	ramp := genDaily(3, 800, 10, 0, true)
+	for y := 0; y < 2; y++ {
+		for k := range 35 {
+			ramp[y*364+peak+k] *= 1 + 2*min(1, float64(k)/21)
+		}
+	}
+	day := 364 + peak + 10
+	ramp[day] *= 3
+	if got := storedIn(ramp, day, day+1); len(got) != 1 {
+		t.Errorf("a typed 3× while the season builds: stored %v", got)
+	}
+	if got := storedIn(season(9), 364+peak, 364+peak+7*weeks); len(got) == 0 {
+		t.Errorf("a season three times last year's: nothing stored")
+	}
+}
