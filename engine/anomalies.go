@@ -229,13 +229,13 @@ func describeAdded(as []model.Anomaly) string {
 			parts = append(parts, "…")
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%d %s", by[d], d))
+		parts = append(parts, model.Thousands(int64(by[d]))+" "+d)
 	}
 	noun := "anomalies"
 	if len(as) == 1 {
 		noun = "anomaly"
 	}
-	return fmt.Sprintf("%d new %s: %s; top %s %s on %s (%.2f)", len(as), noun, strings.Join(parts, ", "),
+	return fmt.Sprintf("%s new %s: %s; top %s %s on %s (%.2f)", model.Thousands(int64(len(as))), noun, strings.Join(parts, ", "),
 		top.Detector, top.Subject(), top.Date, top.Score)
 }
 
