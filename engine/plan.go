@@ -389,6 +389,9 @@ type PlanSummary struct {
 	Alerts        map[model.AlertKind]int `json:"alerts"`
 	Forecaster    string                  `json:"forecaster"`
 	Seconds       float64                 `json:"seconds"`
+	// NotSelling counts the item×locations with stock that has not sold
+	// for DeadDays: nothing is proposed for them (see decide).
+	NotSelling int `json:"not_selling"`
 }
 
 // planItem is one item×location during a recompute.
@@ -403,7 +406,8 @@ type planItem struct {
 	order   replenish.Order
 	out     int // projected stockout day (0: not within a year)
 	lead    float64
-	lastDay int // index of the last sale in the history; -1 never
+	lastDay int  // index of the last sale in the history; -1 never
+	stale   bool // stock that has not sold for DeadDays: nothing is proposed
 	row     *data.PlanRow
 	alerts  []data.AlertRow
 	err     error
@@ -532,6 +536,9 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 					return sum, fmt.Errorf("plan %s at %s: %w", it.info.SKU, it.info.Location, it.err)
 				}
 				sum.ItemLocations++
+				if it.stale {
+					sum.NotSelling++
+				}
 				levels = append(levels, levelOf(it, asOf))
 				if it.row != nil {
 					needs = append(needs, it)
@@ -643,12 +650,22 @@ func decide(it *planItem, opt PlanOptions, pr *policyResolver, net map[[2]int64]
 			break
 		}
 	}
+	// Stock on the shelf that has not sold for DeadDays is dead: most
+	// often a delisted item. Its forecast still comes from when it sold
+	// (carried through any days out of stock, which censoring rightly
+	// treats as unknown demand), so its levels still ask for stock; buying
+	// more is the one thing not to do. Nothing is proposed (an open
+	// proposal is withdrawn) until it sells again; only its dead-stock
+	// alert is raised. With nothing on the shelf the same silence may be a
+	// delisted item or one nobody reordered: that is proposed, and its
+	// reasons say how long it has not sold (Reasons.NotSold).
+	it.stale = info.OnHand > 0 && info.LastSale != model.NoDate && int(asOf-info.LastSale) > opt.DeadDays
 	it.alerts = alertsFor(it, opt, asOf)
-	if it.order.Qty <= 0 {
+	if it.order.Qty <= 0 || it.stale {
 		return
 	}
 	it.row = &data.PlanRow{ItemID: info.ItemID, LocID: info.LocID, Kind: model.ProposalPurchase, Supplier: info.Supplier,
-		Qty: it.order.Qty, UnitCost: info.UnitCost, Urgency: urgency(it.out, it.lead), Reasons: reasonsFor(it, asOf)}
+		Qty: it.order.Qty, UnitCost: info.UnitCost, Urgency: urgency(it.out, it.lead), Reasons: reasonsFor(it, asOf, opt.DeadDays)}
 }
 
 // urgency is the days of slack before a stockout that an order placed now
@@ -660,7 +677,7 @@ func urgency(out int, lead float64) float64 {
 	return float64(out) - lead
 }
 
-func reasonsFor(it *planItem, asOf model.Date) model.Reasons {
+func reasonsFor(it *planItem, asOf model.Date, deadDays int) model.Reasons {
 	lv, pos, p := it.levels, it.pos, it.policy
 	ltMean, ltSD := ltMoments(p.LeadTime)
 	r := model.Reasons{
@@ -675,6 +692,9 @@ func reasonsFor(it *planItem, asOf model.Date) model.Reasons {
 	}
 	if it.out > 0 {
 		r.StockoutDate = asOf.AddDays(it.out).String()
+	}
+	if last := it.info.LastSale; last != model.NoDate && int(asOf-last) > deadDays {
+		r.NotSold = int(asOf - last)
 	}
 	for _, a := range it.alerts {
 		r.Alerts = append(r.Alerts, a.Kind)
@@ -724,6 +744,11 @@ func alertsFor(it *planItem, opt PlanOptions, asOf model.Date) []data.AlertRow {
 		out = append(out, data.AlertRow{ItemID: info.ItemID, LocID: info.LocID, Kind: k, Value: v, Detail: fmt.Sprintf(format, args...)})
 	}
 	daily := lv.DailyMean
+	if it.stale {
+		// Out of stock, running out and below reorder rest on a forecast
+		// from when it sold.
+		daily = 0
+	}
 	if pos.OnHand <= 0 && daily > 0 {
 		// A slow mover's 0.04 a day is not "0.0".
 		prec := 1
@@ -732,10 +757,10 @@ func alertsFor(it *planItem, opt PlanOptions, asOf model.Date) []data.AlertRow {
 		}
 		add(model.AlertOutOfStock, daily, "nothing on hand; %.*f a day forecast", prec, daily)
 	}
-	if pos.OnHand > 0 && it.out > 0 && float64(it.out) <= it.lead {
+	if pos.OnHand > 0 && it.out > 0 && float64(it.out) <= it.lead && !it.stale {
 		add(model.AlertBeforeDelivery, float64(it.out), "runs out in %d days; an order placed now takes %.0f", it.out, it.lead)
 	}
-	if pos.Net() < lv.ReorderPoint {
+	if pos.Net() < lv.ReorderPoint && !it.stale {
 		add(model.AlertBelowReorder, float64(lv.ReorderPoint-pos.Net()), "position %d below reorder point %d", pos.Net(), lv.ReorderPoint)
 	}
 	if pos.OnHand > 0 && daily > 0 {

@@ -485,3 +485,71 @@ func TestEngine_Plan_TodayIsNotOver(t *testing.T) {
 		t.Errorf("after 10-28 with no sale of A1, its forecast %.4f should be below %.4f", after, before)
 	}
 }
+
+// Stock that has not sold for DeadDays is not reordered, however much
+// its forecast (from when it sold, through days out of stock) asks for:
+// an item that sold out and then turned up one unit in a return is dead
+// stock, most often delisted. With nothing on hand the same silence is
+// proposed, with a warning in its reasons.
+func TestEngine_Plan_NotSelling(t *testing.T) {
+	e := newEngine(t)
+	dir := t.TempDir()
+	start := model.MustDate("2026-05-01")
+	var mv, sales strings.Builder
+	mv.WriteString("date,sku,location,qty,kind,ref\n")
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	for i, sku := range []string{"DEAD", "IDLE", "LIVE"} {
+		fmt.Fprintf(&mv, "%s,%s,ST1,300,receipt,INIT-%d\n", start, sku, i)
+		days := 60 // 5 a day sells the 300 out in 60 days
+		if sku == "LIVE" {
+			fmt.Fprintf(&mv, "%s,%s,ST1,600,receipt,MORE-%d\n", start.AddDays(59), sku, i)
+			days = 179
+		}
+		for d := 1; d <= days; d++ {
+			fmt.Fprintf(&sales, "%s,SO-%d-%d,%s,ST1,web,5,20\n", start.AddDays(d), i, d, sku)
+		}
+	}
+	// DEAD: one unit comes back, months after its last sale.
+	fmt.Fprintf(&mv, "%s,DEAD,ST1,1,return,RET-1\n", start.AddDays(170))
+	write := fileWriter(t, dir)
+	files := []string{
+		write("locations.csv", "code,name,kind\nST1,Store one,store\n"),
+		write("suppliers.csv", "code,name,lead_time_days,lead_time_sd_days,moq\nSUP1,Supplier,7,2,0\n"),
+		write("items.csv", "sku,name,category,unit_cost,price,supplier,pack_size,moq\nDEAD,Dead,cat,10,20,SUP1,1,0\nIDLE,Idle,cat,10,20,SUP1,1,0\nLIVE,Live,cat,10,20,SUP1,1,0\n"),
+		write("movements.csv", mv.String()),
+		write("sales.csv", sales.String()),
+	}
+	if _, err := e.Import(context.Background(), files, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := &planFixture{e: e, dir: dir}
+	sum := f.plan(t)
+	if sum.NotSelling != 1 {
+		t.Errorf("summary %+v: want 1 not selling", sum)
+	}
+	if p := f.proposal(t, "DEAD", "ST1"); p != nil {
+		t.Errorf("dead stock reordered: %+v", p)
+	}
+	idle := f.proposal(t, "IDLE", "ST1")
+	// Last sale on day 60, the data ends on day 179.
+	if idle == nil || idle.Reasons.NotSold != 119 || !strings.Contains(idle.Reasons.NotSoldText(), "no sale here for 119 days") {
+		t.Errorf("idle: %+v", idle)
+	}
+	if live := f.proposal(t, "LIVE", "ST1"); live != nil && live.Reasons.NotSold != 0 {
+		t.Errorf("live: %+v", live)
+	}
+	// Its dead-stock alert stays; nothing claims it is running out.
+	as, err := e.Alerts(context.Background(), nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dead []string
+	for _, a := range as {
+		if a.SKU == "DEAD" {
+			dead = append(dead, string(a.Kind))
+		}
+	}
+	if strings.Join(dead, ",") != string(model.AlertDeadStock) {
+		t.Errorf("DEAD's alerts %v, want only dead stock", dead)
+	}
+}

@@ -154,25 +154,36 @@ type Reasons struct {
 	LeadTimeDays float64     `json:"lead_time_days"` // mean lead time used
 	LeadTimeSD   float64     `json:"lead_time_sd_days"`
 	ReviewDays   int         `json:"review_days"`
-	Class        string      `json:"class"`              // ABC class by revenue
-	Service      float64     `json:"service"`            // target, e.g. 0.95
-	ServiceKind  string      `json:"service_kind"`       // fill_rate or cycle
-	OnHand       int64       `json:"on_hand"`            // stock now
-	OnOrder      int64       `json:"on_order"`           // open purchase orders and inbound transfers not yet received
-	Committed    int64       `json:"committed"`          // approved outbound transfers not yet shipped
-	Position     int64       `json:"position"`           // on hand + on order − committed
-	SafetyStock  float64     `json:"safety_stock"`       // reorder point − mean demand over lead time + review
-	ReorderPoint int64       `json:"reorder_point"`      // order when the position falls below this
-	OrderUpTo    int64       `json:"order_up_to"`        // an order brings the position up to at least this
-	EOQ          float64     `json:"eoq,omitempty"`      // economic order quantity, when costs are known
-	RawQty       int64       `json:"raw_qty"`            // order-up-to − position, before rounding
-	Rounding     string      `json:"rounding"`           // what rounding did: "pack 12: 37→48; MOQ 50: 48→50"
-	CoverBefore  float64     `json:"cover_days"`         // days the position lasts at forecast demand
-	CoverAfter   float64     `json:"cover_days_after"`   // … after this order
-	StockoutDate string      `json:"stockout_date"`      // projected first day out of stock if nothing is done; "" when not within a year
-	Transfer     string      `json:"transfer,omitempty"` // why a transfer: "DC2 holds 80 over its order-up-to level"
-	Budget       string      `json:"budget,omitempty"`   // what the supplier budget did
+	Class        string      `json:"class"`                   // ABC class by revenue
+	Service      float64     `json:"service"`                 // target, e.g. 0.95
+	ServiceKind  string      `json:"service_kind"`            // fill_rate or cycle
+	OnHand       int64       `json:"on_hand"`                 // stock now
+	OnOrder      int64       `json:"on_order"`                // open purchase orders and inbound transfers not yet received
+	Committed    int64       `json:"committed"`               // approved outbound transfers not yet shipped
+	Position     int64       `json:"position"`                // on hand + on order − committed
+	SafetyStock  float64     `json:"safety_stock"`            // reorder point − mean demand over lead time + review
+	ReorderPoint int64       `json:"reorder_point"`           // order when the position falls below this
+	OrderUpTo    int64       `json:"order_up_to"`             // an order brings the position up to at least this
+	EOQ          float64     `json:"eoq,omitempty"`           // economic order quantity, when costs are known
+	RawQty       int64       `json:"raw_qty"`                 // order-up-to − position, before rounding
+	Rounding     string      `json:"rounding"`                // what rounding did: "pack 12: 37→48; MOQ 50: 48→50"
+	CoverBefore  float64     `json:"cover_days"`              // days the position lasts at forecast demand
+	CoverAfter   float64     `json:"cover_days_after"`        // … after this order
+	StockoutDate string      `json:"stockout_date"`           // projected first day out of stock if nothing is done; "" when not within a year
+	Transfer     string      `json:"transfer,omitempty"`      // why a transfer: "DC2 holds 80 over its order-up-to level"
+	Budget       string      `json:"budget,omitempty"`        // what the supplier budget did
+	NotSold      int         `json:"not_sold_days,omitempty"` // days since the last sale here, when over model.DeadDays: out of stock that long, it may be delisted
 	Alerts       []AlertKind `json:"alerts,omitempty"`
+}
+
+// NotSoldText warns that the item×location has not sold for a long time
+// (NotSold days), so it may no longer be sold here; "" when it has sold
+// recently.
+func (r Reasons) NotSoldText() string {
+	if r.NotSold <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("no sale here for %d days: check it is still sold before ordering (reject it if it is delisted)", r.NotSold)
 }
 
 // OutNow reports whether the location had nothing free on hand when the

@@ -24,6 +24,7 @@ type itemDataMsg struct {
 	moves   []model.Movement
 	fc      *model.Forecast
 	level   *model.Level    // the policy of the last recompute at loc
+	prop    *model.Proposal // the open proposal at loc; nil when none
 	anoms   []model.Anomaly // anomalies of the item at loc, oldest first
 	asOf    model.Date
 	histErr error
@@ -95,6 +96,9 @@ func (v *itemView) load(keep bool) tea.Cmd {
 				}
 			}
 			m.anoms, _ = be.SeriesAnomalies(ctx, sku, loc)
+			if ps, err := be.Proposals(ctx, model.ProposalQuery{SKU: sku, Location: loc, Limit: 1}); err == nil && len(ps) > 0 {
+				m.prop = &ps[0]
+			}
 		}
 		return m
 	}
@@ -392,7 +396,8 @@ func (v *itemView) headerLines() []string {
 // policyLines is the replenishment policy the last recompute used here:
 // the numbers a proposal for this item×location would rest on. One line
 // when it fits the width, else two, broken between its parts, so the
-// reorder point is never cut off at 80 columns.
+// reorder point is never cut off at 80 columns; then the open proposal
+// that rests on them, or that there is none.
 func (v *itemView) policyLines() []string {
 	st, l := v.env.st, v.data.level
 	if l == nil {
@@ -421,7 +426,7 @@ func (v *itemView) policyLines() []string {
 		}
 		lines[i] = st.Value.Render(line)
 	}
-	return lines
+	return append(lines, proposalLine(v.data.prop, st))
 }
 
 // packSegments joins segs with sep into at most n lines of w cells,

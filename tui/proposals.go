@@ -1186,6 +1186,9 @@ func proposalReasons(p model.Proposal) []string {
 	}
 	out = append(out, fmt.Sprintf("why: position %d < reorder point %d (on hand %d + on order %d − committed %d)",
 		r.Position, r.ReorderPoint, r.OnHand, r.OnOrder, r.Committed))
+	if w := r.NotSoldText(); w != "" {
+		out = append(out, w)
+	}
 	switch {
 	case r.OutNow():
 		out = append(out, fmt.Sprintf("out of stock now; slack %.0f days after lead time", p.Urgency))

@@ -1,6 +1,8 @@
 package tui_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"stockroom/engine"
+	"stockroom/model"
 	"stockroom/tui"
 )
 
@@ -236,6 +239,14 @@ func TestItem_PolicyFitsNarrow(t *testing.T) {
 			t.Errorf("%dx%d: policy on %d lines, want %d:\n%s", size.w, size.h, len(policy), size.lines, v)
 		}
 		// The buying terms and the chart's caption are whole too.
+		// The open proposal those numbers make, as the stock pane words it.
+		ps, err := eng.Proposals(context.Background(), model.ProposalQuery{SKU: "SKU-0003", Location: "ST2"})
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("fixture: proposals %+v %v", ps, err)
+		}
+		if want := fmt.Sprintf("proposal #%d proposed: buy %d from %s", ps[0].ID, ps[0].Qty, ps[0].Supplier); !strings.Contains(v, want) {
+			t.Errorf("%dx%d: no %q on the item screen:\n%s", size.w, size.h, want, v)
+		}
 		if strings.Contains(v, "1 anomalies") {
 			t.Errorf("%dx%d: plural for one anomaly:\n%s", size.w, size.h, v)
 		}

@@ -134,22 +134,7 @@ func (v *stockView) paneView(w, h int) string {
 		} else {
 			add(st.Dim.Render("no policy yet: stockroom plan"))
 		}
-		if p := d.proposal; p != nil {
-			what := fmt.Sprintf("buy %d from %s", p.Qty, orDash(p.Supplier))
-			if p.Kind == model.ProposalTransfer {
-				what = fmt.Sprintf("move %d from %s", p.Qty, p.From)
-			}
-			s := fmt.Sprintf("proposal #%d %s: %s", p.ID, p.State, what)
-			switch {
-			case p.Reasons.OutNow():
-				s += " · out of stock"
-			case p.Reasons.StockoutDate != "":
-				s += " · out on " + p.Reasons.StockoutDate
-			}
-			add(st.ProposalState[p.State].Render(s))
-		} else {
-			add(st.Dim.Render("no open proposal"))
-		}
+		add(proposalLine(d.proposal, st))
 		add("")
 		if d.err != nil {
 			add(st.Dim.Render("no sales history: " + d.err.Error()))
@@ -204,4 +189,25 @@ func (v *stockView) withPane(table string) string {
 		}
 	}
 	return b.String()
+}
+
+// proposalLine says what an item×location's open proposal asks for and
+// when it runs out without it, in the proposal's state colour; p is nil
+// when there is none.
+func proposalLine(p *model.Proposal, st *Styles) string {
+	if p == nil {
+		return st.Dim.Render("no open proposal")
+	}
+	what := fmt.Sprintf("buy %d from %s", p.Qty, orDash(p.Supplier))
+	if p.Kind == model.ProposalTransfer {
+		what = fmt.Sprintf("move %d from %s", p.Qty, p.From)
+	}
+	s := fmt.Sprintf("proposal #%d %s: %s", p.ID, p.State, what)
+	switch {
+	case p.Reasons.OutNow():
+		s += " · out of stock"
+	case p.Reasons.StockoutDate != "":
+		s += " · out on " + p.Reasons.StockoutDate
+	}
+	return st.ProposalState[p.State].Render(s)
 }

@@ -116,6 +116,9 @@ supplier or item; empty cells leave a field to the wider scope).`)
 	if sum.BudgetCut > 0 {
 		fmt.Fprintf(w, ", %d cut by a budget", sum.BudgetCut)
 	}
+	if sum.NotSelling > 0 {
+		fmt.Fprintf(w, "; none for %s with stock unsold for over %d days", thousands(int64(sum.NotSelling)), model.DeadDays)
+	}
 	fmt.Fprintln(w)
 	var parts []string
 	for _, k := range model.AlertKinds {
@@ -271,7 +274,7 @@ func printProposalDetail(ctx context.Context, w io.Writer, eng *engine.Engine, p
 		fmt.Fprintf(w, "; runs out on %s if nothing is done", r.StockoutDate)
 	}
 	fmt.Fprintln(w)
-	for _, s := range []string{r.Transfer, r.Budget} {
+	for _, s := range []string{r.NotSoldText(), r.Transfer, r.Budget} {
 		if s != "" {
 			fmt.Fprintf(w, "  %s\n", s)
 		}
