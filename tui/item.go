@@ -426,7 +426,21 @@ func (v *itemView) policyLines() []string {
 		}
 		lines[i] = st.Value.Render(line)
 	}
-	return append(lines, proposalLine(v.data.prop, st))
+	return append(lines, v.proposalLine())
+}
+
+// proposalLine is the open proposal here, or why there is none when the
+// plan left dead stock alone.
+func (v *itemView) proposalLine() string {
+	d, st := v.data, v.env.st
+	if d.prop == nil {
+		for _, s := range d.stock {
+			if s.Location == v.loc && s.Status(d.asOf) == model.StatusDead && s.LastSale != model.NoDate {
+				return st.Dim.Render(fmt.Sprintf("no proposal: stock unsold for %d days is not reordered", d.asOf-s.LastSale))
+			}
+		}
+	}
+	return proposalLine(d.prop, st)
 }
 
 // packSegments joins segs with sep into at most n lines of w cells,

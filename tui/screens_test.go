@@ -263,3 +263,35 @@ func TestItem_PolicyFitsNarrow(t *testing.T) {
 		}
 	}
 }
+
+// The item screen says why dead stock has no proposal, where it would
+// otherwise show one.
+func TestItem_DeadStockNotReordered(t *testing.T) {
+	eng := newEngine(t, 3)
+	dir := t.TempDir()
+	var moves, sales strings.Builder
+	moves.WriteString("date,sku,location,qty,kind,ref\n2026-03-01,DEAD-1,ST1,300,receipt,PO-D\n2026-10-20,DEAD-1,ST1,1,return,RET-D\n")
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	start := model.MustDate("2026-03-02")
+	for d := range 60 {
+		fmt.Fprintf(&sales, "%s,SO-D%d,DEAD-1,ST1,web,5,5\n", start.AddDays(d), d)
+	}
+	for _, p := range []string{
+		writeTemp(t, dir, "items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\nDEAD-1,Old kettle,home,ea,2,5,SUP1,1,0\n"),
+		writeTemp(t, dir, "movements.csv", moves.String()),
+		writeTemp(t, dir, "sales.csv", sales.String()),
+	} {
+		if r := importFile(t, eng, p); r.Failed() || r.RowsRejected > 0 {
+			t.Fatalf("%s: %s %+v", p, r.Error, r.Errors)
+		}
+	}
+	if _, err := eng.Plan(context.Background(), engine.PlanOptions{User: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, newConsole(t, eng), 80, 24)
+	d.keys(":item DEAD-1 ST1{enter}")
+	// Last sale 2026-04-30; the store's data runs to 2026-10-31.
+	if v := d.view(); !strings.Contains(v, "no proposal: stock unsold for 184 days is not reordered") {
+		t.Errorf("dead stock's item screen:\n%s", v)
+	}
+}
