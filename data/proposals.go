@@ -260,22 +260,39 @@ func (s *Store) ApplyPlan(ctx context.Context, asOf model.Date, rows []PlanRow, 
 			open[[2]int64{item, loc}] = &o
 		}
 		rs.Close()
-		held := map[[2]int64]bool{}
-		if opt.RejectHoldDays > 0 {
-			rs, err := tx.QueryContext(ctx, `SELECT item_id, loc_id FROM proposal WHERE state = 'rejected'
-				GROUP BY item_id, loc_id HAVING max(as_of) > ?`, int64(asOf)-int64(opt.RejectHoldDays))
+		// The latest data day each item×location's proposal was rejected on.
+		rejected := map[[2]int64]model.Date{}
+		{
+			rs, err := tx.QueryContext(ctx, `SELECT item_id, loc_id, max(as_of) FROM proposal WHERE state = 'rejected'
+				GROUP BY item_id, loc_id`)
 			if err != nil {
 				return err
 			}
 			for rs.Next() {
 				var k [2]int64
-				if err := rs.Scan(&k[0], &k[1]); err != nil {
+				var d int64
+				if err := rs.Scan(&k[0], &k[1], &d); err != nil {
 					rs.Close()
 					return err
 				}
-				held[k] = true
+				rejected[k] = model.Date(d)
 			}
 			rs.Close()
+		}
+		// held: a rejection keeps a new proposal away for RejectHoldDays;
+		// for an item×location that has not sold for a long time
+		// (Reasons.NotSold), a rejection made since its last sale answers
+		// the question its proposal asks (is it still sold here?) until it
+		// sells again.
+		held := func(k [2]int64, r model.Reasons) bool {
+			d, ok := rejected[k]
+			switch {
+			case !ok:
+				return false
+			case opt.RejectHoldDays > 0 && d > asOf.AddDays(-opt.RejectHoldDays):
+				return true
+			}
+			return r.NotSold > 0 && d >= asOf.AddDays(-r.NotSold)
 		}
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO proposal(item_id, loc_id, kind, from_loc_id, supplier, qty, suggested_qty,
 			unit_cost, state, version, urgency, as_of, reasons, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'proposed', 1, ?, ?, ?, ?, ?)`)
@@ -312,7 +329,7 @@ func (s *Store) ApplyPlan(ctx context.Context, asOf model.Date, rows []PlanRow, 
 			}
 			o := open[k]
 			if o == nil {
-				if held[k] {
+				if held(k, r.Reasons) {
 					res.Held++
 					continue
 				}

@@ -552,4 +552,27 @@ func TestEngine_Plan_NotSelling(t *testing.T) {
 	if strings.Join(dead, ",") != string(model.AlertDeadStock) {
 		t.Errorf("DEAD's alerts %v, want only dead stock", dead)
 	}
+	// Rejecting IDLE answers its question: it is not proposed again a
+	// month later (past the week a rejection holds), until it sells again.
+	ctx := context.Background()
+	if _, err := e.Reject(ctx, idle.ID, idle.Version, "ann", "delisted"); err != nil {
+		t.Fatal(err)
+	}
+	var more strings.Builder
+	more.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	for d := 180; d < 210; d++ {
+		fmt.Fprintf(&more, "%s,SO-L%d,LIVE,ST1,web,5,20\n", start.AddDays(d), d)
+	}
+	if _, err := e.Import(ctx, []string{write("more-moves.csv", "date,sku,location,qty,kind,ref\n"+fmt.Sprintf("%s,LIVE,ST1,200,receipt,MORE-2\n", start.AddDays(179))),
+		write("more-sales.csv", more.String())}, data.ImportOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.Settle()
+	sum = f.plan(t)
+	if p := f.proposal(t, "IDLE", "ST1"); p != nil {
+		t.Errorf("IDLE proposed again a month after its rejection: %+v", p)
+	}
+	if sum.Proposals.Held < 1 {
+		t.Errorf("summary %+v: IDLE not counted as held", sum.Proposals)
+	}
 }
