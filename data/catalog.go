@@ -8,21 +8,29 @@ import (
 	"stockroom/model"
 )
 
+const itemCols = `sku, name, category, uom, unit_cost, price, supplier, pack_size, moq, delisted, version`
+
+func scanItem(r interface{ Scan(...any) error }) (model.Item, error) {
+	var it model.Item
+	var delisted sql.NullInt64
+	err := r.Scan(&it.SKU, &it.Name, &it.Category, &it.UOM, &it.UnitCost, &it.Price, &it.Supplier, &it.PackSize, &it.MOQ, &delisted, &it.Version)
+	it.Delisted = model.NoDate
+	if delisted.Valid {
+		it.Delisted = model.Date(delisted.Int64)
+	}
+	return it, err
+}
+
 // Items returns the catalogue in sku order.
 func (s *Store) Items(ctx context.Context) ([]model.Item, error) {
-	return queryAll(ctx, s.r, `SELECT sku, name, category, uom, unit_cost, price, supplier, pack_size, moq, version
-		FROM item ORDER BY sku`, func(rows *sql.Rows) (model.Item, error) {
-		var it model.Item
-		err := rows.Scan(&it.SKU, &it.Name, &it.Category, &it.UOM, &it.UnitCost, &it.Price, &it.Supplier, &it.PackSize, &it.MOQ, &it.Version)
-		return it, err
+	return queryAll(ctx, s.r, `SELECT `+itemCols+` FROM item ORDER BY sku`, func(rows *sql.Rows) (model.Item, error) {
+		return scanItem(rows)
 	})
 }
 
 // Item returns one item by sku, or ErrNotFound.
 func (s *Store) Item(ctx context.Context, sku string) (model.Item, error) {
-	var it model.Item
-	err := s.r.QueryRowContext(ctx, `SELECT sku, name, category, uom, unit_cost, price, supplier, pack_size, moq, version
-		FROM item WHERE sku = ?`, sku).Scan(&it.SKU, &it.Name, &it.Category, &it.UOM, &it.UnitCost, &it.Price, &it.Supplier, &it.PackSize, &it.MOQ, &it.Version)
+	it, err := scanItem(s.r.QueryRowContext(ctx, `SELECT `+itemCols+` FROM item WHERE sku = ?`, sku))
 	if err == sql.ErrNoRows {
 		return it, ErrNotFound
 	}

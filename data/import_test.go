@@ -107,7 +107,7 @@ func TestImport_Known(t *testing.T) {
 		t.Errorf("stock:\n got %v\nwant %v", s.Stock, wantStock)
 	}
 	wantItem := model.Item{SKU: "DRL-18V", Name: `Cordless drill 18V, with "two" batteries`, Category: "tools", UOM: "ea",
-		UnitCost: 41.5, Price: 89.99, Supplier: "SUP1", PackSize: 4, MOQ: 8, Version: 1}
+		UnitCost: 41.5, Price: 89.99, Supplier: "SUP1", PackSize: 4, MOQ: 8, Delisted: model.NoDate, Version: 1}
 	if len(s.Items) != 3 || s.Items[0] != wantItem {
 		t.Errorf("items[0] = %+v, want %+v", s.Items[0], wantItem)
 	}
@@ -275,6 +275,32 @@ func TestImport_Aliases(t *testing.T) {
 	}
 	if got := stockMap(t, st)[stockKey{"HMR-16", "DC1"}]; got != -4 {
 		t.Errorf("on hand = %d, want -4", got)
+	}
+}
+
+// An items file may say when an item leaves the catalogue (under any of
+// its names); a bad date is refused with its line and column, and a later
+// file without the column lists it again, as the file is the whole row.
+func TestImport_Delisted(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "suppliers")
+	dir := t.TempDir()
+	ctx := context.Background()
+	res := mustImport(t, st, mustWriteFile(t, dir, "items-eol.csv", "sku,name,supplier,discontinued_on\n"+
+		"OLD-1,Old kettle,SUP1,2026-09-30\nNEW-1,New kettle,SUP1,\nBAD-1,Bad kettle,SUP1,30/09/2026\n"), data.ImportOptions{})
+	if res.RowsOK != 2 || res.RowsRejected != 1 || res.Errors[0].Line != 4 || res.Errors[0].Column != "discontinued_on" {
+		t.Fatalf("import: %+v", res)
+	}
+	old, err := st.Item(ctx, "OLD-1")
+	if err != nil || old.Delisted != model.MustDate("2026-09-30") || !old.DelistedBy(model.MustDate("2026-09-30")) || old.DelistedBy(model.MustDate("2026-09-29")) {
+		t.Errorf("OLD-1: %+v %v", old, err)
+	}
+	if nw, _ := st.Item(ctx, "NEW-1"); nw.Delisted != model.NoDate || nw.DelistedBy(model.MustDate("2030-01-01")) {
+		t.Errorf("NEW-1: %+v", nw)
+	}
+	mustImport(t, st, mustWriteFile(t, dir, "items.csv", "sku,name,supplier\nOLD-1,Old kettle,SUP1\n"), data.ImportOptions{})
+	if again, _ := st.Item(ctx, "OLD-1"); again.Delisted != model.NoDate || again.Version != 2 {
+		t.Errorf("OLD-1 after a file without the column: %+v", again)
 	}
 }
 

@@ -76,6 +76,7 @@ var kindSpecs = []kindSpec{
 		{"supplier", []string{"supplier_code", "supplier_id", "vendor", "vendor_code", "vendor_id"}, false},
 		{"pack_size", []string{"pack", "case_size", "case_qty", "pack_qty", "units_per_pack"}, false},
 		{"moq", []string{"min_order_qty", "minimum_order_quantity", "min_qty"}, false},
+		{"delisted_on", []string{"delisted", "delist_date", "discontinued_on", "discontinued_date", "end_of_life"}, false},
 	}},
 	{KindEvents, []column{
 		{"date", []string{"day", "event_date"}, true},

@@ -1068,7 +1068,8 @@ type PlanItem struct {
 	SupplierMOQ   int64
 	OnHand        int64
 	LastSale      model.Date
-	Revenue       float64 // revenue over the year to the as-of day
+	Delisted      model.Date // the item's end of life; NoDate while listed
+	Revenue       float64    // revenue over the year to the as-of day
 }
 
 // PlanItems returns every item×location of the stock table with its
@@ -1077,22 +1078,25 @@ type PlanItem struct {
 func (s *Store) PlanItems(ctx context.Context, asOf model.Date) (map[[2]int64]*PlanItem, error) {
 	out := map[[2]int64]*PlanItem{}
 	rows, err := s.r.QueryContext(ctx, `SELECT s.item_id, s.loc_id, i.sku, l.code, i.category, i.supplier, i.unit_cost, i.price, i.pack_size,
-		i.moq, coalesce(v.lead_time_days, 0), coalesce(v.lead_time_sd_days, 0), coalesce(v.moq, 0), s.on_hand, s.last_sale
+		i.moq, coalesce(v.lead_time_days, 0), coalesce(v.lead_time_sd_days, 0), coalesce(v.moq, 0), s.on_hand, s.last_sale, i.delisted
 		FROM stock s JOIN item i ON i.id = s.item_id JOIN location l ON l.id = s.loc_id LEFT JOIN supplier v ON v.code = i.supplier`)
 	if err != nil {
 		return nil, fmt.Errorf("plan items: %w", err)
 	}
 	for rows.Next() {
 		p := &PlanItem{}
-		var last sql.NullInt64
+		var last, delisted sql.NullInt64
 		if err := rows.Scan(&p.ItemID, &p.LocID, &p.SKU, &p.Location, &p.Category, &p.Supplier, &p.UnitCost, &p.Price, &p.PackSize,
-			&p.MOQ, &p.LeadTimeDays, &p.LeadTimeSD, &p.SupplierMOQ, &p.OnHand, &last); err != nil {
+			&p.MOQ, &p.LeadTimeDays, &p.LeadTimeSD, &p.SupplierMOQ, &p.OnHand, &last, &delisted); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		p.LastSale = model.NoDate
+		p.LastSale, p.Delisted = model.NoDate, model.NoDate
 		if last.Valid {
 			p.LastSale = model.Date(last.Int64)
+		}
+		if delisted.Valid {
+			p.Delisted = model.Date(delisted.Int64)
 		}
 		out[[2]int64{p.ItemID, p.LocID}] = p
 	}

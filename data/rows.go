@@ -125,7 +125,7 @@ const (
 	supCode, supName, supLead, supLeadSD, supMOQ = 0, 1, 2, 3, 4
 )
 const (
-	itSKU, itName, itCategory, itUOM, itCost, itPrice, itSupplier, itPack, itMOQ = 0, 1, 2, 3, 4, 5, 6, 7, 8
+	itSKU, itName, itCategory, itUOM, itCost, itPrice, itSupplier, itPack, itMOQ, itDelisted = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 )
 const (
 	evDate, evName, evKind, evApplies = 0, 1, 2, 3
@@ -183,7 +183,7 @@ func convert(k Kind, rec *record, b *binding) (any, *rowError) {
 	case KindItems:
 		it := model.Item{SKU: f.str(itSKU), Name: f.str(itName), Category: f.str(itCategory), UOM: f.str(itUOM),
 			UnitCost: f.float(itCost, 0), Price: f.float(itPrice, 0), Supplier: f.str(itSupplier),
-			PackSize: f.int(itPack, 1), MOQ: f.int(itMOQ, 0)}
+			PackSize: f.int(itPack, 1), MOQ: f.int(itMOQ, 0), Delisted: f.date(itDelisted)}
 		if it.UOM == "" {
 			it.UOM = "ea"
 		}

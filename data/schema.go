@@ -34,7 +34,12 @@ var migrations = []migration{
 	{"0006_levels", migrationLevels, nil},
 	{"0007_natural_keys", migrationNaturalKeys, convertKeys},
 	{"0008_route_problems", migrationRouteProblems, nil},
+	{"0009_item_delisted", migrationItemDelisted, nil},
 }
+
+// migrationItemDelisted keeps the day an item leaves the catalogue (NULL
+// while it is listed): the planner reorders nothing delisted.
+const migrationItemDelisted = `ALTER TABLE item ADD COLUMN delisted INTEGER;`
 
 // migrationRouteProblems keeps why a stored route plan is not feasible
 // (one limit a line), so whoever opens it later sees why, not only that.

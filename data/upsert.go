@@ -19,13 +19,14 @@ var upsertSQL = map[Kind]string{
 			lead_time_sd_days = excluded.lead_time_sd_days, moq = excluded.moq, version = version + 1
 		WHERE (name, lead_time_days, lead_time_sd_days, moq) IS NOT (excluded.name, excluded.lead_time_days,
 			excluded.lead_time_sd_days, excluded.moq)`,
-	KindItems: `INSERT INTO item(sku, name, category, uom, unit_cost, price, supplier, pack_size, moq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	KindItems: `INSERT INTO item(sku, name, category, uom, unit_cost, price, supplier, pack_size, moq, delisted)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(sku) DO UPDATE SET name = excluded.name, category = excluded.category, uom = excluded.uom,
 			unit_cost = excluded.unit_cost, price = excluded.price, supplier = excluded.supplier,
-			pack_size = excluded.pack_size, moq = excluded.moq, placeholder = 0, version = version + 1
-		WHERE (name, category, uom, unit_cost, price, supplier, pack_size, moq, placeholder) IS NOT
+			pack_size = excluded.pack_size, moq = excluded.moq, delisted = excluded.delisted, placeholder = 0, version = version + 1
+		WHERE (name, category, uom, unit_cost, price, supplier, pack_size, moq, delisted, placeholder) IS NOT
 			(excluded.name, excluded.category, excluded.uom, excluded.unit_cost, excluded.price, excluded.supplier,
-			excluded.pack_size, excluded.moq, 0)`,
+			excluded.pack_size, excluded.moq, excluded.delisted, 0)`,
 	KindEvents: `INSERT INTO event(date, name, kind, applies_to) VALUES (?, ?, ?, ?)
 		ON CONFLICT(date, name, applies_to) DO UPDATE SET kind = excluded.kind`,
 	KindPromotions: `INSERT INTO promotion(sku, location, channel, start, end, discount_pct) VALUES (?, ?, ?, ?, ?, ?)
@@ -44,6 +45,14 @@ var upsertSQL = map[Kind]string{
 			ready_min = excluded.ready_min, due_min = excluded.due_min`,
 }
 
+// nullDate stores NoDate as NULL.
+func nullDate(d model.Date) any {
+	if d == model.NoDate {
+		return nil
+	}
+	return int64(d)
+}
+
 func nullFloat(v float64) any {
 	if math.IsNaN(v) {
 		return nil
@@ -60,7 +69,7 @@ func (im *importer) applyUpsert(ctx context.Context, p *parsed, v any) (*rowErro
 	case model.Supplier:
 		args = []any{v.Code, v.Name, v.LeadTimeDays, v.LeadTimeSDays, v.MOQ}
 	case model.Item:
-		args = []any{v.SKU, v.Name, v.Category, v.UOM, v.UnitCost, v.Price, v.Supplier, v.PackSize, v.MOQ}
+		args = []any{v.SKU, v.Name, v.Category, v.UOM, v.UnitCost, v.Price, v.Supplier, v.PackSize, v.MOQ, nullDate(v.Delisted)}
 	case model.Event:
 		args = []any{int64(v.Date), v.Name, v.Kind, v.AppliesTo}
 	case model.Promotion:

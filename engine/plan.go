@@ -392,25 +392,29 @@ type PlanSummary struct {
 	// NotSelling counts the item×locations with stock that has not sold
 	// for DeadDays: nothing is proposed for them (see decide).
 	NotSelling int `json:"not_selling"`
+	// Delisted counts the item×locations of items the catalogue delisted
+	// (items' delisted_on): nothing is reordered for them.
+	Delisted int `json:"delisted"`
 }
 
 // planItem is one item×location during a recompute.
 type planItem struct {
-	info    *data.PlanItem
-	hist    *data.History
-	fc      ItemForecast
-	policy  replenish.Policy
-	class   string
-	pos     replenish.Position
-	levels  replenish.Levels
-	order   replenish.Order
-	out     int // projected stockout day (0: not within a year)
-	lead    float64
-	lastDay int  // index of the last sale in the history; -1 never
-	stale   bool // stock that has not sold for DeadDays: nothing is proposed
-	row     *data.PlanRow
-	alerts  []data.AlertRow
-	err     error
+	info     *data.PlanItem
+	hist     *data.History
+	fc       ItemForecast
+	policy   replenish.Policy
+	class    string
+	pos      replenish.Position
+	levels   replenish.Levels
+	order    replenish.Order
+	out      int // projected stockout day (0: not within a year)
+	lead     float64
+	lastDay  int  // index of the last sale in the history; -1 never
+	stale    bool // stock that has not sold for DeadDays, or delisted: nothing is proposed
+	delisted bool // the catalogue delisted it
+	row      *data.PlanRow
+	alerts   []data.AlertRow
+	err      error
 }
 
 // Plan recomputes the reorder proposals of every item×location: it
@@ -536,7 +540,10 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 					return sum, fmt.Errorf("plan %s at %s: %w", it.info.SKU, it.info.Location, it.err)
 				}
 				sum.ItemLocations++
-				if it.stale {
+				switch {
+				case it.delisted:
+					sum.Delisted++
+				case it.stale:
 					sum.NotSelling++
 				}
 				levels = append(levels, levelOf(it, asOf))
@@ -660,6 +667,12 @@ func decide(it *planItem, opt PlanOptions, pr *policyResolver, net map[[2]int64]
 	// delisted item or one nobody reordered: that is proposed, and its
 	// reasons say how long it has not sold (Reasons.NotSold).
 	it.stale = info.OnHand > 0 && info.LastSale != model.NoDate && int(asOf-info.LastSale) > opt.DeadDays
+	// A delisted item is never reordered, whatever it has on hand: the
+	// catalogue says so, which is better than any silence.
+	it.delisted = info.Delisted != model.NoDate && info.Delisted <= asOf
+	if it.delisted {
+		it.stale = true
+	}
 	it.alerts = alertsFor(it, opt, asOf)
 	if it.order.Qty <= 0 || it.stale {
 		return

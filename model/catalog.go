@@ -16,8 +16,15 @@ type Item struct {
 	Supplier string  // supplier code
 	PackSize int64   // orders are rounded up to whole packs; 1 when not given
 	MOQ      int64   // minimum order quantity in units; 0 when none
-	Version  int64   // optimistic-concurrency version, set by the store
+	// Delisted is the first day the item is no longer reordered (the
+	// catalogue's end of life; what is left may still sell); NoDate while
+	// it is listed.
+	Delisted Date
+	Version  int64 // optimistic-concurrency version, set by the store
 }
+
+// DelistedBy reports whether the item is delisted on day d.
+func (it Item) DelistedBy(d Date) bool { return it.Delisted != NoDate && it.Delisted <= d }
 
 // Validate checks an item's fields.
 func (it Item) Validate() error {

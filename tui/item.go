@@ -380,6 +380,9 @@ func (v *itemView) headerLines() []string {
 	st, it := v.env.st, v.data.item
 	segs := []string{it.SKU + "  " + it.Name + "  " + orDash(it.Category), "supplier " + orDash(it.Supplier),
 		fmt.Sprintf("pack %d", it.PackSize), fmt.Sprintf("MOQ %d", it.MOQ), fmt.Sprintf("cost %.2f", it.UnitCost), fmt.Sprintf("price %.2f", it.Price)}
+	if it.Delisted != model.NoDate {
+		segs = append(segs, "delisted from "+it.Delisted.String())
+	}
 	lines := packSegments(segs, " · ", v.w, 2)
 	for i, l := range lines {
 		if i == 0 {
@@ -433,6 +436,9 @@ func (v *itemView) policyLines() []string {
 // plan left dead stock alone.
 func (v *itemView) proposalLine() string {
 	d, st := v.data, v.env.st
+	if d.prop == nil && d.item.DelistedBy(d.asOf) {
+		return st.Dim.Render("no proposal: delisted from " + d.item.Delisted.String() + ", never reordered")
+	}
 	if d.prop == nil {
 		for _, s := range d.stock {
 			if s.Location == v.loc && s.Status(d.asOf) == model.StatusDead && s.LastSale != model.NoDate {

@@ -116,6 +116,9 @@ supplier or item; empty cells leave a field to the wider scope).`)
 	if sum.BudgetCut > 0 {
 		fmt.Fprintf(w, ", %d cut by a budget", sum.BudgetCut)
 	}
+	if sum.Delisted > 0 {
+		fmt.Fprintf(w, "; none for %s delisted", thousands(int64(sum.Delisted)))
+	}
 	if sum.NotSelling > 0 {
 		fmt.Fprintf(w, "; none for %s with stock unsold for over %d days", thousands(int64(sum.NotSelling)), model.DeadDays)
 	}

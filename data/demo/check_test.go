@@ -21,7 +21,7 @@ import (
 var canonical = map[string]string{
 	"locations":  "code,name,kind,lat,lon",
 	"suppliers":  "code,name,lead_time_days,lead_time_sd_days,moq",
-	"items":      "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq",
+	"items":      "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq,delisted_on",
 	"events":     "date,name,kind,applies_to",
 	"promotions": "sku,location,channel,start,end,discount_pct",
 	"movements":  "date,sku,location,qty,kind,ref",
@@ -272,7 +272,10 @@ func (ds *dataset) row(kind, file string, line int, f []string, duplicate bool) 
 		need(e1)
 		need(e2)
 		it := model.Item{SKU: f[0], Name: f[1], Category: f[2], UOM: f[3], UnitCost: float64(cost) / 100,
-			Price: float64(price) / 100, Supplier: f[6], PackSize: i64(f[7]), MOQ: i64(f[8])}
+			Price: float64(price) / 100, Supplier: f[6], PackSize: i64(f[7]), MOQ: i64(f[8]), Delisted: model.NoDate}
+		if f[9] != "" {
+			it.Delisted = date(f[9])
+		}
 		need(it.Validate())
 		if _, ok := ds.suppliers[it.Supplier]; !ok {
 			need(fmt.Errorf("unknown supplier %q", it.Supplier))

@@ -1004,3 +1004,28 @@ func TestSummary_JSON(t *testing.T) {
 		t.Errorf("fill rate %.3f: want lost sales, but not a broken supply chain", sum.FillRate)
 	}
 }
+
+// The catalogue tells the truth about delistings: an item's delisted_on is
+// the day after its last reorder, and only delisted items have one.
+func TestGenerate_DelistedInCatalogue(t *testing.T) {
+	for _, f := range fixtures() {
+		dir, _ := f.get(t)
+		ds := f.data(t)
+		n := 0
+		readCSV(t, filepath.Join(dir, "truth", "items.csv"),
+			"sku,category,rank,rate,lump,trend_pct_year,elasticity,launch,delist,live_days,sale_days,intermittent", func(r []string) {
+				it := ds.items[r[0]]
+				want := model.NoDate
+				if r[8] != "" {
+					want = model.MustDate(r[8]).AddDays(1)
+					n++
+				}
+				if it.Delisted != want {
+					t.Errorf("%s %s: catalogue delisted_on %s, truth delist %q", f.name, r[0], it.Delisted, r[8])
+				}
+			})
+		if n == 0 {
+			t.Errorf("%s: no delisted item: the check tests nothing", f.name)
+		}
+	}
+}

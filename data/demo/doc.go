@@ -7,7 +7,8 @@
 //
 //	import/  the files to import, named by kind, in the canonical formats:
 //	         locations, suppliers, items, events, promotions, nodes, roads,
-//	         vehicles, deliveries (one file each); movements-YYYY-MM,
+//	         vehicles, deliveries (one file each; items.csv says from when
+//	         a delisted item is no longer reordered); movements-YYYY-MM,
 //	         sales-YYYY-MM and counts-YYYY-MM (monthly); and two duplicates:
 //	         sales-YYYY-MM-resend.csv, a byte-identical copy of one month's
 //	         file, and sales-YYYY-MM-DD-reexport.csv, one day's lines again.

@@ -421,11 +421,17 @@ func (g *gen) writeStatic() error {
 				f.line(s.Code, s.Name, ff(s.LeadTimeDays, 1), ff(s.LeadTimeSDays, 1), itoa(s.MOQ))
 			}
 		}},
-		{g.impDir, "items.csv", "items", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq", func(f *outFile) {
+		{g.impDir, "items.csv", "items", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq,delisted_on", func(f *outFile) {
 			for i := range g.items {
 				it := &g.items[i]
 				c := &categories[it.cat]
-				f.line(it.sku, it.name, c.name, c.uom, cents(it.costC), cents(it.priceC), g.sups[it.sup].Code, itoa(it.pack), itoa(it.moq))
+				// The catalogue knows a delisting ahead: from the day after
+				// the last reorder, what is left is cleared, never bought.
+				delisted := ""
+				if it.delist != model.NoDate {
+					delisted = it.delist.AddDays(1).String()
+				}
+				f.line(it.sku, it.name, c.name, c.uom, cents(it.costC), cents(it.priceC), g.sups[it.sup].Code, itoa(it.pack), itoa(it.moq), delisted)
 			}
 		}},
 		{g.impDir, "events.csv", "events", "date,name,kind,applies_to", func(f *outFile) {
