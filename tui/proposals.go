@@ -1038,9 +1038,14 @@ func proposalCell(p model.Proposal, c pcol) string {
 }
 
 // daysToStockout is how many days after the data day the proposal's
-// location runs out if nothing is done: "-" when not within a year.
+// location runs out if nothing is done: "-" when not within a year;
+// "idle" when it has been out so long without a sale that it may be
+// delisted (the reasons say so), which the stock table calls idle too.
 func daysToStockout(p model.Proposal) string {
 	if p.Reasons.OutNow() {
+		if p.Reasons.NotSold > 0 {
+			return "idle"
+		}
 		return "now"
 	}
 	d, err := model.ParseDate(p.Reasons.StockoutDate)

@@ -295,3 +295,37 @@ func TestItem_DeadStockNotReordered(t *testing.T) {
 		t.Errorf("dead stock's item screen:\n%s", v)
 	}
 }
+
+// A proposal for an item×location out of stock and unsold for months says
+// so in the queue (idle, as the stock table calls it) and in its reasons.
+func TestProposals_LongUnsoldSaysSo(t *testing.T) {
+	eng := newEngine(t, 3)
+	dir := t.TempDir()
+	var sales strings.Builder
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	start := model.MustDate("2026-03-02")
+	for d := range 60 {
+		fmt.Fprintf(&sales, "%s,SO-Q%d,QUIET-1,ST1,web,5,5\n", start.AddDays(d), d)
+	}
+	for _, p := range []string{
+		writeTemp(t, dir, "items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\nQUIET-1,Old kettle,home,ea,2,5,SUP1,1,0\n"),
+		writeTemp(t, dir, "movements.csv", "date,sku,location,qty,kind,ref\n2026-03-01,QUIET-1,ST1,300,receipt,PO-Q\n"),
+		writeTemp(t, dir, "sales.csv", sales.String()),
+	} {
+		if r := importFile(t, eng, p); r.Failed() || r.RowsRejected > 0 {
+			t.Fatalf("%s: %s %+v", p, r.Error, r.Errors)
+		}
+	}
+	if _, err := eng.Plan(context.Background(), engine.PlanOptions{User: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, newConsole(t, eng), 120, 30)
+	d.keys(":proposals{enter}")
+	d.keys("/sku=QUIET-1{enter}")
+	v := d.view()
+	row := cursorLine(t, v)
+	// Last sale 2026-04-30; the store's data runs to 2026-10-31.
+	if !strings.Contains(row, "QUIET-1") || !strings.Contains(row, " idle ") || !strings.Contains(v, "no sale here for 184 days") {
+		t.Errorf("a long-unsold proposal:\n%s", v)
+	}
+}
