@@ -536,6 +536,11 @@ func proposalWhere(q model.ProposalQuery) ([]string, []any) {
 		where = append(where, "i.sku = ?")
 		args = append(args, q.SKU)
 	}
+	for _, t := range q.Text {
+		p := fuzzyPattern(t)
+		where = append(where, `(i.sku LIKE ? ESCAPE '\' OR i.name LIKE ? ESCAPE '\' OR i.category LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p)
+	}
 	if q.Location != "" {
 		where = append(where, "l.code = ?")
 		args = append(args, q.Location)

@@ -294,6 +294,7 @@ func byWhom(by string, at time.Time) string {
 // ProposalQuery selects proposals for a list or a screen.
 type ProposalQuery struct {
 	States   []ProposalState // empty: the open ones (proposed and snoozed)
+	Text     []string        // each term matches sku, name or category fuzzily, as the stock filter's
 	SKU      string
 	Location string
 	Supplier string

@@ -131,7 +131,7 @@ type proposalsView struct {
 
 	states    []model.ProposalState
 	sort      proposalSort
-	filterTxt string // sku=, loc=, sup= conditions; a bare word is a sku
+	filterTxt string // sku=, loc=, sup= conditions; a bare word matches sku, name or category
 	filterErr string
 	query     model.ProposalQuery
 
@@ -196,12 +196,14 @@ func parseProposalsArgs(args []string) ([]model.ProposalState, error) {
 }
 
 // parseProposalFilter reads the / filter: sku=X, loc=L, sup=S (or their
-// long names); a bare word is a sku.
+// long names), exact; a bare word matches sku, name or category fuzzily,
+// as in the stock table ("kettl" finds the kettles).
 func parseProposalFilter(s string) (q model.ProposalQuery, err error) {
 	for _, tok := range strings.Fields(s) {
 		name, val, ok := strings.Cut(tok, "=")
 		if !ok {
-			name, val = "sku", tok
+			q.Text = append(q.Text, tok)
+			continue
 		}
 		if val == "" {
 			return q, fmt.Errorf("%s= needs a value", name)
@@ -463,7 +465,7 @@ func (v *proposalsView) key(msg tea.KeyMsg) tea.Cmd {
 		v.marks = map[int64]bool{}
 		return v.reload()
 	case key.Matches(msg, k.Filter):
-		return v.ask(promptFilter, "/", "sku=SKU loc=ST1 sup=SUP1", v.filterTxt)
+		return v.ask(promptFilter, "/", "text, sku=SKU loc=ST1 sup=SUP1", v.filterTxt)
 	case key.Matches(msg, k.Open):
 		if p, ok := v.selected(); ok {
 			return open(newItemView(v.env, p.SKU, p.Location))
