@@ -128,6 +128,7 @@ func AnomalyCursorOf(a model.Anomaly) *AnomalyCursor {
 // AnomalyQuery selects stored anomalies.
 type AnomalyQuery struct {
 	States   []model.AnomalyState // empty: every state
+	Text     []string             // each term matches sku, file or detector fuzzily
 	SKU      string               // exact, or empty
 	Location string               // exact, or empty
 	Detector string               // exact, or empty
@@ -187,6 +188,11 @@ func anomalyWhere(q AnomalyQuery) (string, []any) {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.v)
 		}
+	}
+	for _, t := range q.Text {
+		p := fuzzyPattern(t)
+		where = append(where, `(sku LIKE ? ESCAPE '\' OR file LIKE ? ESCAPE '\' OR detector LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p)
 	}
 	if c := q.After; c != nil {
 		if q.Sort == AnomalyByScore {

@@ -139,32 +139,36 @@ func parseAnomaliesArgs(args []string) ([]model.AnomalyState, error) {
 
 // parseAnomalyFilter reads the / filter: sku=X, loc=L, det=D (or their
 // long names); a bare word is a sku.
-func parseAnomalyFilter(s string) (sku, loc, det string, err error) {
+// parseAnomalyFilter reads the / filter: sku=, loc=, det= match exactly;
+// a bare word matches the sku, the file or the detector fuzzily, as the
+// stock table's filter does.
+func parseAnomalyFilter(s string) (q engine.AnomalyQuery, err error) {
 	for _, tok := range strings.Fields(s) {
 		name, val, ok := strings.Cut(tok, "=")
 		if !ok {
-			name, val = "sku", tok
+			q.Text = append(q.Text, tok)
+			continue
 		}
 		if val == "" {
-			return "", "", "", fmt.Errorf("%s= needs a value", name)
+			return q, fmt.Errorf("%s= needs a value", name)
 		}
 		switch strings.ToLower(name) {
 		case "sku":
-			sku = val
+			q.SKU = val
 		case "loc", "location":
-			loc = val
+			q.Location = val
 		case "det", "detector", "rule":
-			det = val
+			q.Detector = val
 		default:
-			return "", "", "", fmt.Errorf("unknown column %q (want sku=, loc= or det=)", name)
+			return q, fmt.Errorf("unknown column %q (want sku=, loc= or det=)", name)
 		}
 	}
-	return sku, loc, det, nil
+	return q, nil
 }
 
 func (v *anomaliesView) buildQuery() engine.AnomalyQuery {
-	q := engine.AnomalyQuery{States: v.states, Sort: v.sort}
-	q.SKU, q.Location, q.Detector, _ = parseAnomalyFilter(v.filterTxt)
+	q, _ := parseAnomalyFilter(v.filterTxt)
+	q.States, q.Sort = v.states, v.sort
 	return q
 }
 
@@ -340,7 +344,7 @@ func (v *anomaliesView) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Filter):
 		v.filtering = true
 		v.input.Prompt = "/"
-		v.input.Placeholder = "sku=SKU loc=DC1 det=robust_z"
+		v.input.Placeholder = "text, sku=SKU loc=DC1 det=robust_z"
 		v.input.SetValue(v.filterTxt)
 		v.input.CursorEnd()
 		v.render()
@@ -403,7 +407,7 @@ func (v *anomaliesView) filterKey(msg tea.KeyMsg) tea.Cmd {
 // good filter and says what is wrong.
 func (v *anomaliesView) setFilter(s string) tea.Cmd {
 	v.filterTxt = s
-	if _, _, _, err := parseAnomalyFilter(s); err != nil {
+	if _, err := parseAnomalyFilter(s); err != nil {
 		v.filterErr = err.Error()
 		v.render()
 		return nil

@@ -257,3 +257,22 @@ func TestAnomalies_Golden(t *testing.T) {
 		})
 	}
 }
+
+// A bare word in the / filter matches the sku, the file or the detector
+// fuzzily, as the stock table's filter does; it used to have to be an
+// exact sku.
+func TestAnomalies_FilterWords(t *testing.T) {
+	eng, spike := newAnomalyEngine(t)
+	want, err := eng.AnomalyCount(context.Background(), engine.AnomalyQuery{Detector: spike.Detector, SKU: spike.SKU,
+		States: []model.AnomalyState{model.AnomalyOpen}})
+	if err != nil || want != 1 {
+		t.Fatalf("fixture: %d %v", want, err)
+	}
+	d := drive(t, newConsole(t, eng), 120, 40)
+	d.keys(":anomalies{enter}")
+	d.keys("/sku0001 rbst{enter}") // SKU-0001, robust_z
+	v := d.view()
+	if !strings.Contains(v, "anomaly 1 of 1") || !strings.Contains(cursorLine(t, v), "robust_z") {
+		t.Errorf("filtered by words:\n%s", v)
+	}
+}
