@@ -190,9 +190,8 @@ func anomalyWhere(q AnomalyQuery) (string, []any) {
 		}
 	}
 	for _, t := range q.Text {
-		p := fuzzyPattern(t)
-		where = append(where, `(sku LIKE ? ESCAPE '\' OR file LIKE ? ESCAPE '\' OR detector LIKE ? ESCAPE '\')`)
-		args = append(args, p, p, p)
+		w, a := fuzzyTerm(t, "sku", "file", "detector")
+		where, args = append(where, w), append(args, a...)
 	}
 	if c := q.After; c != nil {
 		if q.Sort == AnomalyByScore {

@@ -24,9 +24,8 @@ func filterSQL(f model.Filter) ([]string, []any) {
 	var where []string
 	var args []any
 	for _, t := range f.Terms {
-		p := fuzzyPattern(t)
-		where = append(where, `(i.sku LIKE ? ESCAPE '\' OR i.name LIKE ? ESCAPE '\' OR i.category LIKE ? ESCAPE '\')`)
-		args = append(args, p, p, p)
+		w, a := fuzzyTerm(t, "i.sku", "i.name", "i.category")
+		where, args = append(where, w), append(args, a...)
 	}
 	for _, c := range f.Conds {
 		switch col := filterCols[c.Col]; c.Col {
@@ -49,6 +48,18 @@ func filterSQL(f model.Filter) ([]string, []any) {
 }
 
 // fuzzyPattern turns "abc" into the LIKE pattern %a%b%c%.
+// fuzzyTerm is the condition that text term t matches any of cols
+// fuzzily (its characters in order, anything between), and its arguments.
+func fuzzyTerm(t string, cols ...string) (string, []any) {
+	p := fuzzyPattern(t)
+	conds := make([]string, len(cols))
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		conds[i], args[i] = c+` LIKE ? ESCAPE '\'`, p
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", args
+}
+
 func fuzzyPattern(t string) string {
 	var b strings.Builder
 	b.WriteByte('%')

@@ -537,9 +537,8 @@ func proposalWhere(q model.ProposalQuery) ([]string, []any) {
 		args = append(args, q.SKU)
 	}
 	for _, t := range q.Text {
-		p := fuzzyPattern(t)
-		where = append(where, `(i.sku LIKE ? ESCAPE '\' OR i.name LIKE ? ESCAPE '\' OR i.category LIKE ? ESCAPE '\')`)
-		args = append(args, p, p, p)
+		w, a := fuzzyTerm(t, "i.sku", "i.name", "i.category")
+		where, args = append(where, w), append(args, a...)
 	}
 	if q.Location != "" {
 		where = append(where, "l.code = ?")
