@@ -302,7 +302,8 @@ func (w *window) rate() float64 {
 }
 
 // finish writes everything the import changed and brings avg_daily and
-// cover_days of every item×location it touched up to date as of asOf. It
+// cover_days of every item×location it touched up to date, over the
+// window ending on day asOf (movements after it count in on hand only). It
 // takes the stored state of those item×locations from the state reader
 // when it has it, or else reads it in one query (through a temporary
 // table), computes the new rows in Go, and writes each stock row once,

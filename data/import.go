@@ -28,6 +28,12 @@ type ImportOptions struct {
 	// Progress, when set, is called now and then with bytes read and the
 	// file's size, from the importing goroutine.
 	Progress func(done, total int64)
+	// Today is the clock's day. When the data reaches it, the stock
+	// table's average and cover end the day before: a day still being
+	// sold in is not over, and its few sales so far would pull the
+	// average down. The zero value means no clock: they end on the data
+	// day.
+	Today model.Date
 }
 
 // RowError is a rejected row: the line as an editor shows it (the header is
@@ -533,7 +539,9 @@ func (im *importer) prepare(ctx context.Context) error {
 			}
 			var fromM month
 			if asOf != model.NoDate {
-				_, fromM = coverFrom(asOf)
+				// A day earlier: the window may end the day before the
+				// data day (see ImportOptions.Today).
+				_, fromM = coverFrom(asOf.AddDays(-1))
 			}
 			im.agg.sr = newStateReader(ctx, im.s.r, fromM)
 		}
@@ -1007,7 +1015,11 @@ func (im *importer) finish(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := im.agg.finish(ctx, im.tx, asOf); err != nil {
+		end := asOf
+		if im.opt.Today != 0 && asOf == im.opt.Today {
+			end = asOf.AddDays(-1)
+		}
+		if err := im.agg.finish(ctx, im.tx, end); err != nil {
 			return err
 		}
 	}

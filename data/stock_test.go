@@ -3,6 +3,7 @@ package data_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -96,4 +97,43 @@ func keys(rows []model.StockRow) []string {
 		out[i] = r.SKU + "@" + r.Location
 	}
 	return out
+}
+
+// When the data reaches the clock's day, the average and cover end the day
+// before: today's first sale is not a whole day. The next day's import,
+// with today over, counts it.
+func TestStock_TodayNotOverInAverage(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		today model.Date
+		avg   float64
+	}{
+		{"today not over", model.MustDate("2026-11-10"), 4},                // days 10-13 … 11-09, all 4
+		{"no clock", 0, (27*4 + 1) / 28.0},                                 // days 10-14 … 11-10
+		{"the day after", model.MustDate("2026-11-11"), (27*4 + 1) / 28.0}, // 11-10 is over
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := mustOpenStore(t)
+			mustImportGood(t, st, "locations", "suppliers", "items")
+			dir := t.TempDir()
+			var b strings.Builder
+			b.WriteString("date,order_id,sku,location,channel,qty,price\n")
+			first := model.MustDate("2026-10-01")
+			for d := first; d < model.MustDate("2026-11-10"); d++ {
+				fmt.Fprintf(&b, "%s,O-%s,HMR-16,DC1,web,4,12.5\n", d, d)
+			}
+			b.WriteString("2026-11-10,O-TODAY,HMR-16,DC1,web,1,12.5\n")
+			mustImport(t, st, mustWriteFile(t, dir, "receipt.csv", "date,sku,location,qty,kind,ref\n2026-09-30,HMR-16,DC1,1000,receipt,PO-1\n"),
+				data.ImportOptions{Today: c.today})
+			mustImport(t, st, mustWriteFile(t, dir, "sales.csv", b.String()), data.ImportOptions{Today: c.today})
+			rows, err := st.StockPage(context.Background(), model.StockQuery{SKU: "HMR-16", Limit: 5})
+			if err != nil || len(rows) != 1 {
+				t.Fatalf("rows %+v %v", rows, err)
+			}
+			r := rows[0]
+			if math.Abs(r.AvgDaily-c.avg) > 1e-9 || math.Abs(r.CoverDays-float64(r.OnHand)/c.avg) > 1e-9 {
+				t.Errorf("avg %.4f cover %.2f (on hand %d), want avg %.4f", r.AvgDaily, r.CoverDays, r.OnHand, c.avg)
+			}
+		})
+	}
 }

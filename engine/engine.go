@@ -75,6 +75,9 @@ func (e *Engine) Import(ctx context.Context, paths []string, opt data.ImportOpti
 			return results, err
 		}
 		o := opt
+		if o.Today == 0 {
+			o.Today = model.DateOf(e.clock())
+		}
 		if progress != nil {
 			o.Progress = func(done, total int64) { progress(f, done, total) }
 		}
