@@ -31,6 +31,9 @@ against open orders and transfers, propose a transfer from a location
 holding more than its order-up-to level before a purchase, and raise
 alerts. An item×location has at most one open proposal: a recompute
 updates it, withdraws it when the need has gone, and never makes a second.
+Nothing is reordered for a delisted item (items' delisted_on) or for stock
+that has not sold for 90 days; an item out of stock that long is proposed
+with a warning to check it is still sold.
 
 --policy replaces the stored policy rules first (CSV with columns scope,
 key, service, review_days, lead_time_days, lead_time_sd_days, max_stock,

@@ -73,7 +73,8 @@ rows or none. Bad rows are quarantined with line, column and reason; rows
 already in the ledger (same natural key) are skipped; a file whose content
 was imported before is a no-op. Folders import their files in kind order
 (locations, suppliers, items, events, promotions, nodes, roads, vehicles,
-movements, sales, counts, deliveries), each kind in name order.
+movements, sales, counts, deliveries), each kind in name order, as people
+number files (sales-07 before sales-07-resend, day-9 before day-10).
 
 Exit status: 0 when every file was read (even with rejected rows), 1 when a
 file could not be read or parsed at all, 2 for usage errors.`)
