@@ -198,6 +198,9 @@ func (r Reasons) Summary() string {
 	if r.StockoutDate != "" {
 		fmt.Fprintf(&b, "; out on %s", r.StockoutDate)
 	}
+	if r.NotSold > 0 {
+		fmt.Fprintf(&b, "; no sale for %d days: still sold here?", r.NotSold)
+	}
 	return b.String()
 }
 
