@@ -249,6 +249,9 @@ proposals, with their audit trail in text mode.`)
 func whyText(p model.Proposal) string {
 	r := p.Reasons
 	s := fmt.Sprintf("pos %d < rop %d (ss %.0f, %s %.0f%%)", r.Position, r.ReorderPoint, r.SafetyStock, r.Class, 100*r.Service)
+	if r.NotSold > 0 {
+		s += fmt.Sprintf("; unsold %dd: still sold here?", r.NotSold)
+	}
 	if p.State == model.ProposalRejected && p.Note != "" {
 		s = "rejected: " + p.Note
 	}

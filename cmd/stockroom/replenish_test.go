@@ -429,3 +429,40 @@ func TestApproveCLI_ConcurrentProcesses(t *testing.T) {
 		}
 	}
 }
+
+// The proposals table says when an item×location has been out and unsold
+// for months, so a delisted item is not bought back unseen.
+func TestProposalsCLI_Unsold(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	var sales strings.Builder
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	start := model.MustDate("2026-05-01")
+	for d := 1; d <= 60; d++ {
+		fmt.Fprintf(&sales, "%s,O%d,OLD,ST1,web,5,20\n", start.AddDays(d), d)
+	}
+	for d := 1; d <= 179; d++ {
+		fmt.Fprintf(&sales, "%s,N%d,NEW,ST1,web,1,20\n", start.AddDays(d), d)
+	}
+	for name, body := range map[string]string{
+		"locations.csv": "code,name,kind\nST1,Store,store\n",
+		"suppliers.csv": "code,name,lead_time_days\nSUP1,Supplier,7\n",
+		"items.csv":     "sku,name,supplier\nOLD,Old kettle,SUP1\nNEW,New kettle,SUP1\n",
+		"movements.csv": fmt.Sprintf("date,sku,location,qty,kind,ref\n%s,OLD,ST1,300,receipt,R1\n%[1]s,NEW,ST1,200,receipt,R2\n", start),
+		"sales.csv":     sales.String(),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"import", "--db", db, dir}, {"plan", "--db", db, "--quiet"}} {
+		if _, errOut, code := runCLI(t, nil, args...); code != 0 {
+			t.Fatalf("%v: %d %s", args, code, errOut)
+		}
+	}
+	out, _, code := runCLI(t, nil, "proposals", "--db", db, "--sku", "OLD")
+	// Last sale on day 60; the data ends on day 179.
+	if code != 0 || !strings.Contains(out, "unsold 119d: still sold here?") {
+		t.Errorf("proposals: %d\n%s", code, out)
+	}
+}
