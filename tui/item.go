@@ -441,12 +441,23 @@ func (v *itemView) proposalLine() string {
 	}
 	if d.prop == nil {
 		for _, s := range d.stock {
-			if s.Location == v.loc && s.Status(d.asOf) == model.StatusDead && s.LastSale != model.NoDate {
-				return st.Dim.Render(fmt.Sprintf("no proposal: stock unsold for %d days is not reordered", d.asOf-s.LastSale))
+			if s.Location == v.loc {
+				if why := notReordered(s, d.asOf); why != "" {
+					return st.Dim.Render(why)
+				}
 			}
 		}
 	}
 	return proposalLine(d.prop, st)
+}
+
+// notReordered says why the plan leaves dead stock alone; "" when the row
+// is not dead stock that sold once.
+func notReordered(r model.StockRow, asOf model.Date) string {
+	if r.Status(asOf) != model.StatusDead || r.LastSale == model.NoDate {
+		return ""
+	}
+	return fmt.Sprintf("no proposal: stock unsold for %d days is not reordered", asOf-r.LastSale)
 }
 
 // packSegments joins segs with sep into at most n lines of w cells,

@@ -291,8 +291,15 @@ func TestItem_DeadStockNotReordered(t *testing.T) {
 	d := drive(t, newConsole(t, eng), 80, 24)
 	d.keys(":item DEAD-1 ST1{enter}")
 	// Last sale 2026-04-30; the store's data runs to 2026-10-31.
-	if v := d.view(); !strings.Contains(v, "no proposal: stock unsold for 184 days is not reordered") {
+	const why = "no proposal: stock unsold for 184 days is not reordered"
+	if v := d.view(); !strings.Contains(v, why) {
 		t.Errorf("dead stock's item screen:\n%s", v)
+	}
+	// The stock table's pane (from 180 columns) says the same.
+	wide := drive(t, newConsole(t, eng), 200, 50)
+	wide.keys("/DEAD-1{enter}")
+	if v := wide.view(); !strings.Contains(v, why) {
+		t.Errorf("dead stock's pane:\n%s", v)
 	}
 }
 

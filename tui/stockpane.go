@@ -134,7 +134,11 @@ func (v *stockView) paneView(w, h int) string {
 		} else {
 			add(st.Dim.Render("no policy yet: stockroom plan"))
 		}
-		add(proposalLine(d.proposal, st))
+		if why := notReordered(r, v.asOf); d.proposal == nil && why != "" {
+			add(st.Dim.Render(why))
+		} else {
+			add(proposalLine(d.proposal, st))
+		}
 		add("")
 		if d.err != nil {
 			add(st.Dim.Render("no sales history: " + d.err.Error()))
