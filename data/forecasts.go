@@ -146,20 +146,26 @@ func (s *Store) Forecast(ctx context.Context, sku, location string) (model.Forec
 	return scanForecast(rows)
 }
 
-// EachForecast calls fn with every stored forecast, in item and location
-// order, one at a time.
-func (s *Store) EachForecast(ctx context.Context, fn func(model.Forecast) error) error {
-	rows, err := s.r.QueryContext(ctx, forecastSelect+" ORDER BY f.item_id, f.loc_id")
+// EachForecastScores calls fn with every stored forecast's winning model,
+// its item's category and every candidate's backtest scores, one at a
+// time: what accuracy reports pool, without reading the forecasts
+// themselves.
+func (s *Store) EachForecastScores(ctx context.Context, fn func(winner, category string, scores []model.ModelScore) error) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT f.model, i.category, f.scores FROM forecast f JOIN item i ON i.id = f.item_id`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		f, err := scanForecast(rows)
-		if err != nil {
+		var winner, category, raw string
+		if err := rows.Scan(&winner, &category, &raw); err != nil {
 			return err
 		}
-		if err := fn(f); err != nil {
+		var scores []model.ModelScore
+		if err := json.Unmarshal([]byte(raw), &scores); err != nil {
+			return fmt.Errorf("forecast scores: %w", err)
+		}
+		if err := fn(winner, category, scores); err != nil {
 			return err
 		}
 	}

@@ -80,7 +80,7 @@ func (e *Engine) ForecastAll(ctx context.Context, o ForecastOptions, progress fu
 				}
 				run.Series++
 				run.Models[r.Model]++
-				acc.add(f)
+				acc.add(f.Model, f.Scores)
 				batch = append(batch, f)
 				if len(batch) >= 500 {
 					err := st.SaveForecasts(ctx, batch)
@@ -226,11 +226,11 @@ type pooled struct {
 	mase, nMASE                       float64
 }
 
-// add pools f's winning model's scores; a series whose winner was not
-// backtested (too short a history) adds nothing.
-func (p *pooled) add(f model.Forecast) {
-	for _, s := range f.Scores {
-		if s.Model != f.Model || s.Err != "" || s.N == 0 {
+// add pools one series' scores of its winning model; a series whose
+// winner was not backtested (too short a history) adds nothing.
+func (p *pooled) add(winner string, scores []model.ModelScore) {
+	for _, s := range scores {
+		if s.Model != winner || s.Err != "" || s.N == 0 {
 			continue
 		}
 		p.series++
@@ -280,22 +280,14 @@ type ForecastAccuracy struct {
 // winning model and item category ("" for items without one), ordered by
 // model then category.
 func (e *Engine) ForecastAccuracies(ctx context.Context) ([]ForecastAccuracy, error) {
-	items, err := e.store.Items(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cat := make(map[string]string, len(items))
-	for _, it := range items {
-		cat[it.SKU] = it.Category
-	}
 	type key struct{ model, cat string }
 	groups := map[key]*pooled{}
-	err = e.store.EachForecast(ctx, func(f model.Forecast) error {
-		k := key{f.Model, cat[f.SKU]}
+	err := e.store.EachForecastScores(ctx, func(winner, category string, scores []model.ModelScore) error {
+		k := key{winner, category}
 		if groups[k] == nil {
 			groups[k] = &pooled{}
 		}
-		groups[k].add(f)
+		groups[k].add(winner, scores)
 		return nil
 	})
 	if err != nil {
