@@ -410,8 +410,9 @@ type planItem struct {
 	out      int // projected stockout day (0: not within a year)
 	lead     float64
 	lastDay  int  // index of the last sale in the history; -1 never
-	stale    bool // stock that has not sold for DeadDays, or delisted: nothing is proposed
+	notSold  int  // days since the last sale when over DeadDays, else 0
 	delisted bool // the catalogue delisted it
+	stale    bool // delisted, or stock unsold for DeadDays: nothing is proposed
 	row      *data.PlanRow
 	alerts   []data.AlertRow
 	err      error
@@ -666,19 +667,19 @@ func decide(it *planItem, opt PlanOptions, pr *policyResolver, net map[[2]int64]
 	// alert is raised. With nothing on the shelf the same silence may be a
 	// delisted item or one nobody reordered: that is proposed, and its
 	// reasons say how long it has not sold (Reasons.NotSold).
-	it.stale = info.OnHand > 0 && info.LastSale != model.NoDate && int(asOf-info.LastSale) > opt.DeadDays
 	// A delisted item is never reordered, whatever it has on hand: the
 	// catalogue says so, which is better than any silence.
-	it.delisted = info.Delisted != model.NoDate && info.Delisted <= asOf
-	if it.delisted {
-		it.stale = true
+	if last := info.LastSale; last != model.NoDate && int(asOf-last) > opt.DeadDays {
+		it.notSold = int(asOf - last)
 	}
+	it.delisted = info.Delisted != model.NoDate && info.Delisted <= asOf
+	it.stale = it.delisted || (info.OnHand > 0 && it.notSold > 0)
 	it.alerts = alertsFor(it, opt, asOf)
 	if it.order.Qty <= 0 || it.stale {
 		return
 	}
 	it.row = &data.PlanRow{ItemID: info.ItemID, LocID: info.LocID, Kind: model.ProposalPurchase, Supplier: info.Supplier,
-		Qty: it.order.Qty, UnitCost: info.UnitCost, Urgency: urgency(it.out, it.lead), Reasons: reasonsFor(it, asOf, opt.DeadDays)}
+		Qty: it.order.Qty, UnitCost: info.UnitCost, Urgency: urgency(it.out, it.lead), Reasons: reasonsFor(it, asOf)}
 }
 
 // urgency is the days of slack before a stockout that an order placed now
@@ -690,7 +691,7 @@ func urgency(out int, lead float64) float64 {
 	return float64(out) - lead
 }
 
-func reasonsFor(it *planItem, asOf model.Date, deadDays int) model.Reasons {
+func reasonsFor(it *planItem, asOf model.Date) model.Reasons {
 	lv, pos, p := it.levels, it.pos, it.policy
 	ltMean, ltSD := ltMoments(p.LeadTime)
 	r := model.Reasons{
@@ -706,9 +707,7 @@ func reasonsFor(it *planItem, asOf model.Date, deadDays int) model.Reasons {
 	if it.out > 0 {
 		r.StockoutDate = asOf.AddDays(it.out).String()
 	}
-	if last := it.info.LastSale; last != model.NoDate && int(asOf-last) > deadDays {
-		r.NotSold = int(asOf - last)
-	}
+	r.NotSold = it.notSold
 	for _, a := range it.alerts {
 		r.Alerts = append(r.Alerts, a.Kind)
 	}
