@@ -47,6 +47,9 @@ type itemView struct {
 	chart  string
 	shown  model.Date // first day of history on the chart
 	body   string
+	// wrapped is how many lines the header and policy took beyond one
+	// each at the last render: the ledger gives them up.
+	wrapped int
 }
 
 func newItemView(e *env, sku, loc string) *itemView {
@@ -203,13 +206,7 @@ func bandLevels(levels []float64) (lo, hi int) {
 // chartHeight is the chart's share of the screen.
 func (v *itemView) chartHeight() int { return max(6, min(16, (v.h-4)/2)) }
 
-func (v *itemView) ledgerRows() int {
-	extra := 0
-	if v.data != nil && v.data.err == nil {
-		extra = len(v.policyLines()) - 1 + len(v.headerLines()) - 1
-	}
-	return max(1, v.h-5-extra-v.chartHeight()-2)
-}
+func (v *itemView) ledgerRows() int { return max(1, v.h-5-v.wrapped-v.chartHeight()-2) }
 
 // draw redraws the chart (costly) and the rest.
 func (v *itemView) draw() {
@@ -247,6 +244,7 @@ func (v *itemView) render() {
 		return
 	}
 	var b strings.Builder
+	v.wrapped = 0
 	switch {
 	case d == nil:
 		v.body = st.Dim.Render("loading " + v.sku + "…")
@@ -255,7 +253,9 @@ func (v *itemView) render() {
 		v.body = st.Error.Render("error: " + d.err.Error())
 		return
 	}
-	for _, l := range v.headerLines() {
+	header, policy := v.headerLines(), v.policyLines()
+	v.wrapped = len(header) - 1 + len(policy) - 1
+	for _, l := range header {
 		b.WriteString(fit(l, v.w, false) + "\n")
 	}
 	var at []string
@@ -271,7 +271,7 @@ func (v *itemView) render() {
 		at = append(at, st.Dim.Render("no stock records"))
 	}
 	b.WriteString(fit(strings.Join(at, "  "), v.w, false) + "\n")
-	for _, l := range v.policyLines() {
+	for _, l := range policy {
 		b.WriteString(fit(l, v.w, false) + "\n")
 	}
 	switch {
@@ -433,22 +433,19 @@ func (v *itemView) policyLines() []string {
 }
 
 // proposalLine is the open proposal here, or why there is none when the
-// plan left dead stock alone.
+// plan leaves a delisted item or dead stock alone.
 func (v *itemView) proposalLine() string {
-	d, st := v.data, v.env.st
-	if d.prop == nil && d.item.DelistedBy(d.asOf) {
-		return st.Dim.Render("no proposal: delisted from " + d.item.Delisted.String() + ", never reordered")
+	d := v.data
+	why := ""
+	if d.item.DelistedBy(d.asOf) {
+		why = "no proposal: delisted from " + d.item.Delisted.String() + ", never reordered"
 	}
-	if d.prop == nil {
-		for _, s := range d.stock {
-			if s.Location == v.loc {
-				if why := notReordered(s, d.asOf); why != "" {
-					return st.Dim.Render(why)
-				}
-			}
+	for _, s := range d.stock {
+		if s.Location == v.loc && why == "" {
+			why = notReordered(s, d.asOf)
 		}
 	}
-	return proposalLine(d.prop, st)
+	return proposalLine(d.prop, why, v.env.st)
 }
 
 // notReordered says why the plan leaves dead stock alone; "" when the row

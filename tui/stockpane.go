@@ -134,11 +134,7 @@ func (v *stockView) paneView(w, h int) string {
 		} else {
 			add(st.Dim.Render("no policy yet: stockroom plan"))
 		}
-		if why := notReordered(r, v.asOf); d.proposal == nil && why != "" {
-			add(st.Dim.Render(why))
-		} else {
-			add(proposalLine(d.proposal, st))
-		}
+		add(proposalLine(d.proposal, notReordered(r, v.asOf), st))
 		add("")
 		if d.err != nil {
 			add(st.Dim.Render("no sales history: " + d.err.Error()))
@@ -197,10 +193,13 @@ func (v *stockView) withPane(table string) string {
 
 // proposalLine says what an item×location's open proposal asks for and
 // when it runs out without it, in the proposal's state colour; p is nil
-// when there is none.
-func proposalLine(p *model.Proposal, st *Styles) string {
+// when there is none, and then why is why ("": just that there is none).
+func proposalLine(p *model.Proposal, why string, st *Styles) string {
 	if p == nil {
-		return st.Dim.Render("no open proposal")
+		if why == "" {
+			why = "no open proposal"
+		}
+		return st.Dim.Render(why)
 	}
 	what := fmt.Sprintf("buy %d from %s", p.Qty, orDash(p.Supplier))
 	if p.Kind == model.ProposalTransfer {
