@@ -47,7 +47,6 @@ func filterSQL(f model.Filter) ([]string, []any) {
 	return where, args
 }
 
-// fuzzyPattern turns "abc" into the LIKE pattern %a%b%c%.
 // fuzzyTerm is the condition that text term t matches any of cols
 // fuzzily (its characters in order, anything between), and its arguments.
 func fuzzyTerm(t string, cols ...string) (string, []any) {
@@ -60,6 +59,7 @@ func fuzzyTerm(t string, cols ...string) (string, []any) {
 	return "(" + strings.Join(conds, " OR ") + ")", args
 }
 
+// fuzzyPattern turns "abc" into the LIKE pattern %a%b%c%.
 func fuzzyPattern(t string) string {
 	var b strings.Builder
 	b.WriteByte('%')

@@ -118,8 +118,8 @@ func (d *Demand) Push(phase int, v float64) (p Point, store bool) {
 		kept = math.NaN()
 	}
 	d.hist = append(d.hist, kept)
-	if keep := LookBack; len(d.hist) > 2*keep {
-		d.hist = append(d.hist[:0], d.hist[len(d.hist)-keep:]...) // bounded, whatever the series' length
+	if len(d.hist) > 2*LookBack { // bounded, whatever the series' length
+		d.hist = append(d.hist[:0], d.hist[len(d.hist)-LookBack:]...)
 	}
 	return p, store
 }
