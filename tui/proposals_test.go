@@ -122,7 +122,7 @@ func TestProposals_ListFilterSortOpen(t *testing.T) {
 	}
 	d.keys("/sku=" + left.SKU + " loc=" + left.Location + "{enter}")
 	v = d.view()
-	if want := fmt.Sprintf("runs out on %s if nothing is done (%dd)", left.Reasons.StockoutDate, mustDate(t, left.Reasons.StockoutDate)-left.AsOf); !strings.Contains(v, want) || strings.Contains(v, "out of stock now") {
+	if want := fmt.Sprintf("runs out on %s if nothing is done (%dd)", left.Reasons.StockoutDate, model.MustDate(left.Reasons.StockoutDate)-left.AsOf); !strings.Contains(v, want) || strings.Contains(v, "out of stock now") {
 		t.Errorf("filtered to %s @ %s, want %q:\n%s", left.SKU, left.Location, want, v)
 	}
 	d.keys("{esc}")
@@ -542,15 +542,6 @@ func TestProposals_Golden(t *testing.T) {
 			teatest.RequireEqualOutput(t, []byte(fm.View()))
 		})
 	}
-}
-
-func mustDate(t *testing.T, s string) model.Date {
-	t.Helper()
-	d, err := model.ParseDate(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // At 80 columns a refused quantity still says why, whole, with what was

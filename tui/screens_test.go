@@ -264,21 +264,23 @@ func TestItem_PolicyFitsNarrow(t *testing.T) {
 	}
 }
 
-// The item screen says why dead stock has no proposal, where it would
-// otherwise show one.
-func TestItem_DeadStockNotReordered(t *testing.T) {
+// engineWithOldKettle is the small test store plus an old kettle at ST1:
+// 300 received on 2026-03-01, 5 sold a day for 60 days (the last sale on
+// 2026-04-30; the store's data runs to 2026-10-31), then the movement
+// lines more; the proposals are recomputed.
+func engineWithOldKettle(t *testing.T, sku, more string) *engine.Engine {
+	t.Helper()
 	eng := newEngine(t, 3)
 	dir := t.TempDir()
-	var moves, sales strings.Builder
-	moves.WriteString("date,sku,location,qty,kind,ref\n2026-03-01,DEAD-1,ST1,300,receipt,PO-D\n2026-10-20,DEAD-1,ST1,1,return,RET-D\n")
+	var sales strings.Builder
 	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
 	start := model.MustDate("2026-03-02")
 	for d := range 60 {
-		fmt.Fprintf(&sales, "%s,SO-D%d,DEAD-1,ST1,web,5,5\n", start.AddDays(d), d)
+		fmt.Fprintf(&sales, "%s,SO-%s-%d,%s,ST1,web,5,5\n", start.AddDays(d), sku, d, sku)
 	}
 	for _, p := range []string{
-		writeTemp(t, dir, "items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\nDEAD-1,Old kettle,home,ea,2,5,SUP1,1,0\n"),
-		writeTemp(t, dir, "movements.csv", moves.String()),
+		writeTemp(t, dir, "items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\n"+sku+",Old kettle,home,ea,2,5,SUP1,1,0\n"),
+		writeTemp(t, dir, "movements.csv", "date,sku,location,qty,kind,ref\n2026-03-01,"+sku+",ST1,300,receipt,PO-"+sku+"\n"+more),
 		writeTemp(t, dir, "sales.csv", sales.String()),
 	} {
 		if r := importFile(t, eng, p); r.Failed() || r.RowsRejected > 0 {
@@ -288,6 +290,14 @@ func TestItem_DeadStockNotReordered(t *testing.T) {
 	if _, err := eng.Plan(context.Background(), engine.PlanOptions{User: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	return eng
+}
+
+// The item screen says why dead stock has no proposal, where it would
+// otherwise show one.
+func TestItem_DeadStockNotReordered(t *testing.T) {
+	// One unit comes back months after the last sale: dead stock.
+	eng := engineWithOldKettle(t, "DEAD-1", "2026-10-20,DEAD-1,ST1,1,return,RET-D\n")
 	d := drive(t, newConsole(t, eng), 80, 24)
 	d.keys(":item DEAD-1 ST1{enter}")
 	// Last sale 2026-04-30; the store's data runs to 2026-10-31.
@@ -306,26 +316,7 @@ func TestItem_DeadStockNotReordered(t *testing.T) {
 // A proposal for an item×location out of stock and unsold for months says
 // so in the queue (idle, as the stock table calls it) and in its reasons.
 func TestProposals_LongUnsoldSaysSo(t *testing.T) {
-	eng := newEngine(t, 3)
-	dir := t.TempDir()
-	var sales strings.Builder
-	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
-	start := model.MustDate("2026-03-02")
-	for d := range 60 {
-		fmt.Fprintf(&sales, "%s,SO-Q%d,QUIET-1,ST1,web,5,5\n", start.AddDays(d), d)
-	}
-	for _, p := range []string{
-		writeTemp(t, dir, "items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\nQUIET-1,Old kettle,home,ea,2,5,SUP1,1,0\n"),
-		writeTemp(t, dir, "movements.csv", "date,sku,location,qty,kind,ref\n2026-03-01,QUIET-1,ST1,300,receipt,PO-Q\n"),
-		writeTemp(t, dir, "sales.csv", sales.String()),
-	} {
-		if r := importFile(t, eng, p); r.Failed() || r.RowsRejected > 0 {
-			t.Fatalf("%s: %s %+v", p, r.Error, r.Errors)
-		}
-	}
-	if _, err := eng.Plan(context.Background(), engine.PlanOptions{User: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	eng := engineWithOldKettle(t, "QUIET-1", "")
 	d := drive(t, newConsole(t, eng), 120, 30)
 	d.keys(":proposals{enter}")
 	d.keys("/old kettl{enter}") // bare words find it by name

@@ -175,14 +175,7 @@ func TestDemo_NoConsole(t *testing.T) {
 		t.Errorf("second run: exit %d\n%s", code, errOut)
 	}
 	// Forget that the build finished: the next run imports nothing new.
-	st, err := data.Open(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetMeta(context.Background(), "demo", ""); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	setStoreMeta(t, db, "demo", "")
 	_, errOut, code = runCLI(t, nil, "demo", "--db", db, "--items", "12", "--no-console", "--end", "2026-11-25")
 	if code != 0 || !strings.Contains(errOut, "finishing the demo store") || !strings.Contains(errOut, "imported 78 files: 0 rows") {
 		t.Errorf("finishing run: exit %d\n%s", code, errOut)
@@ -193,14 +186,7 @@ func TestDemo_NoConsole(t *testing.T) {
 // build, whatever --db says.
 func TestDemo_LeavesRealStoresAlone(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "real.db")
-	st, err := data.Open(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetMeta(context.Background(), "owner", "depot"); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	setStoreMeta(t, db, "owner", "depot")
 	for _, args := range [][]string{
 		{"demo", "--db", db, "--items", "3", "--no-console"},
 		{"demo", "--db", db, "--items", "3", "--no-console", "--fresh"},
@@ -210,7 +196,7 @@ func TestDemo_LeavesRealStoresAlone(t *testing.T) {
 			t.Errorf("%v: exit %d, want a refusal\n%s", args, code, errOut)
 		}
 	}
-	st, err = data.Open(context.Background(), db)
+	st, err := data.Open(context.Background(), db)
 	if err != nil {
 		t.Fatalf("the store is gone: %v", err)
 	}
@@ -252,5 +238,19 @@ func TestUserName(t *testing.T) {
 	}
 	if got := userName(c, "bob"); got != "bob" {
 		t.Errorf("--as first: %q", got)
+	}
+}
+
+// setStoreMeta opens the store at db (creating it), sets one meta key and
+// closes it again.
+func setStoreMeta(t *testing.T, db, key, value string) {
+	t.Helper()
+	st, err := data.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.SetMeta(context.Background(), key, value); err != nil {
+		t.Fatal(err)
 	}
 }
