@@ -56,9 +56,8 @@ func (f *fields) int(ci int, def int64) int64 {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n
 	}
-	v, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		f.fail(ci, "not a number: "+quoteShort(s))
+	v, ok := f.number(ci, s)
+	if !ok {
 		return def
 	}
 	if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
@@ -76,12 +75,69 @@ func (f *fields) float(ci int, def float64) float64 {
 		}
 		return def
 	}
-	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		f.fail(ci, "not a number: "+quoteShort(s))
+	v, ok := f.number(ci, strings.TrimSuffix(s, "%"))
+	if !ok {
 		return def
 	}
 	return v
+}
+
+// number reads a decimal as people's spreadsheets write it. In a
+// semicolon-delimited file the comma is the decimal mark (Excel writes
+// semicolons exactly where the comma is taken), so "2,50" is 2.5 and
+// "1.234,50" is 1234.5. Anywhere else a comma only groups thousands, and
+// only in threes: "1,5" is rejected rather than read as 15.
+func (f *fields) number(ci int, s string) (float64, bool) {
+	t, ok := plainNumber(s, f.rec.delim == ';')
+	if !ok {
+		reason := "not a number: " + quoteShort(s)
+		if f.rec.delim != ';' && strings.Contains(s, ",") {
+			reason += " (a comma here groups thousands; write decimals with a point)"
+		}
+		f.fail(ci, reason)
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		f.fail(ci, "not a number: "+quoteShort(s))
+		return 0, false
+	}
+	return v, true
+}
+
+// plainNumber rewrites s with its digit grouping taken out and a point
+// for the decimal mark. It says false when the grouping is not in threes.
+func plainNumber(s string, decimalComma bool) (string, bool) {
+	group, mark := ",", "."
+	if decimalComma {
+		group, mark = ".", ","
+		if !strings.Contains(s, ",") {
+			// No comma at all: a point is a decimal point, as in the
+			// many semicolon exports that write 2.50.
+			return s, true
+		}
+	}
+	whole, frac, hasMark := strings.Cut(s, mark)
+	if hasMark && strings.Contains(frac, group) {
+		return "", false
+	}
+	if strings.Contains(whole, group) {
+		digits := strings.TrimLeft(whole, "+-")
+		parts := strings.Split(digits, group)
+		if len(parts[0]) == 0 || len(parts[0]) > 3 {
+			return "", false
+		}
+		for _, p := range parts[1:] {
+			if len(p) != 3 {
+				return "", false
+			}
+		}
+		whole = whole[:len(whole)-len(digits)] + strings.Join(parts, "")
+	}
+	if hasMark {
+		return whole + "." + frac, true
+	}
+	return whole, true
 }
 
 func (f *fields) date(ci int) model.Date {
