@@ -1123,18 +1123,24 @@ const rhoPrior = 2
 // lead-time distribution too narrow. Run pools its results unless they
 // are streamed (Options.OnResult); whoever collects streamed results can
 // pool them with this.
+//
+// r̄ is itself shrunk toward zero by N/(N+2), N the windows of the whole
+// collection: a new store whose one series with history has a single
+// short window would otherwise lend that window's say-so, at full
+// weight, to every series it plans.
 func PoolRho(rho []float64, windows []int) {
-	var sum, n float64
+	var sum, n, all float64
 	for i, r := range rho {
 		if w := float64(windows[i]); w > 0 {
 			sum += r * (w + rhoPrior) / w
 			n++
+			all += w
 		}
 	}
 	if n == 0 {
 		return
 	}
-	bar := sum / n
+	bar := sum / n * all / (all + rhoPrior)
 	for i := range rho {
 		w := float64(windows[i])
 		rho[i] += rhoPrior * bar / (w + rhoPrior)

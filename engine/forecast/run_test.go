@@ -337,15 +337,26 @@ func TestCollection_Best(t *testing.T) {
 
 // PoolRho moves each series' shrunk estimate r·W/(W+2) to
 // (W·r + 2·r̄)/(W+2); a series without windows gets r̄, and does not
-// count in it.
+// count in it. r̄ is shrunk by the collection's N windows, N/(N+2).
 func TestPoolRho(t *testing.T) {
 	// Own estimates 0.5, 0.1 and 0.3 over three windows: stored shrunk by
-	// 3/5 to 0.3, 0.06, 0.18; r̄ = 0.3, so each gains 2·0.3/5 = 0.12.
+	// 3/5 to 0.3, 0.06, 0.18; their mean 0.3 over N = 9 windows gives
+	// r̄ = 0.3·9/11, so each gains 2·r̄/5 and the last gets r̄.
 	rho := []float64{0.3, 0.06, 0.18, 0}
 	PoolRho(rho, []int{3, 3, 3, 0})
-	for i, want := range []float64{0.42, 0.18, 0.30, 0.30} {
+	bar := 0.3 * 9 / 11
+	for i, want := range []float64{0.3 + 0.4*bar, 0.06 + 0.4*bar, 0.18 + 0.4*bar, bar} {
 		if !near(rho[i], want, 1e-12) {
 			t.Errorf("rho[%d] = %g, want %g", i, rho[i], want)
+		}
+	}
+	// A new store: one series with one window that said 0.95 (stored
+	// 0.95/3) must not hand 0.95 to a series with no history.
+	rho = []float64{0.95 / 3, 0}
+	PoolRho(rho, []int{1, 0})
+	for i, want := range []float64{0.95/3 + 2*0.95/3/3, 0.95 / 3} {
+		if !near(rho[i], want, 1e-12) {
+			t.Errorf("new store: rho[%d] = %g, want %g", i, rho[i], want)
 		}
 	}
 	none := []float64{0, 0}
