@@ -217,13 +217,14 @@ func toForecast(r forecast.Result, run int64, key [2]int64, name [2]string) (mod
 	return f, nil
 }
 
-// pooled sums the winners' backtest errors over many series: WAPE
-// weighted by volume, MAE, RMSE and bias by days scored, MASE the mean of
-// the series' (it is already scaled).
+// pooled sums the winners' backtest errors over many series: WAPE as
+// total absolute error over total volume (a series that sold nothing in
+// its windows adds error and no volume), MAE, RMSE and bias by days
+// scored, MASE the mean of the series' (it is already scaled).
 type pooled struct {
-	series                            int
-	absErr, volume, err, ae, se, days float64
-	mase, nMASE                       float64
+	series                    int
+	volume, err, ae, se, days float64
+	mase, nMASE               float64
 }
 
 // add pools one series' scores of its winning model; a series whose
@@ -236,7 +237,6 @@ func (p *pooled) add(winner string, scores []model.ModelScore) {
 		p.series++
 		if finiteF(s.WAPE) && finiteF(s.Bias) && finiteF(s.MAE) && finiteF(s.RMSE) {
 			n := float64(s.N)
-			p.absErr += s.WAPE * s.Volume
 			p.volume += s.Volume
 			p.err += s.Bias * n
 			p.ae += s.MAE * n
@@ -254,7 +254,7 @@ func (p *pooled) add(winner string, scores []model.ModelScore) {
 // result is the pooled WAPE, mean MASE and bias (mean error, units a day).
 func (p *pooled) result() (wape, mase, bias float64) {
 	if p.volume > 0 {
-		wape = p.absErr / p.volume
+		wape = p.ae / p.volume
 	}
 	if p.days > 0 {
 		bias = p.err / p.days

@@ -90,7 +90,7 @@ func TestEngine_ForecastAll(t *testing.T) {
 	if err != nil || len(accs) != 2 {
 		t.Fatalf("accuracies %+v %v", accs, err)
 	}
-	var errSum, days float64
+	var errSum, absErr, days, volume float64
 	for _, a := range accs {
 		sku := map[string]string{"a": "FAST", "b": "SLOW"}[a.Category]
 		g, _ := e.Store().Forecast(ctx, sku, "DC1")
@@ -100,10 +100,15 @@ func TestEngine_ForecastAll(t *testing.T) {
 			t.Errorf("%s accuracy %+v, its winner scored %+v", sku, a, w)
 		}
 		errSum += w.Bias * float64(w.N)
+		absErr += w.MAE * float64(w.N)
 		days += float64(w.N)
+		volume += w.Volume
 	}
 	if math.Abs(run.Bias-errSum/days) > 1e-9 {
 		t.Errorf("run bias %g, want %g", run.Bias, errSum/days)
+	}
+	if math.Abs(run.WAPE-absErr/volume) > 1e-9 {
+		t.Errorf("run WAPE %g, want %g", run.WAPE, absErr/volume)
 	}
 
 	// An early sale of SLOW today makes today the data day while FAST

@@ -351,7 +351,7 @@ func (v *itemView) forecastPanel() string {
 		line := head
 		if len(f.Scores) > 0 {
 			s := f.Scores[0]
-			line += fmt.Sprintf(" · backtest MASE %.2f, WAPE %.0f%%, bias %+.2f", s.MASE, 100*s.WAPE, s.Bias)
+			line += fmt.Sprintf(" · backtest MASE %.2f, WAPE %s, bias %+.2f", s.MASE, formatWAPE(s.WAPE, s.MAE), s.Bias)
 		}
 		return st.Chart["forecast"].Render(line)
 	}
@@ -365,7 +365,7 @@ func (v *itemView) forecastPanel() string {
 			rows = append(rows, st.Dim.Render(fmt.Sprintf("%-14s %s", truncateText(s.Model, 14), truncateText(s.Err, 30))))
 			continue
 		}
-		line := fmt.Sprintf("%-14s %6.2f %6.2f %5.0f%% %+7.2f", truncateText(s.Model, 14), s.SPL, s.MASE, 100*s.WAPE, s.Bias)
+		line := fmt.Sprintf("%-14s %6.2f %6.2f %6s %+7.2f", truncateText(s.Model, 14), s.SPL, s.MASE, formatWAPE(s.WAPE, s.MAE), s.Bias)
 		if s.Model == f.Model || i == 0 {
 			line = st.Value.Render(line)
 		}

@@ -1207,7 +1207,11 @@ func proposalReasons(p model.Proposal) []string {
 	out = append(out, fmt.Sprintf("cover %s now → %s after this order", coverWords(r.CoverBefore), coverWords(r.CoverAfter)))
 	fc := fmt.Sprintf("forecast %s: %s a day", orDash(r.Model), formatRate(r.DailyMean))
 	if r.BacktestDays > 0 {
-		fc += fmt.Sprintf("; backtest MAE %.2f, MASE %.2f, WAPE %.0f%% over %d days", r.ForecastMAE, r.ForecastMASE, r.ForecastWAPE*100, r.BacktestDays)
+		if w := formatWAPE(r.ForecastWAPE, r.ForecastMAE); w != "-" {
+			fc += fmt.Sprintf("; backtest MAE %.2f, MASE %.2f, WAPE %s over %s", r.ForecastMAE, r.ForecastMASE, w, plural(r.BacktestDays, "day"))
+		} else {
+			fc += fmt.Sprintf("; backtest MAE %.2f, MASE %.2f (%s, none sold)", r.ForecastMAE, r.ForecastMASE, plural(r.BacktestDays, "day"))
+		}
 	} else {
 		fc += "; no backtest"
 	}

@@ -214,6 +214,16 @@ func formatRate(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
+// formatWAPE shows a backtest's weighted absolute percentage error, or
+// "-" when nothing sold in the backtest: the ratio is then undefined (the
+// engine stores 0 for it), and "0%" would claim a perfect forecast.
+func formatWAPE(wape, mae float64) string {
+	if wape == 0 && mae > 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*wape)
+}
+
 // formatCover shows days of cover: "-" when nothing sells, "999+" beyond.
 func formatCover(d float64) string {
 	switch {

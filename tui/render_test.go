@@ -105,6 +105,18 @@ func TestFormatCover(t *testing.T) {
 	}
 }
 
+// A backtest that sold nothing has no WAPE; a perfect one has 0%.
+func TestFormatWAPE(t *testing.T) {
+	for _, tt := range []struct {
+		wape, mae float64
+		want      string
+	}{{0, 1.19, "-"}, {0, 0, "0%"}, {0.426, 1.2, "43%"}} {
+		if got := formatWAPE(tt.wape, tt.mae); got != tt.want {
+			t.Errorf("formatWAPE(%g, %g) = %q, want %q", tt.wape, tt.mae, got, tt.want)
+		}
+	}
+}
+
 // A ten-character SKU is never cut; past a name of nameRoom cells the SKU
 // column widens before the name does.
 func TestProposalLayout_SKUWidth(t *testing.T) {

@@ -247,6 +247,15 @@ func fcNum(v float64) string {
 	return s
 }
 
+// fcShare writes an error relative to volume, or NA when the windows
+// sold nothing and the ratio is undefined (the engine keeps 0 for it).
+func fcShare(v float64, s forecast.Score) string {
+	if s.N > 0 && s.Volume == 0 {
+		return "NA"
+	}
+	return fcNum(v)
+}
+
 func fcWriteForecast(w io.Writer, results []forecast.Result, levels []float64) error {
 	head := []string{"series_id", "period", "forecast"}
 	for _, l := range levels {
@@ -296,7 +305,7 @@ func fcWriteScores(w io.Writer, results []forecast.Result, levels []float64) err
 				rank = ""
 			}
 			row := []string{fcField(r.SeriesID), fcField(s.Model), rank, strconv.FormatBool(s.Model == r.Model), strconv.Itoa(s.N),
-				fcNum(s.MAE), fcNum(s.RMSE), fcNum(s.MASE), fcNum(s.RMSSE), fcNum(s.WAPE), fcNum(s.Bias), fcNum(s.SPL), fcNum(s.WQL)}
+				fcNum(s.MAE), fcNum(s.RMSE), fcNum(s.MASE), fcNum(s.RMSSE), fcShare(s.WAPE, s), fcNum(s.Bias), fcNum(s.SPL), fcShare(s.WQL, s)}
 			for j := range levels {
 				v := ""
 				if j < len(s.Coverage) {
@@ -345,9 +354,11 @@ func fcPrintBacktest(w io.Writer, results []forecast.Result, levels []float64) {
 			a.rmsse += s.RMSSE
 			a.spl += s.SPL
 			a.bias += s.Bias
-			a.absErr += s.WAPE * s.Volume
+			// Totals, not WAPE×volume: a series that sold nothing in its
+			// windows has WAPE and WQL 0 but errors all the same.
+			a.absErr += s.MAE * float64(s.N)
 			a.vol += s.Volume
-			a.wqlNum += s.WQL * s.Volume
+			a.wqlNum += s.Loss
 			for j := range levels {
 				if j < len(s.Coverage) {
 					a.cov[j] += s.Coverage[j] * float64(s.N)

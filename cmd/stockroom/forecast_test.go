@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"flag"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"stockroom/model"
 )
 
 var updateForecast = flag.Bool("update-forecast", false, "rewrite the forecast CLI golden files in testdata/forecast")
@@ -110,5 +116,73 @@ func TestForecastCLI_Errors(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d containing %q", c.args, code, stderr, c.code, c.msg)
 		}
+	}
+}
+
+// A series that sold nothing in its backtest windows has no WAPE of its
+// own (NA in the scores), but its errors count in the pooled WAPE: total
+// absolute error over total volume.
+func TestForecastCLI_BacktestPoolsUnsoldWindows(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("series_id,period,value\n")
+	start := model.MustDate("2026-01-01")
+	for d := range 120 {
+		fmt.Fprintf(&b, "A,%s,%d\n", start.AddDays(d), 3+(d*7)%5)
+		v := 0
+		if d < 40 {
+			v = 2
+		}
+		fmt.Fprintf(&b, "B,%s,%d\n", start.AddDays(d), v)
+	}
+	in := filepath.Join(dir, "series.csv")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "scores.csv")
+	stdout, stderr, code := runForecastCLI(t, "--input", in, "--horizon", "7", "--backtest", "--out", out, "--models", "sba", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	num := func(r []string, c string) float64 {
+		v, err := strconv.ParseFloat(r[col[c]], 64)
+		if err != nil {
+			t.Fatalf("%s %s: %v", r[0], c, err)
+		}
+		return v
+	}
+	var absErr, volume float64
+	for _, r := range rows[1:] {
+		e := num(r, "mae") * num(r, "periods")
+		absErr += e
+		switch r[0] {
+		case "A":
+			volume = e / num(r, "wape")
+		case "B":
+			if r[col["wape"]] != "NA" || r[col["wql"]] != "NA" || e == 0 {
+				t.Errorf("B sold nothing in its windows: wape %q, wql %q, absolute error %g", r[col["wape"]], r[col["wql"]], e)
+			}
+		}
+	}
+	var got float64
+	for _, l := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 6 && f[0] == "sba" {
+			got, _ = strconv.ParseFloat(f[6], 64)
+		}
+	}
+	if want := absErr / volume; math.Abs(got-want) > 0.0006 {
+		t.Errorf("pooled WAPE %.3f, want %.3f (B's errors over A's volume)\n%s", got, want, stdout)
 	}
 }

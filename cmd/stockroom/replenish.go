@@ -267,7 +267,11 @@ func printProposalDetail(ctx context.Context, w io.Writer, eng *engine.Engine, p
 	fmt.Fprintf(w, ", %s, version %d\n", p.State, p.Version)
 	acc := "no backtest"
 	if r.BacktestDays > 0 {
-		acc = fmt.Sprintf("backtest MAE %.2f, MASE %.2f over %d days", r.ForecastMAE, r.ForecastMASE, r.BacktestDays)
+		days := fmt.Sprintf("%d days", r.BacktestDays)
+		if r.BacktestDays == 1 {
+			days = "1 day"
+		}
+		acc = fmt.Sprintf("backtest MAE %.2f, MASE %.2f over %s", r.ForecastMAE, r.ForecastMASE, days)
 	}
 	fmt.Fprintf(w, "  forecast %.2f a day (%s; %s); demand over %.1f days %.1f ± %.1f\n",
 		r.DailyMean, r.Model, acc, r.HorizonDays, r.HorizonMean, r.HorizonSD)

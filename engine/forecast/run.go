@@ -80,6 +80,10 @@ type Score struct {
 	Bias   float64
 	WQL    float64
 	Volume float64 // Σ|actual| over the scored periods, to pool WAPE and WQL
+	// Loss is WQL's numerator (WQLParts), to pool WQL over series: a
+	// series that sold nothing in its windows has WQL 0 but a loss all
+	// the same.
+	Loss float64
 	// Coverage is the fraction of actuals at or below each quantile.
 	Coverage []float64
 }
@@ -666,7 +670,7 @@ func (c *collection) add(st *seriesState) {
 			continue
 		}
 		c.fitted[cd.score.Model]++
-		c.loss[cd.score.Model] += cd.score.WQL * cd.score.Volume
+		c.loss[cd.score.Model] += cd.score.Loss
 		c.volume[cd.score.Model] += cd.score.Volume
 	}
 }
@@ -995,7 +999,9 @@ func scoreWindows(sc Score, actual, means [][]float64, dists [][]Dist, ps []floa
 	sc.RMSE = RMSE(y, f)
 	sc.WAPE = WAPE(y, f)
 	sc.Bias = Bias(y, f)
-	sc.WQL = WQL(y, q, ps)
+	var den float64
+	sc.Loss, den = WQLParts(y, q, ps)
+	sc.WQL = ratio(sc.Loss, den)
 	sc.Coverage = Coverage(y, q, ps)
 	return sc
 }
