@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -132,11 +133,11 @@ func (v *overviewView) render() {
 		kpi("under 7 days of cover", thousands(o.ByStatus[model.StatusLow]), st.Status[model.StatusLow]),
 		kpi("over 180 days of cover", thousands(o.ByStatus[model.StatusOver]), st.Status[model.StatusOver]),
 		kpi("dead (no sale 90 days)", thousands(o.ByStatus[model.StatusDead]), st.Status[model.StatusDead]),
-		kpi("stock value at cost", thousands(int(o.StockValue)), st.Value),
+		kpi("stock value at cost", thousands(int(math.Round(o.StockValue))), st.Value),
 	)
 	left = append(left, "", st.Heading.Render("Replenishment")+st.Dim.Render("  :proposals to act"))
 	left = append(left,
-		kpi("open proposals", fmt.Sprintf("%s worth %s", thousands(o.OpenProposals), thousands(int(o.OpenProposalValue+0.5))), st.Value),
+		kpi("open proposals", fmt.Sprintf("%s worth %s", thousands(o.OpenProposals), thousands(int(math.Round(o.OpenProposalValue)))), st.Value),
 		kpi("below reorder point", thousands(o.Alerts[model.AlertBelowReorder]), st.Status[model.StatusLow]),
 		kpi("out before a delivery", thousands(o.Alerts[model.AlertBeforeDelivery]), st.Status[model.StatusOut]),
 		kpi("open anomalies", thousands(o.OpenAnomalies), st.AnomalyState[model.AnomalyOpen]))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -121,6 +122,14 @@ func TestOverview(t *testing.T) {
 	}
 	if !strings.Contains(v, "24") { // 8 items × 3 locations
 		t.Errorf("overview counts:\n%s", v)
+	}
+	// Money rounds to the nearest unit, as the proposals' worth does.
+	o, err := eng.Overview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "stock value at cost     " + model.Thousands(int64(math.Round(o.StockValue))); !strings.Contains(v, want) {
+		t.Errorf("overview lacks %q:\n%s", want, v)
 	}
 }
 
