@@ -396,11 +396,7 @@ func listAnomalies(ctx context.Context, c *cli, db string, q engine.AnomalyQuery
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
 	}
-	noun := "anomalies"
-	if len(as) == 1 {
-		noun = "anomaly"
-	}
-	fmt.Fprintf(c.stdout, "%d %s", len(as), noun)
+	fmt.Fprint(c.stdout, count(len(as), "anomaly", "anomalies"))
 	if len(parts) > 0 {
 		fmt.Fprintf(c.stdout, ": %s", strings.Join(parts, ", "))
 	}

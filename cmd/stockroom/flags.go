@@ -112,6 +112,14 @@ func defaultDBPath(getenv func(string) string) string {
 // thousands formats n with thousands separators.
 func thousands(n int64) string { return model.Thousands(n) }
 
+// count is n with its noun: "1 line", "2 lines", "1,204 proposals".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(int64(n)) + " " + many
+}
+
 // optNum is a numeric flag that may be left out: its help shows no
 // default (the text says what happens without it), and set tells whether
 // it was given. Negative values are refused.

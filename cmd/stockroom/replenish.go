@@ -237,7 +237,7 @@ proposals, with their audit trail in text mode.`)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s proposals, %s units, value %s\n", thousands(int64(len(ps))), thousands(units), model.Money(value))
+	fmt.Fprintf(c.stdout, "%s, %s units, value %s\n", count(len(ps), "proposal", "proposals"), thousands(units), model.Money(value))
 	if len(q.IDs) > 0 {
 		for _, p := range ps {
 			printProposalDetail(ctx, c.stdout, eng, p)
@@ -267,11 +267,7 @@ func printProposalDetail(ctx context.Context, w io.Writer, eng *engine.Engine, p
 	fmt.Fprintf(w, ", %s, version %d\n", p.State, p.Version)
 	acc := "no backtest"
 	if r.BacktestDays > 0 {
-		days := fmt.Sprintf("%d days", r.BacktestDays)
-		if r.BacktestDays == 1 {
-			days = "1 day"
-		}
-		acc = fmt.Sprintf("backtest MAE %.2f, MASE %.2f over %s", r.ForecastMAE, r.ForecastMASE, days)
+		acc = fmt.Sprintf("backtest MAE %.2f, MASE %.2f over %s", r.ForecastMAE, r.ForecastMASE, count(r.BacktestDays, "day", "days"))
 	}
 	fmt.Fprintf(w, "  forecast %.2f a day (%s; %s); demand over %.1f days %.1f ± %.1f\n",
 		r.DailyMean, r.Model, acc, r.HorizonDays, r.HorizonMean, r.HorizonSD)
@@ -564,7 +560,7 @@ fully received order closes.`)
 		if who == "" {
 			who = "(no supplier)"
 		}
-		fmt.Fprintf(c.stdout, "%s  %s  %s  %d lines  value %s  (v%d, created %s by %s)\n", po.Code, who, po.State, len(po.Lines), model.Money(po.Value()),
+		fmt.Fprintf(c.stdout, "%s  %s  %s  %s  value %s  (v%d, created %s by %s)\n", po.Code, who, po.State, count(len(po.Lines), "line", "lines"), model.Money(po.Value()),
 			po.Version, po.CreatedAt.Local().Format("2006-01-02 15:04"), po.CreatedBy)
 		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
 		for _, l := range po.Lines {

@@ -361,6 +361,9 @@ func TestPlanCLI_Flow(t *testing.T) {
 	if pos := poJSONOut(t, db); pos[0].State != "received" {
 		t.Errorf("order after the receipts: %s", pos[0].State)
 	}
+	if out, _, _ := runCLI(t, nil, "po", "--db", db); !strings.Contains(out, code6+"  SUP1  received  2 lines  value ") {
+		t.Errorf("po:\n%s", out)
+	}
 }
 
 // Fifty stockroom processes approve the same proposals at once: every
@@ -462,7 +465,7 @@ func TestProposalsCLI_Unsold(t *testing.T) {
 	}
 	out, _, code := runCLI(t, nil, "proposals", "--db", db, "--sku", "OLD")
 	// Last sale on day 60; the data ends on day 179.
-	if code != 0 || !strings.Contains(out, "unsold 119d: still sold here?") {
+	if code != 0 || !strings.Contains(out, "unsold 119d: still sold here?") || !strings.Contains(out, "\n1 proposal, ") {
 		t.Errorf("proposals: %d\n%s", code, out)
 	}
 }
