@@ -127,7 +127,11 @@ func (e *Engine) ForecastAll(ctx context.Context, o ForecastOptions, progress fu
 	if err := st.FinishForecastRun(ctx, run); err != nil {
 		return run, err
 	}
-	e.hub.Publish(model.Change{Kind: model.ChangeForecasts, Text: fmt.Sprintf("forecast: %d item×locations, pooled WAPE %.1f%%", run.Series, 100*run.WAPE)})
+	text := fmt.Sprintf("forecast: %s item×locations, pooled WAPE %.1f%%", model.Thousands(int64(run.Series)), 100*run.WAPE)
+	if math.IsNaN(run.WAPE) {
+		text = fmt.Sprintf("forecast: %s item×locations, none with a backtest yet", model.Thousands(int64(run.Series)))
+	}
+	e.hub.Publish(model.Change{Kind: model.ChangeForecasts, Text: text})
 	return run, nil
 }
 
@@ -251,8 +255,12 @@ func (p *pooled) add(winner string, scores []model.ModelScore) {
 	}
 }
 
-// result is the pooled WAPE, mean MASE and bias (mean error, units a day).
+// result is the pooled WAPE, mean MASE and bias (mean error, units a
+// day). Each is NaN when nothing was backtested to give it (histories too
+// short), and WAPE also when the backtests sold nothing: 0 would read as
+// a perfect forecast.
 func (p *pooled) result() (wape, mase, bias float64) {
+	wape, mase, bias = math.NaN(), math.NaN(), math.NaN()
 	if p.volume > 0 {
 		wape = p.ae / p.volume
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -170,7 +171,9 @@ func (m *Metrics) ObserveForecast(d time.Duration, acc []ForecastAccuracy) {
 	m.forecastDuration.Observe(d.Seconds())
 	m.forecastAccuracy.Reset()
 	for _, a := range acc {
-		m.forecastAccuracy.WithLabelValues(a.Model, a.Category).Set(a.WAPE)
+		if !math.IsNaN(a.WAPE) { // not known: no backtest, or nothing sold in it
+			m.forecastAccuracy.WithLabelValues(a.Model, a.Category).Set(a.WAPE)
+		}
 	}
 }
 

@@ -54,6 +54,7 @@ type ForecastRun struct {
 	User     string
 	// Models counts the series each model won.
 	Models map[string]int
-	// Accuracy pools the winners' backtest errors over the run.
+	// Accuracy pools the winners' backtest errors over the run; NaN when
+	// no series had history enough for a backtest.
 	WAPE, MASE, Bias float64
 }

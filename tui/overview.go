@@ -146,8 +146,8 @@ func (v *overviewView) render() {
 		left = append(left,
 			kpi("last run", f.Finished.Format("2006-01-02 15:04")+st.Dim.Render(" · "+ago(time.Since(f.Finished))), st.Value),
 			kpi("item × locations", thousands(f.Series), st.Value),
-			kpi("backtest WAPE", fmt.Sprintf("%.1f%%", 100*f.WAPE), st.Value),
-			kpi("mean MASE", fmt.Sprintf("%.2f", f.MASE), st.Value))
+			kpi("backtest WAPE", orNaN(fmt.Sprintf("%.1f%%", 100*f.WAPE), f.WAPE), st.Value),
+			kpi("mean MASE", orNaN(fmt.Sprintf("%.2f", f.MASE), f.MASE), st.Value))
 	} else {
 		// The whole command, with this store, so it can be copied.
 		left = append(left, st.Dim.Render("no stored forecast yet; make one with"),
@@ -236,4 +236,12 @@ func ago(d time.Duration) string {
 		return fmt.Sprintf("%d h ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+// orNaN is s, or "-" when v is not known (a run with no backtest).
+func orNaN(s string, v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -42,7 +43,14 @@ func runForecastDB(ctx context.Context, c *cli, dbPath string, o engine.Forecast
 	if run.Failed > 0 {
 		fmt.Fprintf(c.stdout, ", %d failed", run.Failed)
 	}
-	fmt.Fprintf(c.stdout, "\nbacktest accuracy of the chosen models: WAPE %.1f%%, mean MASE %.2f, bias %+.3f units/day\n", 100*run.WAPE, run.MASE, run.Bias)
+	switch {
+	case math.IsNaN(run.MASE):
+		fmt.Fprintf(c.stdout, "\nno backtest: no item×location has history enough for one yet\n")
+	case math.IsNaN(run.WAPE):
+		fmt.Fprintf(c.stdout, "\nbacktest accuracy of the chosen models: nothing sold in the backtests, mean MASE %.2f, bias %+.3f units/day\n", run.MASE, run.Bias)
+	default:
+		fmt.Fprintf(c.stdout, "\nbacktest accuracy of the chosen models: WAPE %.1f%%, mean MASE %.2f, bias %+.3f units/day\n", 100*run.WAPE, run.MASE, run.Bias)
+	}
 	type mc struct {
 		m string
 		n int

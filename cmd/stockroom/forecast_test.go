@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"stockroom/data"
 	"stockroom/model"
 )
 
@@ -184,5 +185,39 @@ func TestForecastCLI_BacktestPoolsUnsoldWindows(t *testing.T) {
 	}
 	if want := absErr / volume; math.Abs(got-want) > 0.0006 {
 		t.Errorf("pooled WAPE %.3f, want %.3f (B's errors over A's volume)\n%s", got, want, stdout)
+	}
+}
+
+// A new store's histories are too short to backtest: forecast --db says
+// so instead of printing a perfect WAPE of 0%, and the run keeps its
+// accuracy unknown (NaN) rather than 0.
+func TestForecastDB_NoBacktestYet(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	for name, body := range map[string]string{
+		"locations.csv": "code,name,kind\nWH,Warehouse,warehouse\n",
+		"items.csv":     "sku,name\nA1,Widget\nB2,Gadget\n",
+		"movements.csv": "date,sku,location,qty,kind,ref\n2026-11-19,A1,WH,24,receipt,R1\n2026-11-19,B2,WH,3,receipt,R2\n",
+		"sales.csv":     "date,order_id,sku,location,qty\n2026-11-20,O1,A1,WH,3\n2026-11-21,O2,A1,WH,2\n2026-11-20,O3,B2,WH,1\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, stderr, code := runCLI(t, nil, "import", "--db", db, dir); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	out, stderr, code := runCLI(t, nil, "forecast", "--db", db)
+	if code != 0 || !strings.Contains(out, "no backtest: no item×location has history enough for one yet") || strings.Contains(out, "WAPE") {
+		t.Fatalf("forecast --db: exit %d %s\n%s", code, stderr, out)
+	}
+	st, err := data.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, err := st.LatestForecastRun(context.Background())
+	if err != nil || run.Series != 2 || !math.IsNaN(run.WAPE) || !math.IsNaN(run.MASE) || !math.IsNaN(run.Bias) {
+		t.Errorf("stored run %+v, %v", run, err)
 	}
 }
