@@ -289,7 +289,7 @@ func detectKind(header []string, path string, forced Kind) (binding, error) {
 		}
 		b, _, missing := ks.bind(header)
 		if len(missing) > 0 {
-			return binding{}, fmt.Errorf("header lacks column(s) %s needed for %s", strings.Join(missing, ", "), forced)
+			return binding{}, fmt.Errorf("header lacks column(s) %s needed for %s%s", strings.Join(missing, ", "), forced, ks.misspelt(header, missing))
 		}
 		return b, nil
 	}
@@ -308,7 +308,7 @@ func detectKind(header []string, path string, forced Kind) (binding, error) {
 		if k := kindFromName(path); k != "" {
 			ks, _ := specOf(k)
 			_, _, missing := ks.bind(header)
-			return binding{}, fmt.Errorf("looks like %s by its name, but the header lacks %s", k, strings.Join(missing, ", "))
+			return binding{}, fmt.Errorf("looks like %s by its name, but the header lacks %s%s", k, strings.Join(missing, ", "), ks.misspelt(header, missing))
 		}
 		return binding{}, fmt.Errorf("cannot tell what the file holds from its header (%s); expected the columns of one of: %s", strings.Join(header, ","), kindList())
 	}
@@ -327,6 +327,66 @@ func detectKind(header []string, path string, forced Kind) (binding, error) {
 		return cands[0].b, nil
 	}
 	return binding{}, fmt.Errorf("header fits both %s and %s; name the file after its kind (e.g. %s.csv) or pass --kind", cands[0].b.spec.kind, cands[1].b.spec.kind, cands[0].b.spec.kind)
+}
+
+// misspelt points at header names that are one or two keystrokes from a
+// missing column or one of its aliases: ` ("qunatity": did you mean
+// quantity?)`. Names that already mean a column are not suspects.
+func (ks *kindSpec) misspelt(header, missing []string) string {
+	var hints []string
+	for _, h := range header {
+		n := normName(h)
+		if n == "" || ks.resolve(n) >= 0 {
+			continue
+		}
+		best, bd := "", 3
+		for _, m := range missing {
+			c := ks.cols[ks.resolve(m)]
+			for _, name := range append([]string{c.name}, c.aliases...) {
+				limit := 2
+				if len(name) <= 4 {
+					limit = 1
+				}
+				if d := editDistance(n, name); d <= limit && d < bd {
+					best, bd = name, d
+				}
+			}
+		}
+		if best != "" {
+			hints = append(hints, fmt.Sprintf("%q: did you mean %s?", strings.TrimSpace(h), best))
+		}
+	}
+	if len(hints) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(hints, "; ") + ")"
+}
+
+// editDistance counts the insertions, deletions, substitutions and swaps
+// of neighbours that turn a into b (optimal string alignment).
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 func kindList() string {

@@ -75,11 +75,25 @@ func (f *fields) float(ci int, def float64) float64 {
 		}
 		return def
 	}
-	v, ok := f.number(ci, strings.TrimSuffix(s, "%"))
+	v, ok := f.number(ci, strings.TrimSuffix(noCurrency(s), "%"))
 	if !ok {
 		return def
 	}
 	return v
+}
+
+// noCurrency drops a currency sign written with an amount, as a
+// spreadsheet's formatted cell exports it: £5.99, $5.99, 5,99 €.
+func noCurrency(s string) string {
+	for _, sign := range []string{"£", "$", "€"} {
+		if t, ok := strings.CutPrefix(s, sign); ok {
+			return strings.TrimSpace(t)
+		}
+		if t, ok := strings.CutSuffix(s, sign); ok {
+			return strings.TrimSpace(t)
+		}
+	}
+	return s
 }
 
 // number reads a decimal as people's spreadsheets write it. In a

@@ -31,3 +31,22 @@ func TestPlainNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"qty", "qty", 0}, {"qunatity", "quantity", 1}, {"skus", "sku", 1}, {"locaton", "location", 1}, {"", "abc", 3}, {"order", "ordre", 1}, {"date", "name", 2}} {
+		if got := editDistance(c.a, c.b); got != c.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestNoCurrency(t *testing.T) {
+	for in, want := range map[string]string{"£5.99": "5.99", "$1,299.00": "1,299.00", "5,99 €": "5,99", "12.5": "12.5", "€ 3": "3"} {
+		if got := noCurrency(in); got != want {
+			t.Errorf("noCurrency(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
