@@ -700,9 +700,12 @@ func reasonsFor(it *planItem, asOf model.Date) model.Reasons {
 		LeadTimeDays: it.lead, LeadTimeSD: ltSD, ReviewDays: p.ReviewDays, Class: it.class, Service: p.Service,
 		ServiceKind: p.Kind.String(), OnHand: pos.OnHand, OnOrder: pos.OnOrder, Committed: pos.Committed, Position: pos.Net(),
 		SafetyStock: lv.SafetyStock, ReorderPoint: lv.ReorderPoint, OrderUpTo: lv.OrderUpTo, EOQ: lv.EOQ,
-		RawQty: it.order.Raw, Rounding: it.order.Rounding,
+		RawQty: it.order.Raw, Rounding: it.order.Rounding, MOQ: p.MOQ,
 		CoverBefore: finite(replenish.Cover(float64(pos.Net()), lv.DailyMean)),
 		CoverAfter:  finite(replenish.Cover(float64(pos.Net()+it.order.Qty), lv.DailyMean)),
+	}
+	if p.PackSize > 1 {
+		r.PackSize = p.PackSize
 	}
 	if it.out > 0 {
 		r.StockoutDate = asOf.AddDays(it.out).String()

@@ -167,6 +167,8 @@ type Reasons struct {
 	EOQ          float64     `json:"eoq,omitempty"`           // economic order quantity, when costs are known
 	RawQty       int64       `json:"raw_qty"`                 // order-up-to − position, before rounding
 	Rounding     string      `json:"rounding"`                // what rounding did: "pack 12: 37→48; MOQ 50: 48→50"
+	PackSize     int64       `json:"pack_size,omitempty"`     // the purchase rounds to whole packs of this many (when over 1)
+	MOQ          int64       `json:"moq,omitempty"`           // the least a purchase may be (when set)
 	CoverBefore  float64     `json:"cover_days"`              // days the position lasts at forecast demand
 	CoverAfter   float64     `json:"cover_days_after"`        // … after this order
 	StockoutDate string      `json:"stockout_date"`           // projected first day out of stock if nothing is done; "" when not within a year
@@ -184,6 +186,34 @@ func (r Reasons) NotSoldText() string {
 		return ""
 	}
 	return fmt.Sprintf("no sale here for %d days: check it is still sold before ordering (reject it if it is delisted)", r.NotSold)
+}
+
+// CoverAfter is the days the position lasts at forecast demand after this
+// order at its quantity now. Reasons.CoverAfter is for the suggested
+// quantity; an edit moves it.
+func (p Proposal) CoverAfter() float64 {
+	r := p.Reasons
+	if p.Qty == p.SuggestedQty || r.DailyMean <= 0 {
+		return r.CoverAfter
+	}
+	return max(0, float64(r.Position+p.Qty)) / r.DailyMean
+}
+
+// QtyWarning says what is odd about buying qty: not a whole number of
+// packs, or under the minimum order; "" when nothing is. Transfers move
+// units and have neither.
+func (p Proposal) QtyWarning(qty int64) string {
+	if p.Kind == ProposalTransfer {
+		return ""
+	}
+	var w []string
+	if pack := p.Reasons.PackSize; pack > 1 && qty%pack != 0 {
+		w = append(w, fmt.Sprintf("not a whole number of packs of %d (%d or %d would be)", pack, qty/pack*pack, (qty/pack+1)*pack))
+	}
+	if moq := p.Reasons.MOQ; moq > 0 && qty < moq {
+		w = append(w, fmt.Sprintf("under the minimum order of %d", moq))
+	}
+	return strings.Join(w, "; ")
 }
 
 // OutNow reports whether the location had nothing free on hand when the

@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestReasons_SummaryAndNotSold(t *testing.T) {
 	r := Reasons{Position: 0, ReorderPoint: 6, SafetyStock: 1.9, Service: 0.9, ServiceKind: "fill_rate", Model: "sba",
@@ -17,5 +20,33 @@ func TestReasons_SummaryAndNotSold(t *testing.T) {
 	}
 	if got, want := r.NotSoldText(), "no sale here for 161 days: check it is still sold before ordering (reject it if it is delisted)"; got != want {
 		t.Errorf("NotSoldText() = %q, want %q", got, want)
+	}
+}
+
+// An edited quantity moves the cover after the order, and one that breaks
+// the item's pack or minimum order is pointed out.
+func TestProposal_EditedQty(t *testing.T) {
+	p := Proposal{Kind: ProposalPurchase, Qty: 18, SuggestedQty: 18,
+		Reasons: Reasons{Position: 19, DailyMean: 0.8, CoverAfter: 46.25, PackSize: 6, MOQ: 12}}
+	if got := p.CoverAfter(); got != 46.25 {
+		t.Errorf("cover after the suggested quantity: %g", got)
+	}
+	p.Qty = 7
+	if got := p.CoverAfter(); math.Abs(got-32.5) > 1e-12 { // (19 + 7) / 0.8
+		t.Errorf("cover after 7: %g, want 32.5", got)
+	}
+	for qty, want := range map[int64]string{
+		18: "",
+		7:  "not a whole number of packs of 6 (6 or 12 would be); under the minimum order of 12",
+		13: "not a whole number of packs of 6 (12 or 18 would be)",
+		6:  "under the minimum order of 12",
+	} {
+		if got := p.QtyWarning(qty); got != want {
+			t.Errorf("QtyWarning(%d) = %q, want %q", qty, got, want)
+		}
+	}
+	p.Kind = ProposalTransfer
+	if got := p.QtyWarning(7); got != "" {
+		t.Errorf("a transfer has no packs: %q", got)
 	}
 }

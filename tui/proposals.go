@@ -836,6 +836,9 @@ func actedText(act model.ProposalAction, before, after model.Proposal) string {
 		s += fmt.Sprintf(": %d units on %s", after.Qty, after.PO)
 	case model.ActEdit:
 		s += fmt.Sprintf(": qty %d → %d", before.Qty, after.Qty)
+		if w := after.QtyWarning(after.Qty); w != "" {
+			s += ", " + w
+		}
 	case model.ActSnooze:
 		s += " until " + after.SnoozeUntil.String()
 	}
@@ -1034,7 +1037,7 @@ func proposalCell(p model.Proposal, c pcol) string {
 	case pcState:
 		return string(p.State)
 	case pcCover:
-		return formatCover(p.Reasons.CoverBefore) + "→" + formatCover(p.Reasons.CoverAfter)
+		return formatCover(p.Reasons.CoverBefore) + "→" + formatCover(p.CoverAfter())
 	}
 	return ""
 }
@@ -1204,7 +1207,7 @@ func proposalReasons(p model.Proposal) []string {
 	default:
 		out = append(out, "no stockout projected within a year")
 	}
-	out = append(out, fmt.Sprintf("cover %s now → %s after this order", coverWords(r.CoverBefore), coverWords(r.CoverAfter)))
+	out = append(out, fmt.Sprintf("cover %s now → %s after this order", coverWords(r.CoverBefore), coverWords(p.CoverAfter())))
 	fc := fmt.Sprintf("forecast %s: %s a day", orDash(r.Model), formatRate(r.DailyMean))
 	if r.BacktestDays > 0 {
 		if w := formatWAPE(r.ForecastWAPE, r.ForecastMAE); w != "-" {

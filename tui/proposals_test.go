@@ -426,6 +426,42 @@ func TestProposals_EditThenApprove(t *testing.T) {
 	}
 }
 
+// An edit that breaks the item's pack size is accepted, and the status
+// line says so; the reasons pane's cover after the order follows the
+// edited quantity, not the suggested one.
+func TestProposals_EditOffPack(t *testing.T) {
+	ctx := context.Background()
+	eng := newProposalEngine(t)
+	p := openProposals(t, eng)[0]
+	dir := t.TempDir()
+	importFile(t, eng, writeTemp(t, dir, "items.csv", fmt.Sprintf("sku,name,supplier,pack_size\n%s,%s,SUP1,6\n", p.SKU, p.Name)))
+	if _, err := eng.Plan(ctx, engine.PlanOptions{User: "plan", Now: planNow}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = eng.Proposal(ctx, p.ID)
+	if p.Kind != model.ProposalPurchase || p.Reasons.PackSize != 6 || p.Qty%6 != 0 {
+		t.Fatalf("replanned with pack 6: %+v", p)
+	}
+	d := drive(t, actorConsole(t, eng, operator), 120, 40)
+	d.keys(":proposals{enter}")
+	for i := 0; !strings.Contains(cursorLine(t, d.view()), p.SKU+" "); i++ {
+		if i == 12 {
+			t.Fatalf("%s not in the queue:\n%s", p.SKU, d.view())
+		}
+		d.keys("j")
+	}
+	q := p.Qty + 1
+	d.keys(fmt.Sprintf("e%d{enter}", q))
+	v := d.view()
+	if want := fmt.Sprintf("qty %d → %d, not a whole number of packs of 6 (%d or %d would be)", p.Qty, q, p.Qty, p.Qty+6); !strings.Contains(statusLine(v), want) {
+		t.Errorf("status lacks %q:\n%s", want, v)
+	}
+	after := float64(p.Reasons.Position+q) / p.Reasons.DailyMean
+	if want := fmt.Sprintf("→ %.1f days after this order", after); !strings.Contains(v, want) {
+		t.Errorf("reasons lack %q:\n%s", want, v)
+	}
+}
+
 func TestProposals_Snooze(t *testing.T) {
 	ctx := context.Background()
 	eng := newProposalEngine(t)

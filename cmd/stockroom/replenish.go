@@ -278,7 +278,7 @@ func printProposalDetail(ctx context.Context, w io.Writer, eng *engine.Engine, p
 		fmt.Fprintf(w, ", %s", r.Rounding)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  cover %s days before, %s after", coverText(r.CoverBefore), coverText(r.CoverAfter))
+	fmt.Fprintf(w, "  cover %s days before, %s after", coverText(r.CoverBefore), coverText(p.CoverAfter()))
 	if r.StockoutDate != "" {
 		fmt.Fprintf(w, "; runs out on %s if nothing is done", r.StockoutDate)
 	}
@@ -423,6 +423,11 @@ func actOn(ctx context.Context, c *cli, fs *flag.FlagSet, args []string, db *str
 			continue
 		}
 		done = append(done, toProposalJSON(p))
+		if p.Qty != p.SuggestedQty {
+			if w := p.QtyWarning(p.Qty); w != "" {
+				fmt.Fprintf(c.stderr, "stockroom: %s %d: note: %d is %s\n", name, id, p.Qty, w)
+			}
+		}
 		if !*asJSON {
 			fmt.Fprintf(c.stdout, "%s %d: %s %d × %s at %s", pastTense(name), p.ID, p.Kind, p.Qty, p.SKU, p.Location)
 			if p.PO != "" {
