@@ -111,8 +111,8 @@ supplier or item; empty cells leave a field to the wider scope).`)
 	w := c.stdout
 	fmt.Fprintf(w, "as of %s: %s item×locations planned in %.1fs (forecasts %s)\n", sum.AsOfText, thousands(int64(sum.ItemLocations)),
 		sum.Seconds, sum.Forecaster)
-	fmt.Fprintf(w, "need: %s purchases, %s transfers, %s units, value %s\n", thousands(int64(sum.Purchases)),
-		thousands(int64(sum.Transfers)), thousands(sum.Units), model.Money(sum.Value))
+	fmt.Fprintf(w, "need: %s, %s, %s units, value %s\n", count(sum.Purchases, "purchase", "purchases"),
+		count(sum.Transfers, "transfer", "transfers"), thousands(sum.Units), model.Money(sum.Value))
 	p := sum.Proposals
 	fmt.Fprintf(w, "proposals: %d new, %d changed, %d refreshed, %d withdrawn, %d back from snooze, %d held by a recent rejection",
 		p.Created, p.Updated, p.Refreshed, p.Withdrawn, p.Woken, p.Held)

@@ -374,9 +374,15 @@ func freqGroups(hs []*History) map[Freq][]int {
 // minTrain is the shortest history a backtest window may start from.
 func minTrain(n, season int) int { return max(4, min(2*season+2, n/2)) }
 
+// minWindow is the shortest backtest window that can tell models apart,
+// in periods (or the horizon, when that is shorter): a week of days. Two
+// days with no sale once made naive's zero the winner of a new store.
+const minWindow = 7
+
 // backtestCuts returns the origins (local cut indices) of the backtest
 // windows and their length. Short histories get fewer or shorter windows;
-// none at all when even one period cannot be held out.
+// none at all when not even one window of minWindow periods (or the
+// horizon) can be held out, and the series takes the fallback model.
 func backtestCuts(n, h, w, season int) ([]int, int) {
 	mt := minTrain(n, season)
 	hb := h
@@ -385,7 +391,7 @@ func backtestCuts(n, h, w, season int) ([]int, int) {
 	}
 	if w == 0 {
 		hb = min(h, n-mt)
-		if hb < 1 {
+		if hb < min(h, minWindow) || hb < 1 {
 			return nil, 0
 		}
 		w = 1
@@ -750,9 +756,11 @@ func finishOne(st *seriesState, o Options, def string) Result {
 	if len(st.cuts) > 0 {
 		res.Note = "no candidate could be fitted on the backtest's training part"
 	}
-	order := []string{"ets", "naive"}
+	// The mean level (ses) before the last value (naive): a short history
+	// that ended on a day without a sale has not stopped selling.
+	order := []string{"ets", "ses", "naive"}
 	if st.inter {
-		order = []string{"sba", "naive"}
+		order = []string{"sba", "ses", "naive"}
 	}
 	count := isCount(h.Y)
 	for _, name := range order {

@@ -397,3 +397,38 @@ func TestRun_PoolsRho(t *testing.T) {
 		t.Errorf("pooling changed nothing: every series' rho is the collection's")
 	}
 }
+
+func TestBacktestCuts(t *testing.T) {
+	for _, c := range []struct {
+		n, h, w, season int
+		cuts            []int
+		hb              int
+	}{
+		{200, 28, 3, 7, []int{116, 144, 172}, 28},
+		{40, 28, 3, 7, []int{16}, 24},
+		{13, 28, 3, 7, []int{6}, 7},
+		{12, 28, 3, 7, nil, 0}, // six days held out cannot tell models apart
+		{6, 28, 3, 7, nil, 0},
+		{12, 3, 3, 12, []int{6, 9}, 3}, // monthly: a 3-month horizon is window enough
+	} {
+		cuts, hb := backtestCuts(c.n, c.h, c.w, c.season)
+		if !slices.Equal(cuts, c.cuts) || hb != c.hb {
+			t.Errorf("backtestCuts(%d, %d, %d, %d) = %v, %d; want %v, %d", c.n, c.h, c.w, c.season, cuts, hb, c.cuts, c.hb)
+		}
+	}
+}
+
+// A new item that sold on two days of its first week and not since is
+// not backtested on its last two days (where naive's zero would win): it
+// takes the intermittent fallback, whose rate is positive.
+func TestRun_ShortHistoryFallsBack(t *testing.T) {
+	s := Series{ID: "new", Start: model.MustDate("2026-11-19"), Freq: Daily, Values: []float64{0, 3, 2, 0, 0, 0, 0}}
+	res, err := Run(context.Background(), []Series{s}, Calendar{}, Options{Horizon: 28, Workers: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if r.Model != "sba" || r.Windows != 0 || r.Note != "no backtest: history too short" || !(r.Point[0] > 0.5) {
+		t.Errorf("model %s, %d windows, note %q, first day %.3f", r.Model, r.Windows, r.Note, r.Point[0])
+	}
+}
