@@ -39,9 +39,9 @@ func runForecastDB(ctx context.Context, c *cli, dbPath string, o engine.Forecast
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "forecast run %d: %d item×locations from %s for %d days in %.1fs", run.ID, run.Series, run.Origin, run.Horizon, time.Since(start).Seconds())
+	fmt.Fprintf(c.stdout, "forecast run %d: %s item×locations from %s for %d days in %.1fs", run.ID, thousands(int64(run.Series)), run.Origin, run.Horizon, time.Since(start).Seconds())
 	if run.Failed > 0 {
-		fmt.Fprintf(c.stdout, ", %d failed", run.Failed)
+		fmt.Fprintf(c.stdout, ", %s failed", thousands(int64(run.Failed)))
 	}
 	switch {
 	case math.IsNaN(run.MASE):
@@ -62,7 +62,7 @@ func runForecastDB(ctx context.Context, c *cli, dbPath string, o engine.Forecast
 	sort.Slice(ms, func(i, j int) bool { return ms[i].n > ms[j].n || (ms[i].n == ms[j].n && ms[i].m < ms[j].m) })
 	fmt.Fprintln(c.stdout, "models chosen:")
 	for _, x := range ms {
-		fmt.Fprintf(c.stdout, "  %-24s %6d\n", x.m, x.n)
+		fmt.Fprintf(c.stdout, "  %-24s %6s\n", x.m, thousands(int64(x.n)))
 	}
 	return nil
 }
