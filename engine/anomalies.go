@@ -330,7 +330,7 @@ func (e *Engine) fileFindings(ctx context.Context, files []data.CheckFile) ([]mo
 			if f.RowsDuplicate >= overlapMinRows && float64(f.RowsDuplicate) >= overlapShare*float64(rows) {
 				out = append(out, model.Anomaly{File: f.Path, Date: day, Detector: anomaly.RuleOverlapExport, Score: 1,
 					Observed: float64(f.RowsDuplicate), Expected: 0, State: model.AnomalyOpen, Replacement: math.NaN(),
-					Detail: fmt.Sprintf("%d of %d rows were already imported from earlier files", f.RowsDuplicate, rows)})
+					Detail: fmt.Sprintf("%s of %s rows were already imported from earlier files", model.Thousands(int64(f.RowsDuplicate)), model.Thousands(int64(rows)))})
 			}
 		}
 		if f.Kind == data.KindSales && f.RowsOK > 0 {
