@@ -162,6 +162,13 @@ type rowExtra struct {
 	Anomalies int
 }
 
+// belowROP reports whether a row's stock and what is on order are under
+// its reorder point: what the last recompute proposed an order for, even
+// when days of cover still say ok (a long lead time).
+func belowROP(r model.StockRow, x rowExtra) bool {
+	return x.Planned && r.OnHand+r.OnOrder < x.ROP
+}
+
 // stockCells renders one row's cells as plain text (no colour), plus the
 // status, which the caller colours.
 func stockCells(r model.StockRow, x rowExtra, asOf model.Date, spark string, cols []column) []string {
@@ -177,6 +184,9 @@ func stockCells(r model.StockRow, x rowExtra, asOf model.Date, spark string, col
 			s = "-"
 			if x.Planned {
 				s = fmt.Sprint(x.ROP)
+				if belowROP(r, x) {
+					s = "<" + s // on hand + on order is under it: read "19 <38"
+				}
 			}
 		case colSKU:
 			s = r.SKU

@@ -538,13 +538,15 @@ func (v *stockView) render() {
 			statusCol = i
 		}
 	}
-	sparkCol, flagCol := -1, -1
+	sparkCol, flagCol, ropCol := -1, -1, -1
 	for i, c := range v.cols {
 		switch c.id {
 		case colSpark:
 			sparkCol = i
 		case colFlag:
 			flagCol = i
+		case colROP:
+			ropCol = i
 		}
 	}
 	for i := 0; i < h; i++ {
@@ -560,6 +562,9 @@ func (v *stockView) render() {
 		}
 		if statusCol >= 0 && !selected {
 			cells[statusCol] = v.st.Status[l.row.Status(v.asOf)].Render(cells[statusCol])
+		}
+		if ropCol >= 0 && !selected && belowROP(l.row, l.extra) {
+			cells[ropCol] = v.st.Status[model.StatusLow].Render(cells[ropCol])
 		}
 		if flagCol >= 0 && !selected && l.extra.Anomalies > 0 {
 			cells[flagCol] = v.st.Status[model.StatusOut].Render(cells[flagCol])

@@ -10,6 +10,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
+
+	"stockroom/model"
 )
 
 // row returns the line of the screen that starts with the cursor mark.
@@ -156,6 +158,40 @@ func TestStock_Golden(t *testing.T) {
 			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
 			teatest.RequireEqualOutput(t, []byte(fm.View()))
 		})
+	}
+}
+
+// A row whose stock and orders are under its reorder point says so in
+// the ROP column ("<38"), whatever its days of cover; the others do not.
+func TestStock_BelowReorderPoint(t *testing.T) {
+	eng := newProposalEngine(t)
+	open := map[string]model.Proposal{}
+	for _, p := range openProposals(t, eng) {
+		open[p.SKU+" "+p.Location] = p
+	}
+	d := drive(t, newConsole(t, eng), 120, 40)
+	var marked, plain int
+	for _, line := range strings.Split(d.view(), "\n") {
+		f := strings.Fields(strings.TrimLeft(line, "›! "))
+		if len(f) < 4 || !strings.HasPrefix(f[0], "SKU-") {
+			continue
+		}
+		p, ok := open[f[0]+" "+f[3]]
+		switch {
+		case ok && p.Kind == model.ProposalPurchase:
+			if want := fmt.Sprintf("<%d", p.Reasons.ReorderPoint); !strings.Contains(line, want) {
+				t.Errorf("%s @ %s has a proposal (position %d, reorder point %d) but no %q:\n%s", f[0], f[3], p.Reasons.Position, p.Reasons.ReorderPoint, want, line)
+			}
+			marked++
+		case !ok:
+			if strings.Contains(line, " <") {
+				t.Errorf("%s @ %s has no proposal but is marked:\n%s", f[0], f[3], line)
+			}
+			plain++
+		}
+	}
+	if marked == 0 || plain == 0 {
+		t.Errorf("%d marked and %d plain rows on screen: the test saw nothing\n%s", marked, plain, d.view())
 	}
 }
 
