@@ -409,7 +409,7 @@ func (v *itemView) policyLines() []string {
 	segs := []string{"policy", "class " + orDash(l.Class),
 		fmt.Sprintf("%.0f%% %s", 100*l.Service, strings.ReplaceAll(orDash(l.ServiceKind), "_", " ")),
 		fmt.Sprintf("lead %.1f±%.1f d + review %d d", l.LeadTimeDays, l.LeadTimeSD, l.ReviewDays),
-		fmt.Sprintf("demand %s/day (%s)", formatRate(l.DailyMean), orDash(l.Model)),
+		fmt.Sprintf("demand %s/day by %s", formatRate(l.DailyMean), orDash(l.Model)),
 		fmt.Sprintf("safety %.0f", l.SafetyStock), fmt.Sprintf("reorder point %d", l.ReorderPoint), fmt.Sprintf("order up to %d", l.OrderUpTo)}
 	if l.EOQ > 0 {
 		segs = append(segs, fmt.Sprintf("EOQ %.0f", l.EOQ))

@@ -201,7 +201,7 @@ func TestStock_DetailPane(t *testing.T) {
 	eng := newProposalEngine(t)
 	d := drive(t, newConsole(t, eng), 200, 50)
 	v := d.view()
-	for _, want := range []string{"SKU-0000 Hammer 0", "@ DC1 · on hand", "reorder point", "proposal #", "from SUP1 · out of stock", "units sold a day, last 90 days", "recent ledger"} {
+	for _, want := range []string{"SKU-0000 Hammer 0", "@ DC1 · on hand", "reorder point", "/day by ", "proposal #", "from SUP1 · out of stock", "units sold a day, last 90 days", "recent ledger"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("pane lacks %q:\n%s", want, v)
 		}

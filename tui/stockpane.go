@@ -128,7 +128,7 @@ func (v *stockView) paneView(w, h int) string {
 		add(st.Dim.Render(fmt.Sprintf("@ %s · on hand %d · on order %d · cover %s · ", r.Location, r.OnHand, r.OnOrder,
 			formatCover(r.CoverDays))) + st.Status[r.Status(v.asOf)].Render(string(r.Status(v.asOf))))
 		if l := d.level; l != nil {
-			add(fmt.Sprintf("class %s · %.0f%% %s · lead %.1f±%.1f d · %s/day (%s)", orDash(l.Class), 100*l.Service,
+			add(fmt.Sprintf("class %s · %.0f%% %s · lead %.1f±%.1f d · %s/day by %s", orDash(l.Class), 100*l.Service,
 				strings.ReplaceAll(orDash(l.ServiceKind), "_", " "), l.LeadTimeDays, l.LeadTimeSD, formatRate(l.DailyMean), orDash(l.Model)))
 			add(fmt.Sprintf("safety %.0f · reorder point %d · order up to %d", l.SafetyStock, l.ReorderPoint, l.OrderUpTo))
 		} else {
