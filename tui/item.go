@@ -346,12 +346,17 @@ func (v *itemView) forecastPanel() string {
 	for _, p := range f.Point {
 		sum += p
 	}
-	head := fmt.Sprintf("forecast %s: %.0f units over %d days from %s", f.Model, sum, len(f.Point), f.Origin)
+	total := model.Thousands(int64(math.Round(sum)))
+	head := fmt.Sprintf("forecast %s: %s units over %d days from %s", f.Model, total, len(f.Point), f.Origin)
 	if v.chartWidth() == v.w {
 		line := head
 		if len(f.Scores) > 0 {
 			s := f.Scores[0]
-			line += fmt.Sprintf(" · backtest MASE %.2f, WAPE %s, bias %+.2f", s.MASE, formatWAPE(s.WAPE, s.MAE), s.Bias)
+			acc := fmt.Sprintf("MASE %.2f, WAPE %s, bias %+.2f", s.MASE, formatWAPE(s.WAPE, s.MAE), s.Bias)
+			line += " · backtest " + acc
+			if lipgloss.Width(line) > v.w { // 80 columns: the same in fewer words
+				line = fmt.Sprintf("forecast %s %s in %d d from %s · %s", f.Model, total, len(f.Point), f.Origin, acc)
+			}
 		}
 		return st.Chart["forecast"].Render(line)
 	}

@@ -336,3 +336,23 @@ func TestProposals_LongUnsoldSaysSo(t *testing.T) {
 		t.Errorf("a long-unsold proposal:\n%s", v)
 	}
 }
+
+// At 80 columns the item screen's forecast line keeps the backtest's
+// accuracy whole (bias last), in fewer words when the long form is cut.
+func TestItem_ForecastLineFits(t *testing.T) {
+	eng := newEngine(t, 4)
+	if _, err := eng.ForecastAll(context.Background(), engine.ForecastOptions{Horizon: 28, Models: []string{"ses", "sba"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, newConsole(t, eng), 80, 24)
+	d.keys(":item SKU-0001 DC1{enter}")
+	var line string
+	for _, l := range strings.Split(d.view(), "\n") {
+		if strings.HasPrefix(l, "forecast ") {
+			line = l
+		}
+	}
+	if !regexp.MustCompile(`MASE \d+\.\d\d, WAPE (\d+%|-), bias [+-]\d+\.\d\d\s*$`).MatchString(line) || lipgloss.Width(line) > 80 {
+		t.Errorf("forecast line %q:\n%s", line, d.view())
+	}
+}
