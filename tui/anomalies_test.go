@@ -276,3 +276,44 @@ func TestAnomalies_FilterWords(t *testing.T) {
 		t.Errorf("filtered by words:\n%s", v)
 	}
 }
+
+// The item screen's caption names the item's anomalies: at 200 columns
+// the latest with their day and score, at 80 the count whole rather than
+// half the list.
+func TestItem_AnomalyCaption(t *testing.T) {
+	eng, _ := newAnomalyEngine(t)
+	as, err := eng.Anomalies(context.Background(), engine.AnomalyQuery{SKU: "SKU-0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, open int
+	for _, a := range as {
+		if a.Location == "DC1" {
+			n++
+			if a.State == model.AnomalyOpen {
+				open++
+			}
+		}
+	}
+	count := fmt.Sprintf("%d anomalies, %d open", n, open)
+	if n == 1 {
+		count = fmt.Sprintf("1 anomaly, %d open", open)
+	}
+	for _, size := range []struct {
+		w, h   int
+		detail bool
+	}{{200, 50, true}, {80, 24, false}} {
+		d := drive(t, actorConsole(t, eng, operator), size.w, size.h)
+		d.keys(":item SKU-0001 DC1{enter}")
+		var caption string
+		for _, l := range strings.Split(d.view(), "\n") {
+			if strings.Contains(l, "out of stock (shaded)") {
+				caption = l
+			}
+		}
+		if !strings.Contains(caption, count) || strings.Contains(caption, "…") ||
+			strings.Contains(caption, count+": ") != size.detail {
+			t.Errorf("%dx%d caption %q, want %q with the latest listed: %v", size.w, size.h, caption, count, size.detail)
+		}
+	}
+}

@@ -296,8 +296,13 @@ func (v *itemView) render() {
 			text = fmt.Sprintf("sold a day since %s · %d days out of stock (shaded)", v.shown, outDays)
 		}
 		caption := st.Dim.Render(text)
-		if note := anomalyNote(d.anoms); note != "" {
-			caption += st.Chart["anomaly"].Render(" · " + note)
+		if len(d.anoms) > 0 {
+			// As many of the latest as fit: the count whole, never half a list.
+			k := 3
+			for k > 0 && lipgloss.Width(text+" · "+anomalyNote(d.anoms, k)) > v.w {
+				k--
+			}
+			caption += st.Chart["anomaly"].Render(" · " + anomalyNote(d.anoms, k))
 		}
 		b.WriteString(fit(caption, v.w, false) + "\n")
 		chart := v.chart
@@ -483,9 +488,9 @@ func packSegments(segs []string, sep string, w, n int) []string {
 }
 
 // anomalyNote lists an item×location's anomalies: how many are open, and
-// the latest few with their day and score (their days are shaded on the
-// chart in colour); "" when there are none.
-func anomalyNote(as []model.Anomaly) string {
+// the latest few (up to k) with their day and score (their days are
+// shaded on the chart in colour); "" when there are none.
+func anomalyNote(as []model.Anomaly, k int) string {
 	if len(as) == 0 {
 		return ""
 	}
@@ -499,8 +504,12 @@ func anomalyNote(as []model.Anomaly) string {
 	if len(as) == 1 {
 		noun = "anomaly"
 	}
-	s := fmt.Sprintf("%s %s, %d open:", thousands(len(as)), noun, open)
-	for i := len(as) - 1; i >= 0 && i >= len(as)-3; i-- {
+	s := fmt.Sprintf("%s %s, %d open", thousands(len(as)), noun, open)
+	if k <= 0 {
+		return s
+	}
+	s += ":"
+	for i := len(as) - 1; i >= 0 && i >= len(as)-k; i-- {
 		a := as[i]
 		s += fmt.Sprintf(" %s %s %.2f %s;", a.Date, a.Detector, a.Score, a.State)
 	}

@@ -145,7 +145,7 @@ func (v *stockView) paneView(w, h int) string {
 			}
 		}
 		if len(d.anoms) > 0 {
-			add(anomalyNote(d.anoms))
+			add(anomalyNote(d.anoms, 3))
 		}
 		add("")
 		add(st.Header.Render("recent ledger"))
