@@ -253,10 +253,20 @@ func (s *Store) Anomaly(ctx context.Context, id int64) (model.Anomaly, error) {
 // channel, file, day and detector), whatever its state, is left alone, so
 // running the pipeline or a scan again adds nothing twice. It returns the
 // anomalies it added, with their ids.
+//
+// An anomaly passed in state dismissed, with who (By), when (At) and why
+// (Note), is explained on arrival (one of a category's items that moved
+// together): it is stored open and dismissed in the same transaction, the
+// dismissal logged and audited like a person's. Every other state is
+// stored open.
 func (s *Store) SaveAnomalies(ctx context.Context, as []model.Anomaly, checked []int64) ([]model.Anomaly, error) {
 	for i := range as {
 		a := as[i]
 		a.State, a.Replacement = model.AnomalyOpen, math.NaN()
+		if as[i].State == model.AnomalyDismissed && (strings.TrimSpace(as[i].By) == "" || as[i].At.IsZero()) {
+			return nil, fmt.Errorf("save anomaly %d of %d (%s %s %s %s): dismissed on arrival needs who and when", i+1, len(as),
+				a.Detector, a.SKU, a.Location, a.Date)
+		}
 		if err := a.Validate(); err != nil {
 			return nil, fmt.Errorf("save anomaly %d of %d (%s %s %s %s): %w", i+1, len(as), a.Detector, a.SKU, a.Location, a.Date, err)
 		}
@@ -284,8 +294,15 @@ func (s *Store) SaveAnomalies(ctx context.Context, as []model.Anomaly, checked [
 			if err != nil {
 				return fmt.Errorf("save anomaly %s %s: %w", a.Detector, a.SKU, err)
 			}
+			dismissed := a.State == model.AnomalyDismissed
+			by, at, note := a.By, a.At, a.Note
 			a.ID, a.State, a.Replacement, a.Version, a.CreatedAt = id, model.AnomalyOpen, math.NaN(), 1, time.UnixMilli(now.UnixMilli())
 			a.Note, a.By, a.At = "", "", time.Time{}
+			if dismissed {
+				if a, err = dismissOnArrival(ctx, tx, a, by, at, note); err != nil {
+					return err
+				}
+			}
 			added = append(added, a)
 		}
 		for _, f := range checked {
@@ -299,6 +316,31 @@ func (s *Store) SaveAnomalies(ctx context.Context, as []model.Anomaly, checked [
 		return nil, err
 	}
 	return added, nil
+}
+
+// dismissOnArrival dismisses a just-stored anomaly as ActOnAnomaly would
+// (state, version, action log, audit), inside the saving transaction.
+func dismissOnArrival(ctx context.Context, tx *sql.Tx, a model.Anomaly, by string, at time.Time, note string) (model.Anomaly, error) {
+	next, err := a.Apply(model.ActionRequest{Action: model.ActDismiss, Version: a.Version, User: by, At: at, Note: note})
+	if err != nil {
+		return a, err
+	}
+	ms := at.UnixMilli()
+	if _, err := tx.ExecContext(ctx, `UPDATE anomaly SET state = ?, note = ?, version = ?, acted_by = ?, acted_at = ? WHERE id = ?`,
+		string(next.State), next.Note, next.Version, next.By, ms, a.ID); err != nil {
+		return a, fmt.Errorf("anomaly %d: %w", a.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO anomaly_action(anomaly_id, at, user, action, from_state, to_state, version, value, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`, a.ID, ms, by, string(model.ActDismiss), string(a.State), string(next.State), a.Version, note); err != nil {
+		return a, fmt.Errorf("anomaly %d: log action: %w", a.ID, err)
+	}
+	d, _ := json.Marshal(map[string]any{"state": []string{string(a.State), string(next.State)}, "note": note})
+	if err := auditTx(ctx, tx, AuditEntry{At: at, User: by, Action: string(model.ActDismiss), Object: "anomaly",
+		ObjectID: strconv.FormatInt(a.ID, 10), Version: a.Version, Detail: string(d)}); err != nil {
+		return a, err
+	}
+	next.At = time.UnixMilli(ms)
+	return next, nil
 }
 
 // ActOnAnomaly applies one person's action in one write transaction: it

@@ -98,6 +98,49 @@ func TestStore_SaveAnomalies(t *testing.T) {
 	}
 }
 
+// A finding explained on arrival (one of a category's items that moved
+// together) is stored dismissed, by whom and why, with the dismissal in
+// its action log and the audit trail like a person's; one without who or
+// when stores nothing of its batch.
+func TestStore_SaveAnomalies_DismissedOnArrival(t *testing.T) {
+	ctx := context.Background()
+	st, _ := anomalyStore(t)
+	at := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	m := openAnomaly("DRL-18V", "DC1", "web", "2026-11-05", "level_shift", 0.6, 20)
+	m.State, m.By, m.At, m.Note = model.AnomalyDismissed, "stockroom", at, "part of a category-wide move: tools rose"
+	added, err := st.SaveAnomalies(ctx, []model.Anomaly{m}, nil)
+	if err != nil || len(added) != 1 {
+		t.Fatalf("added %+v, %v", added, err)
+	}
+	got, err := st.Anomaly(ctx, added[0].ID)
+	if err != nil || got.State != model.AnomalyDismissed || got.Version != 2 || got.By != "stockroom" || !got.At.Equal(at) ||
+		got.Note != m.Note || added[0].State != model.AnomalyDismissed {
+		t.Fatalf("stored %+v, returned %+v, %v", got, added[0], err)
+	}
+	log, err := st.AnomalyActions(ctx, got.ID)
+	if err != nil || len(log) != 1 || log[0].User != "stockroom" || log[0].Action != model.ActDismiss || log[0].From != model.AnomalyOpen ||
+		log[0].To != model.AnomalyDismissed || log[0].Version != 1 || log[0].Note != m.Note {
+		t.Errorf("action log %+v, %v", log, err)
+	}
+	audit, err := st.AuditLog(ctx, data.AuditQuery{Object: "anomaly"})
+	if err != nil || len(audit) == 0 || audit[0].User != "stockroom" || audit[0].ObjectID != fmt.Sprint(got.ID) {
+		t.Errorf("audit %+v, %v", audit, err)
+	}
+	// A person may reopen it.
+	if r, err := st.ActOnAnomaly(ctx, got.ID, model.ActionRequest{Action: model.ActReopen, Version: 2, User: "olga", At: at.Add(time.Hour)}); err != nil || r.State != model.AnomalyOpen {
+		t.Errorf("reopen: %+v, %v", r, err)
+	}
+	n, _ := st.AnomalyCount(ctx, data.AnomalyQuery{})
+	anon := openAnomaly("DRL-18V", "ST2", "web", "2026-11-05", "level_shift", 0.6, 20)
+	anon.State = model.AnomalyDismissed
+	if _, err := st.SaveAnomalies(ctx, []model.Anomaly{openAnomaly("HMR-16", "ST2", "web", "2026-11-05", "iqr", 0.7, 5), anon}, nil); err == nil {
+		t.Error("a dismissal without who and when was accepted")
+	}
+	if n2, _ := st.AnomalyCount(ctx, data.AnomalyQuery{}); n2 != n {
+		t.Errorf("a refused batch stored %d", n2-n)
+	}
+}
+
 func TestStore_AnomaliesPages(t *testing.T) {
 	ctx := context.Background()
 	st := mustOpenStore(t)

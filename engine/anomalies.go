@@ -192,8 +192,8 @@ func ledgerFileIDs(files []data.CheckFile) []int64 {
 
 // announce publishes what a step or scan added, and what it left.
 func (e *Engine) announce(res ScanResult) {
-	if len(res.Added) > 0 {
-		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: describeAdded(res.Added)})
+	if text := describeAdded(res.Added); text != "" {
+		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: text})
 	}
 	if res.Deferred > 0 {
 		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: fmt.Sprintf(
@@ -202,9 +202,29 @@ func (e *Engine) announce(res ScanResult) {
 	}
 }
 
-// describeAdded is the one line announcing new anomalies: how many, by
-// detector, and the one that scores highest.
-func describeAdded(as []model.Anomaly) string {
+// describeAdded is the one line announcing new anomalies: how many are
+// open, by detector, and the one that scores highest; and how many were
+// dismissed on arrival as part of a category-wide move. "" for none.
+func describeAdded(added []model.Anomaly) string {
+	var as []model.Anomaly
+	for _, a := range added {
+		if a.State != model.AnomalyDismissed {
+			as = append(as, a)
+		}
+	}
+	explained := ""
+	if n := len(added) - len(as); n > 0 {
+		explained = fmt.Sprintf("%s found and dismissed as part of a category-wide move", model.Thousands(int64(n)))
+	}
+	if len(as) == 0 {
+		if explained == "" {
+			return ""
+		}
+		return "anomalies: " + explained
+	}
+	if explained != "" {
+		explained = " (" + explained + ")"
+	}
 	by := map[string]int{}
 	top := as[0]
 	for _, a := range as {
@@ -235,8 +255,8 @@ func describeAdded(as []model.Anomaly) string {
 	if len(as) == 1 {
 		noun = "anomaly"
 	}
-	return fmt.Sprintf("%s new %s: %s; top %s %s on %s (%.2f)", model.Thousands(int64(len(as))), noun, strings.Join(parts, ", "),
-		top.Detector, top.Subject(), top.Date, top.Score)
+	return fmt.Sprintf("%s new %s: %s; top %s %s on %s (%.2f)%s", model.Thousands(int64(len(as))), noun, strings.Join(parts, ", "),
+		top.Detector, top.Subject(), top.Date, top.Score, explained)
 }
 
 // scope is what one detection run checks.
@@ -265,6 +285,9 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		}
 		found = append(found, series...)
 		res.Series = n
+		if found, err = e.cohorts(ctx, found); err != nil {
+			return res, err
+		}
 	}
 	// A stable order: ids then follow the series, day by day.
 	slices.SortFunc(found, func(a, b model.Anomaly) int {
@@ -293,6 +316,29 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 	}
 	res.Added = append(res.Added, added...)
 	return res, nil
+}
+
+// cohorts makes the findings of a category's items that moved together
+// one category-wide finding (anomaly.Cohorts), joining those stored by
+// earlier checks: a season's turn is found over several days of imports.
+func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.Anomaly, error) {
+	items, err := e.store.Items(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cat := make(map[string]string, len(items))
+	for _, it := range items {
+		cat[it.SKU] = it.Category
+	}
+	var stored []model.Anomaly
+	for _, det := range []string{anomaly.CohortShift, anomaly.CohortSpike} {
+		as, err := e.store.Anomalies(ctx, data.AnomalyQuery{Detector: det})
+		if err != nil {
+			return nil, err
+		}
+		stored = append(stored, as...)
+	}
+	return anomaly.Cohorts(found, stored, func(sku string) string { return cat[sku] }, e.clock()), nil
 }
 
 // fileFindings runs the rules that judge files: content imported again

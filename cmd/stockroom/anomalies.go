@@ -425,16 +425,27 @@ func scanAnomalies(ctx context.Context, c *cli, db string, full, asJSON bool) er
 	if err != nil {
 		return fmt.Errorf("anomalies --scan: %w", err)
 	}
+	// By detector: the new open ones. Findings of a category's items that
+	// moved together are stored dismissed, counted apart.
 	by := map[string]int{}
+	explained := 0
 	for _, a := range res.Added {
-		by[a.Detector]++
+		if a.State == model.AnomalyDismissed {
+			explained++
+		} else {
+			by[a.Detector]++
+		}
 	}
 	if asJSON {
 		return writeJSON(c.stdout, map[string]any{"files": res.Files, "series": res.Series, "found": res.Found,
-			"added": len(res.Added), "added_by_detector": by, "seconds": math.Round(res.Seconds*1000) / 1000})
+			"added": len(res.Added), "added_by_detector": by, "dismissed_on_arrival": explained,
+			"seconds": math.Round(res.Seconds*1000) / 1000})
 	}
-	fmt.Fprintf(c.stdout, "scanned %d files and %d item×locations in %.1fs: %d findings, %d new", res.Files, res.Series,
-		res.Seconds, res.Found, len(res.Added))
+	fmt.Fprintf(c.stdout, "scanned %s files and %s item×locations in %.1fs: %s findings, %s new", thousands(int64(res.Files)),
+		thousands(int64(res.Series)), res.Seconds, thousands(int64(res.Found)), thousands(int64(len(res.Added))))
+	if explained > 0 {
+		fmt.Fprintf(c.stdout, ", %s of them dismissed as part of a category-wide move", thousands(int64(explained)))
+	}
 	dets := make([]string, 0, len(by))
 	for d := range by {
 		dets = append(dets, d)
@@ -445,7 +456,7 @@ func scanAnomalies(ctx context.Context, c *cli, db string, full, asJSON bool) er
 		if i == 0 {
 			sep = " ("
 		}
-		fmt.Fprintf(c.stdout, "%s%d %s", sep, by[d], d)
+		fmt.Fprintf(c.stdout, "%s%s %s", sep, thousands(int64(by[d])), d)
 	}
 	if len(dets) > 0 {
 		fmt.Fprint(c.stdout, ")")

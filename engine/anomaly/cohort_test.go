@@ -1,0 +1,107 @@
+package anomaly
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"stockroom/model"
+)
+
+func shift(sku, loc string, day string, obs, exp, score float64) model.Anomaly {
+	return model.Anomaly{SKU: sku, Location: loc, Channel: "web", Date: model.MustDate(day), Detector: DetLevel,
+		Score: score, Observed: obs, Expected: exp, State: model.AnomalyOpen, Replacement: math.NaN()}
+}
+
+var cohortCats = map[string]string{"T1": "Toys", "T2": "Toys", "T3": "Toys", "T4": "Toys", "T5": "Toys", "G1": "Garden", "X1": ""}
+
+func catOf(sku string) string { return cohortCats[sku] }
+
+// Toys rise together in the week of Monday 2026-11-30 (found Monday to
+// Friday): one category_shift carried by the highest score, the others
+// dismissed by stockroom with a note that points at it. A Toys item that
+// rose ten times (not about twice, as the rest) and a Garden item the same
+// week stay open on their own, and so does a finding of another week.
+func TestCohorts_CategoryMovesTogether(t *testing.T) {
+	at := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
+	fs := []model.Anomaly{
+		shift("T1", "DC1", "2026-11-30", 21, 10, 0.6),
+		shift("T2", "ST01", "2026-12-01", 41, 19, 0.8),
+		shift("T3", "ST02", "2026-12-02", 9, 4, 0.5),
+		shift("T4", "DC1", "2026-12-04", 31, 15, 0.7),
+		shift("T5", "DC1", "2026-12-03", 109, 9, 0.9), // ×11: stands out
+		shift("G1", "DC1", "2026-12-01", 20, 10, 0.6),
+		shift("T1", "DC1", "2026-12-08", 30, 20, 0.6), // the week after
+		{SKU: "T2", Location: "DC1", Date: model.MustDate("2026-12-01"), Detector: RuleNegativeStock, Score: 1, Observed: -3,
+			Expected: 0, State: model.AnomalyOpen, Replacement: math.NaN()},
+	}
+	got := Cohorts(fs, nil, catOf, at)
+	if len(got) != len(fs) {
+		t.Fatalf("%d findings back, want %d", len(got), len(fs))
+	}
+	carrier := got[1]
+	if carrier.Detector != CohortShift || carrier.State != model.AnomalyOpen || carrier.SKU != "T2" ||
+		!strings.HasPrefix(carrier.Detail, "Toys: 4 items (4 series) rose in the week of 2026-11-30, typically ×2.0 (this one ×2.1); also T1, T3, T4") {
+		t.Errorf("carrier %+v", carrier)
+	}
+	for _, i := range []int{0, 2, 3} {
+		m := got[i]
+		want := "part of a category-wide move: Toys rose in the week of 2026-11-30; see category_shift on T2 @ ST01/web, 2026-12-01"
+		if m.State != model.AnomalyDismissed || m.By != CohortBy || !m.At.Equal(at) || m.Note != want || m.Detector != DetLevel {
+			t.Errorf("member %d: %+v", i, m)
+		}
+	}
+	for _, i := range []int{4, 5, 6, 7} {
+		if got[i].State != model.AnomalyOpen || got[i].Detector != fs[i].Detector {
+			t.Errorf("finding %d: %+v", i, got[i])
+		}
+	}
+	if fs[0].State != model.AnomalyOpen || fs[1].Detector != DetLevel {
+		t.Errorf("Cohorts changed its input")
+	}
+}
+
+// Two items are not a category-wide move; rises and falls are two moves;
+// a spike on one day is a category_spike; an item without a category is
+// never part of one.
+func TestCohorts_Limits(t *testing.T) {
+	at := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
+	two := []model.Anomaly{shift("T1", "DC1", "2026-12-01", 20, 10, 0.6), shift("T2", "DC1", "2026-12-01", 20, 10, 0.6),
+		shift("X1", "DC1", "2026-12-01", 20, 10, 0.6)}
+	for i, a := range Cohorts(two, nil, catOf, at) {
+		if a.State != model.AnomalyOpen || a.Detector != DetLevel {
+			t.Errorf("two items: %d became %+v", i, a)
+		}
+	}
+	mixed := []model.Anomaly{
+		shift("T1", "DC1", "2026-12-01", 20, 10, 0.6), shift("T2", "DC1", "2026-12-01", 20, 10, 0.6), shift("T3", "DC1", "2026-12-01", 20, 10, 0.7),
+		shift("T4", "DC1", "2026-12-01", 5, 10, 0.6), shift("T5", "DC1", "2026-12-01", 5, 10, 0.6), shift("T1", "ST01", "2026-12-01", 5, 10, 0.8),
+	}
+	got := Cohorts(mixed, nil, catOf, at)
+	if got[2].Detector != CohortShift || got[5].Detector != CohortShift || !strings.Contains(got[5].Detail, " fell ") {
+		t.Errorf("rises and falls: %+v", got)
+	}
+	spikes := []model.Anomaly{shift("T1", "DC1", "2026-12-01", 50, 10, 0.9), shift("T2", "DC1", "2026-12-01", 40, 9, 0.8),
+		shift("T3", "ST01", "2026-12-01", 45, 10, 0.8), shift("T4", "DC1", "2026-12-02", 50, 10, 0.9)}
+	for i := range spikes {
+		spikes[i].Detector = DetSeasonalZ
+	}
+	got = Cohorts(spikes, nil, catOf, at)
+	if got[0].Detector != CohortSpike || !strings.Contains(got[0].Detail, "jumped on 2026-12-01") || got[1].State != model.AnomalyDismissed ||
+		got[3].State != model.AnomalyOpen || got[3].Detector != DetSeasonalZ {
+		t.Errorf("spikes: %+v", got)
+	}
+}
+
+// A member found by a later import joins the move stored earlier, even
+// alone, instead of waiting for two more.
+func TestCohorts_JoinsStored(t *testing.T) {
+	stored := shift("T2", "ST01", "2026-12-01", 41, 19, 0.8)
+	stored.ID, stored.Detector = 7, CohortShift
+	late := []model.Anomaly{shift("T5", "DC1", "2026-12-05", 20, 9, 0.7)}
+	got := Cohorts(late, []model.Anomaly{stored}, catOf, time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC))
+	if got[0].State != model.AnomalyDismissed || !strings.HasSuffix(got[0].Note, "see category_shift on T2 @ ST01/web, 2026-12-01") {
+		t.Errorf("late member: %+v", got[0])
+	}
+}
