@@ -62,7 +62,9 @@ func cohortOf(a model.Anomaly, category func(string) string) (cohortKey, bool) {
 
 // change is a finding's move as a log ratio, +1 on both sides so a fall
 // to zero stays finite.
-func change(a model.Anomaly) float64 { return math.Log((a.Observed + 1) / (math.Max(0, a.Expected) + 1)) }
+func change(a model.Anomaly) float64 {
+	return math.Log((a.Observed + 1) / (math.Max(0, a.Expected) + 1))
+}
 
 // Cohorts turns the series findings of items of one category that moved
 // the same way at the same time (CohortMin or more items, level shifts in
