@@ -481,10 +481,10 @@ func TestServe_Metrics(t *testing.T) {
 	olga, mallory := newPerson(t, "olga"), newPerson(t, "mallory")
 	db, dir := newDepot(t, olga.line("operator")+"\n")
 	p := startServe(t, serveArgs(db, dir, "--metrics", "127.0.0.1:0")...)
-	m := regexp.MustCompile(`metrics: listening on (http://\S+/metrics)`).FindStringSubmatch(p.stderr.String())
-	if m == nil {
-		t.Fatalf("no metrics address in the log:\n%s", p.stderr.String())
-	}
+	// The metrics server starts after the SSH one says it listens.
+	metricsLine := regexp.MustCompile(`metrics: listening on (http://\S+/metrics)`)
+	waitFor(t, 10*time.Second, "the metrics server to listen", func() bool { return metricsLine.MatchString(p.stderr.String()) })
+	m := metricsLine.FindStringSubmatch(p.stderr.String())
 	cl, _, err := dial(p.addr, olga)
 	if err != nil {
 		t.Fatal(err)

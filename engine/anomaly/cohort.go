@@ -100,43 +100,97 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b cohortKey) int {
-		return cmp.Or(cmp.Compare(a.when, b.when), cmp.Compare(a.cat, b.cat), cmp.Compare(a.det, b.det))
+		return cmp.Or(cmp.Compare(a.when, b.when), cmp.Compare(a.cat, b.cat), cmp.Compare(a.det, b.det), cmp.Compare(b2i(a.up), b2i(b.up)))
 	})
 	out := slices.Clone(fs)
-	for _, k := range keys {
-		idx := groups[k]
-		carrier, joined := carriers[k]
-		if !joined {
-			idx = members(fs, idx)
-			if distinctSKUs(fs, idx) < CohortMin {
-				continue
-			}
-			best := idx[0]
-			for _, i := range idx[1:] {
-				if fs[i].Score > fs[best].Score {
-					best = i
-				}
-			}
-			carrier = fs[best]
-			carrier.Detector = k.det
-			carrier.Detail = cohortDetail(k, fs, idx, best)
-			out[best] = carrier
-		}
+	dismiss := func(i int, k cohortKey, carrier model.Anomaly) {
 		where := fmt.Sprintf("%s @ %s", carrier.SKU, carrier.Location)
 		if carrier.Channel != "" {
 			where += "/" + carrier.Channel
 		}
+		m := fs[i]
+		m.State, m.By, m.At = model.AnomalyDismissed, CohortBy, at
+		m.Note = fmt.Sprintf("part of a category-wide move: %s %s %s; see %s on %s, %s", k.cat, verb(k), whenText(k), k.det, where, carrier.Date)
+		out[i] = m
+	}
+	// join dismisses the findings of a group that moved as a carrier
+	// already made did (within cohortSpread of its own change).
+	join := func(k cohortKey, idx []int, carrier model.Anomaly) {
 		for _, i := range idx {
-			if !joined && fs[i].SKU == carrier.SKU && fs[i].Location == carrier.Location && fs[i].Channel == carrier.Channel && fs[i].Date == carrier.Date {
-				continue
+			if math.Abs(change(fs[i])-change(carrier)) <= cohortSpread {
+				dismiss(i, k, carrier)
 			}
-			m := fs[i]
-			m.State, m.By, m.At = model.AnomalyDismissed, CohortBy, at
-			m.Note = fmt.Sprintf("part of a category-wide move: %s %s %s; see %s on %s, %s", k.cat, verb(k), whenText(k), k.det, where, carrier.Date)
-			out[i] = m
+		}
+	}
+	// New moves first, then what is left joins a move of the same week
+	// (stored by an earlier check) or, for a level shift, of the week
+	// either side: a turn found over a few days can straddle a Monday.
+	var small []cohortKey
+	for _, k := range keys {
+		if _, ok := carriers[k]; ok {
+			continue
+		}
+		idx := members(fs, groups[k])
+		if distinctSKUs(fs, idx) < CohortMin {
+			small = append(small, k)
+			continue
+		}
+		best := idx[0]
+		for _, i := range idx[1:] {
+			if fs[i].Score > fs[best].Score {
+				best = i
+			}
+		}
+		carrier := fs[best]
+		carrier.Detector = k.det
+		carrier.Detail = cohortDetail(k, fs, idx, best)
+		out[best] = carrier
+		carriers[k] = carrier
+		for _, i := range idx {
+			if i != best {
+				dismiss(i, k, carrier)
+			}
+		}
+	}
+	for _, k := range keys {
+		if c, stored := carriers[k]; stored && !formed(out, groups[k], k) {
+			join(k, groups[k], c)
+		}
+	}
+	for _, k := range small {
+		if _, ok := carriers[k]; ok {
+			continue // joined above
+		}
+		if k.det != CohortShift {
+			continue
+		}
+		for _, d := range []int{-7, 7} {
+			n := k
+			n.when = k.when.AddDays(d)
+			if c, ok := carriers[n]; ok {
+				join(n, groups[k], c)
+				break
+			}
 		}
 	}
 	return out
+}
+
+// formed reports whether a group made its own carrier in this call.
+func formed(out []model.Anomaly, idx []int, k cohortKey) bool {
+	for _, i := range idx {
+		if out[i].Detector == k.det {
+			return true
+		}
+	}
+	return false
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // members keeps the findings whose change is within cohortSpread of the

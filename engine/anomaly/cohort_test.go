@@ -22,7 +22,7 @@ func catOf(sku string) string { return cohortCats[sku] }
 // Friday): one category_shift carried by the highest score, the others
 // dismissed by stockroom with a note that points at it. A Toys item that
 // rose ten times (not about twice, as the rest) and a Garden item the same
-// week stay open on their own, and so does a finding of another week.
+// week stay open on their own, and so does a finding two weeks on.
 func TestCohorts_CategoryMovesTogether(t *testing.T) {
 	at := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
 	fs := []model.Anomaly{
@@ -32,7 +32,7 @@ func TestCohorts_CategoryMovesTogether(t *testing.T) {
 		shift("T4", "DC1", "2026-12-04", 31, 15, 0.7),
 		shift("T5", "DC1", "2026-12-03", 109, 9, 0.9), // ×11: stands out
 		shift("G1", "DC1", "2026-12-01", 20, 10, 0.6),
-		shift("T1", "DC1", "2026-12-08", 30, 20, 0.6), // the week after
+		shift("T1", "DC1", "2026-12-15", 30, 20, 0.6), // two weeks on
 		{SKU: "T2", Location: "DC1", Date: model.MustDate("2026-12-01"), Detector: RuleNegativeStock, Score: 1, Observed: -3,
 			Expected: 0, State: model.AnomalyOpen, Replacement: math.NaN()},
 	}
@@ -103,5 +103,23 @@ func TestCohorts_JoinsStored(t *testing.T) {
 	got := Cohorts(late, []model.Anomaly{stored}, catOf, time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC))
 	if got[0].State != model.AnomalyDismissed || !strings.HasSuffix(got[0].Note, "see category_shift on T2 @ ST01/web, 2026-12-01") {
 		t.Errorf("late member: %+v", got[0])
+	}
+}
+
+// Two Toys found the Monday after a move's week (it straddled the Monday)
+// join it rather than stay open as two items.
+func TestCohorts_JoinsTheWeekBefore(t *testing.T) {
+	fs := []model.Anomaly{
+		shift("T1", "DC1", "2026-12-04", 21, 10, 0.6), shift("T2", "DC1", "2026-12-05", 21, 10, 0.8), shift("T3", "DC1", "2026-12-06", 21, 10, 0.6),
+		shift("T4", "DC1", "2026-12-07", 22, 10, 0.6), shift("T5", "DC1", "2026-12-07", 19, 10, 0.6),
+	}
+	got := Cohorts(fs, nil, catOf, time.Date(2026, 12, 8, 6, 0, 0, 0, time.UTC))
+	if got[1].Detector != CohortShift {
+		t.Fatalf("carrier %+v", got[1])
+	}
+	for _, i := range []int{0, 2, 3, 4} {
+		if got[i].State != model.AnomalyDismissed || !strings.Contains(got[i].Note, "week of 2026-11-30; see category_shift on T2") {
+			t.Errorf("finding %d: %+v", i, got[i])
+		}
 	}
 }
