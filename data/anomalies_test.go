@@ -555,3 +555,11 @@ func TestStore_DetectionInputs(t *testing.T) {
 		t.Errorf("%d files in all", len(all))
 	}
 }
+
+func TestStore_Categories(t *testing.T) {
+	st, _ := anomalyStore(t)
+	got, err := st.Categories(context.Background(), []string{"HMR-16", "NOPE", "DRL-18V"})
+	if err != nil || len(got) != 2 || got["HMR-16"] != "tools" || got["DRL-18V"] != "tools" {
+		t.Errorf("Categories = %v, %v", got, err)
+	}
+}

@@ -28,6 +28,36 @@ func (s *Store) Items(ctx context.Context) ([]model.Item, error) {
 	})
 }
 
+// Categories returns the category of each of the skus the catalogue has
+// (unknown skus are left out), a few hundred per query.
+func (s *Store) Categories(ctx context.Context, skus []string) (map[string]string, error) {
+	out := make(map[string]string, len(skus))
+	for lo := 0; lo < len(skus); lo += idsPerQuery {
+		part := skus[lo:min(lo+idsPerQuery, len(skus))]
+		args := make([]any, len(part))
+		for i, sku := range part {
+			args[i] = sku
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT sku, category FROM item WHERE sku IN (`+placeholders(len(part))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var sku, cat string
+			if err := rows.Scan(&sku, &cat); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[sku] = cat
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // Item returns one item by sku, or ErrNotFound.
 func (s *Store) Item(ctx context.Context, sku string) (model.Item, error) {
 	it, err := scanItem(s.r.QueryRowContext(ctx, `SELECT `+itemCols+` FROM item WHERE sku = ?`, sku))

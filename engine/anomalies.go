@@ -325,13 +325,13 @@ func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.An
 	if !slices.ContainsFunc(found, func(a model.Anomaly) bool { return a.Detector == anomaly.DetLevel || a.Detector == anomaly.DetSeasonalZ }) {
 		return found, nil // the usual daily import: nothing that could be part of a move
 	}
-	items, err := e.store.Items(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cat := make(map[string]string, len(items))
-	for _, it := range items {
-		cat[it.SKU] = it.Category
+	var skus []string
+	seen := map[string]bool{}
+	for _, a := range found {
+		if a.SKU != "" && !seen[a.SKU] {
+			seen[a.SKU] = true
+			skus = append(skus, a.SKU)
+		}
 	}
 	var stored []model.Anomaly
 	for _, det := range []string{anomaly.CohortShift, anomaly.CohortSpike} {
@@ -340,6 +340,16 @@ func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.An
 			return nil, err
 		}
 		stored = append(stored, as...)
+	}
+	for _, a := range stored {
+		if !seen[a.SKU] {
+			seen[a.SKU] = true
+			skus = append(skus, a.SKU)
+		}
+	}
+	cat, err := e.store.Categories(ctx, skus)
+	if err != nil {
+		return nil, err
 	}
 	return anomaly.Cohorts(found, stored, func(sku string) string { return cat[sku] }, e.clock()), nil
 }
