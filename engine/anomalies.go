@@ -322,7 +322,9 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 // one category-wide finding (anomaly.Cohorts), joining those stored by
 // earlier checks: a season's turn is found over several days of imports.
 func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.Anomaly, error) {
-	if !slices.ContainsFunc(found, func(a model.Anomaly) bool { return a.Detector == anomaly.DetLevel || a.Detector == anomaly.DetSeasonalZ }) {
+	if !slices.ContainsFunc(found, func(a model.Anomaly) bool {
+		return a.Detector == anomaly.DetLevel || a.Detector == anomaly.DetSeasonalZ
+	}) {
 		return found, nil // the usual daily import: nothing that could be part of a move
 	}
 	var skus []string
