@@ -1,17 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"stockroom/data"
+	"stockroom/engine/anomaly"
+	"stockroom/model"
 )
 
 func TestBackupRestoreCLI(t *testing.T) {
@@ -99,6 +104,19 @@ func TestReportCLI_Engines(t *testing.T) {
 	if _, errOut, code := runCLI(t, nil, "approve", "--db", db, fmt.Sprint(ps[0].ID), "--as", "ann"); code != 0 {
 		t.Fatalf("approve: %s", errOut)
 	}
+	// A member of a category-wide move, dismissed on arrival by
+	// stockroom: not a decision anyone made, so not on the sheet.
+	st, err := data.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := model.Anomaly{SKU: "K1", Location: "ST1", Channel: "web", Date: model.MustDate("2026-10-20"), Detector: "level_shift",
+		Score: 0.6, Observed: 9, Expected: 4, State: model.AnomalyDismissed, Replacement: math.NaN(), By: anomaly.CohortBy,
+		At: time.Now(), Note: "part of a category-wide move"}
+	if added, err := st.SaveAnomalies(context.Background(), []model.Anomaly{member}, nil); err != nil || len(added) != 1 {
+		t.Fatalf("save member: %v %v", added, err)
+	}
+	st.Close()
 	var anoms []json.RawMessage
 	out, _, _ := runCLI(t, nil, "anomalies", "--db", db, "--state", "open", "--json")
 	if err := json.Unmarshal([]byte(out), &anoms); err != nil {

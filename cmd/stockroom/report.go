@@ -11,6 +11,7 @@ import (
 
 	"stockroom/data"
 	"stockroom/engine"
+	"stockroom/engine/anomaly"
 	"stockroom/engine/report"
 	"stockroom/model"
 )
@@ -176,8 +177,21 @@ func mailReport(ctx context.Context, smtp engine.SMTPConfig, to []string, subjec
 			low = s.Rows
 		}
 	}
+	// The sheets also list what was decided in the last month; the mail
+	// counts what is still open.
+	var openProps, openAnoms int
+	for _, p := range d.Proposals {
+		if p.State == string(model.ProposalProposed) || p.State == string(model.ProposalSnoozed) {
+			openProps++
+		}
+	}
+	for _, a := range d.Anomalies {
+		if a.State == string(model.AnomalyOpen) {
+			openAnoms++
+		}
+	}
 	body := fmt.Sprintf("Stock report for %s, data as of %s.\n\nOut of stock: %d item×locations\nLow: %d\nOpen proposals: %d\nOpen anomalies: %d\nImports listed: %d\n\nThe workbook is attached.\n",
-		d.Store, d.AsOf, out, low, len(d.Proposals), len(d.Anomalies), len(d.Imports))
+		d.Store, d.AsOf, out, low, openProps, openAnoms, len(d.Imports))
 	return engine.SendMail(ctx, smtp, engine.Mail{To: to, Subject: subject, Body: body, Attachments: []engine.Attachment{{
 		Name: name, ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: b}}})
 }
@@ -324,7 +338,9 @@ func gatherEngines(ctx context.Context, eng *engine.Engine, d *report.Data) erro
 			return err
 		}
 		for _, a := range as {
-			if a.State != model.AnomalyOpen && a.At.Before(since) {
+			// Acted on: by a person in the last month. Members of a
+			// category-wide move, dismissed on arrival, are in its row.
+			if a.State != model.AnomalyOpen && (a.At.Before(since) || a.By == anomaly.CohortBy) {
 				continue
 			}
 			if len(d.Anomalies) == reportRows {
