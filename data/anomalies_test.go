@@ -556,10 +556,10 @@ func TestStore_DetectionInputs(t *testing.T) {
 	}
 }
 
-func TestStore_Categories(t *testing.T) {
+func TestStore_ItemsBySKU(t *testing.T) {
 	st, _ := anomalyStore(t)
-	got, err := st.Categories(context.Background(), []string{"HMR-16", "NOPE", "DRL-18V"})
-	if err != nil || len(got) != 2 || got["HMR-16"] != "tools" || got["DRL-18V"] != "tools" {
-		t.Errorf("Categories = %v, %v", got, err)
+	got, err := st.ItemsBySKU(context.Background(), []string{"HMR-16", "NOPE", "SEED-TOM"})
+	if err != nil || len(got) != 2 || got["HMR-16"].Category != "tools" || got["HMR-16"].Price != 12.5 || got["SEED-TOM"].Category != "garden" {
+		t.Errorf("ItemsBySKU = %+v, %v", got, err)
 	}
 }

@@ -28,31 +28,24 @@ func (s *Store) Items(ctx context.Context) ([]model.Item, error) {
 	})
 }
 
-// Categories returns the category of each of the skus the catalogue has
-// (unknown skus are left out), a few hundred per query.
-func (s *Store) Categories(ctx context.Context, skus []string) (map[string]string, error) {
-	out := make(map[string]string, len(skus))
+// ItemsBySKU returns the catalogue's items among skus, by sku (unknown
+// skus are left out), a few hundred per query: what a check of a few
+// findings or one file needs, without reading the whole catalogue.
+func (s *Store) ItemsBySKU(ctx context.Context, skus []string) (map[string]model.Item, error) {
+	out := make(map[string]model.Item, len(skus))
 	for lo := 0; lo < len(skus); lo += idsPerQuery {
 		part := skus[lo:min(lo+idsPerQuery, len(skus))]
 		args := make([]any, len(part))
 		for i, sku := range part {
 			args[i] = sku
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT sku, category FROM item WHERE sku IN (`+placeholders(len(part))+`)`, args...)
+		items, err := queryAll(ctx, s.r, `SELECT `+itemCols+` FROM item WHERE sku IN (`+placeholders(len(part))+`)`,
+			func(rows *sql.Rows) (model.Item, error) { return scanItem(rows) }, args...)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var sku, cat string
-			if err := rows.Scan(&sku, &cat); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[sku] = cat
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		for _, it := range items {
+			out[it.SKU] = it
 		}
 	}
 	return out, nil

@@ -349,11 +349,11 @@ func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.An
 			skus = append(skus, a.SKU)
 		}
 	}
-	cat, err := e.store.Categories(ctx, skus)
+	items, err := e.store.ItemsBySKU(ctx, skus)
 	if err != nil {
 		return nil, err
 	}
-	return anomaly.Cohorts(found, stored, func(sku string) string { return cat[sku] }, e.clock()), nil
+	return anomaly.Cohorts(found, stored, func(sku string) string { return items[sku].Category }, e.clock()), nil
 }
 
 // fileFindings runs the rules that judge files: content imported again
@@ -363,7 +363,7 @@ func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.An
 // checkSeries.
 func (e *Engine) fileFindings(ctx context.Context, files []data.CheckFile) ([]model.Anomaly, error) {
 	var out []model.Anomaly
-	var listPrice map[string]float64
+	listPrice := map[string]float64{} // by sku, NaN for one not in the catalogue
 	catalogue := false
 	for _, f := range files {
 		if f.Failed {
@@ -402,15 +402,21 @@ func (e *Engine) fileFindings(ctx context.Context, files []data.CheckFile) ([]mo
 			if !ok || len(prices) == 0 {
 				continue
 			}
-			if listPrice == nil {
-				items, err := e.store.Items(ctx)
-				if err != nil {
-					return nil, err
+			// The list prices of this file's items only: a day's file names
+			// a fraction of a large catalogue.
+			var skus []string
+			for _, p := range prices {
+				if _, ok := listPrice[p.SKU]; !ok {
+					listPrice[p.SKU] = math.NaN()
+					skus = append(skus, p.SKU)
 				}
-				listPrice = make(map[string]float64, len(items))
-				for _, it := range items {
-					listPrice[it.SKU] = it.Price
-				}
+			}
+			items, err := e.store.ItemsBySKU(ctx, skus)
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range items {
+				listPrice[it.SKU] = it.Price
 			}
 			checks := make([]anomaly.PriceCheck, len(prices))
 			for i, p := range prices {
