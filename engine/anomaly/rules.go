@@ -3,6 +3,7 @@ package anomaly
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"stockroom/model"
@@ -367,23 +368,79 @@ func ratioScore(ratio, lo, hi float64) float64 {
 // Prices flags recorded prices outside [MinRatio, MaxRatio] of the list
 // price (a price keyed 100× too high, a price of zero). Lines with no
 // recorded price (NaN) or no list price are skipped.
+//
+// A series (sku, location, channel) whose lines are out of bounds on
+// priceRunDays days or more, nearly all of its priced days here, at one
+// ratio (within ×1.25 of their median), is one finding on its first such
+// day: the sales are consistent with each other, so the list price (or
+// its unit) is what to check, and a month of daily findings would say
+// the same thing thirty times.
 func (b PriceBounds) Prices(lines []PriceCheck) []model.Anomaly {
 	b = b.withDefaults()
+	type series struct{ sku, loc, ch string }
 	var out []model.Anomaly
+	runs := map[series][]int{} // out-of-bounds findings by series
+	priced := map[series]int{}
 	for _, l := range lines {
 		if !finite(l.Price) || !(l.ListPrice > 0) {
 			continue
 		}
+		k := series{l.SKU, l.Location, l.Channel}
+		priced[k]++
 		ratio := l.Price / l.ListPrice
 		if s := ratioScore(ratio, b.MinRatio, b.MaxRatio); s > 0 {
 			a := newFinding(RulePrice, l.SKU, l.Location, l.Date, math.Max(s, ruleScoreAtTheEdge), l.Price, l.ListPrice,
 				fmt.Sprintf("price %.2f is %.3g× the list price %.2f", l.Price, ratio, l.ListPrice))
 			a.Channel = l.Channel
+			runs[k] = append(runs[k], len(out))
 			out = append(out, a)
 		}
 	}
-	return out
+	drop := map[int]bool{}
+	for k, idx := range runs {
+		if len(idx) < priceRunDays || float64(len(idx)) < 0.9*float64(priced[k]) {
+			continue
+		}
+		ratios := make([]float64, len(idx))
+		for j, i := range idx {
+			ratios[j] = out[i].Observed / out[i].Expected
+		}
+		med := median(slices.Clone(ratios))
+		if slices.ContainsFunc(ratios, func(r float64) bool { return math.Abs(math.Log(r/med)) > math.Log(1.25) }) {
+			continue // prices all over the place: each line on its own
+		}
+		first, last := idx[0], idx[0]
+		for _, i := range idx {
+			if out[i].Date < out[first].Date {
+				first = i
+			}
+			if out[i].Date > out[last].Date {
+				last = i
+			}
+			drop[i] = true
+		}
+		a := out[first]
+		a.Observed = med * a.Expected
+		a.Detail = fmt.Sprintf("%d days of %s's sales here, %s to %s, at about %.3g× the list price %.2f: is the list price (or its unit) right?",
+			len(idx), k.sku, out[first].Date, out[last].Date, med, a.Expected)
+		out[first] = a
+		delete(drop, first)
+	}
+	if len(drop) == 0 {
+		return out
+	}
+	kept := out[:0]
+	for i, a := range out {
+		if !drop[i] {
+			kept = append(kept, a)
+		}
+	}
+	return kept
 }
+
+// priceRunDays is how many days of consistent out-of-bounds prices make
+// one finding about the list price instead of one a day.
+const priceRunDays = 5
 
 // Costs flags catalogue items whose price and cost do not fit together:
 // a price below MinMarkup or above MaxMarkup times the unit cost, or a

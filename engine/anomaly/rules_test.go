@@ -211,6 +211,42 @@ func TestPriceBounds(t *testing.T) {
 	if got[0].Score < 0.99 || got[0].Expected != 9.99 {
 		t.Errorf("100× price: %+v", got[0])
 	}
+	// Thirty days of B at 5× a list price that is wrong, at two prices
+	// (25 and 26): one finding about the list price, on its first day. C,
+	// out of bounds on four days only, and D, out at prices all over the
+	// place, keep a finding a day; so does E, out on 5 of its 10 days.
+	var run []PriceCheck
+	for d := range 30 {
+		run = append(run, PriceCheck{SKU: "B", Location: "DC1", Channel: "web", Date: day(d), Price: 25 + float64(d%2), ListPrice: 5})
+		if d < 4 {
+			run = append(run, PriceCheck{SKU: "C", Location: "DC1", Channel: "web", Date: day(d), Price: 40, ListPrice: 5})
+		}
+		if d < 6 {
+			run = append(run, PriceCheck{SKU: "D", Location: "DC1", Channel: "web", Date: day(d), Price: 20 * float64(d+1), ListPrice: 5})
+		}
+		if d < 10 {
+			p := 5.0
+			if d%2 == 0 {
+				p = 30
+			}
+			run = append(run, PriceCheck{SKU: "E", Location: "DC1", Channel: "web", Date: day(d), Price: p, ListPrice: 5})
+		}
+	}
+	got = PriceBounds{}.Prices(run)
+	per := map[string]int{}
+	for _, a := range got {
+		per[a.SKU]++
+	}
+	if per["B"] != 1 || per["C"] != 4 || per["D"] != 6 || per["E"] != 5 {
+		t.Fatalf("findings per sku %v, want B 1, C 4, D 6, E 5", per)
+	}
+	for _, a := range got {
+		if a.SKU == "B" && (a.Date != day(0) || a.Observed != 25.5 || a.Channel != "web" ||
+			a.Detail != fmt.Sprintf("30 days of B's sales here, %s to %s, at about 5.1× the list price 5.00: is the list price (or its unit) right?", day(0), day(29))) {
+			t.Errorf("B's finding %+v", a)
+		}
+	}
+
 	items := []model.Item{
 		{SKU: "OK", Price: 10, UnitCost: 6},
 		{SKU: "LOSS", Price: 10, UnitCost: 25}, // price is 0.4× cost
