@@ -3,6 +3,9 @@ package data
 import (
 	"bufio"
 	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,6 +40,9 @@ func ExpandPaths(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such file or folder", p)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"os/user"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -107,9 +108,14 @@ file could not be read or parsed at all, 2 for usage errors.`)
 		failed = failed || r.Failed()
 	}
 	if *asJSON {
+		if results == nil {
+			results = []data.FileResult{}
+		}
 		if err := writeJSON(c.stdout, map[string]any{"files": results}); err != nil {
 			return err
 		}
+	} else if len(results) == 0 {
+		fmt.Fprintf(c.stdout, "nothing to import: no files in %s (hidden, temporary and partial files are skipped)\n", strings.Join(paths, ", "))
 	} else {
 		printImportSummary(c.stdout, results)
 	}

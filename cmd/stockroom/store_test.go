@@ -65,7 +65,8 @@ func TestImportCommand_ExitCodes(t *testing.T) {
 	}{
 		{"rejected rows still exit 0", []string{"import", "--db", db, "../../testdata/imports/bad/unknown-sku.csv"}, 0, "unknown sku"},
 		{"unreadable file exits 1", []string{"import", "--db", db, "../../testdata/imports/bad/garbage.bin"}, 1, "NOT IMPORTED: file is not text"},
-		{"missing file exits 1", []string{"import", "--db", db, "/nonexistent/x.csv"}, 1, "no such file"},
+		{"missing file exits 1", []string{"import", "--db", db, "/nonexistent/x.csv"}, 1, "/nonexistent/x.csv: no such file or folder"},
+		{"an empty folder says so", []string{"import", "--db", db, t.TempDir()}, 0, "nothing to import: no files in "},
 		{"no files is a usage error", []string{"import", "--db", db}, 2, "name at least one FILE"},
 		{"unknown flag is a usage error", []string{"import", "--db", db, "--nope", "x"}, 2, "flag provided but not defined"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
