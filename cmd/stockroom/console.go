@@ -110,6 +110,15 @@ interrupted.`)
 	if len(dirs) == 0 {
 		return usageErrorf("watch: name at least one DIR (see 'stockroom watch --help')")
 	}
+	for _, d := range dirs {
+		switch st, err := os.Stat(d); {
+		case err == nil && !st.IsDir():
+			return usageErrorf("watch: %s is a file, not a folder (to import one file: stockroom import)", d)
+		case err != nil:
+			// A mount or a drop folder made later: watched from when it appears.
+			fmt.Fprintf(c.stderr, "%s does not exist yet; it is watched from when it appears\n", d)
+		}
+	}
 	eng, closeFn, err := openEngine(ctx, c, *db)
 	if err != nil {
 		return err

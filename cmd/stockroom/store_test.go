@@ -67,6 +67,7 @@ func TestImportCommand_ExitCodes(t *testing.T) {
 		{"unreadable file exits 1", []string{"import", "--db", db, "../../testdata/imports/bad/garbage.bin"}, 1, "NOT IMPORTED: file is not text"},
 		{"missing file exits 1", []string{"import", "--db", db, "/nonexistent/x.csv"}, 1, "/nonexistent/x.csv: no such file or folder"},
 		{"an empty folder says so", []string{"import", "--db", db, t.TempDir()}, 0, "nothing to import: no files in "},
+		{"watch a file", []string{"watch", "--db", db, "../../testdata/imports/bad/garbage.bin"}, 2, "garbage.bin is a file, not a folder"},
 		{"no files is a usage error", []string{"import", "--db", db}, 2, "name at least one FILE"},
 		{"unknown flag is a usage error", []string{"import", "--db", db, "--nope", "x"}, 2, "flag provided but not defined"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
