@@ -46,7 +46,10 @@ func (it Item) Validate() error {
 	if it.MOQ < 0 {
 		return fieldErr("moq", "must not be negative, got %d", it.MOQ)
 	}
-	return nil
+	if err := withinMaxQty("pack_size", it.PackSize); err != nil {
+		return err
+	}
+	return withinMaxQty("moq", it.MOQ)
 }
 
 // LocationKind says what a location is for.

@@ -84,6 +84,9 @@ func (m Movement) Validate() error {
 	if m.Qty == 0 && m.Kind != Count {
 		return fieldErr("qty", "is zero")
 	}
+	if err := withinMaxQty("qty", m.Qty); err != nil {
+		return err
+	}
 	switch s := m.Kind.Sign(); {
 	case s > 0 && m.Qty < 0:
 		return fieldErr("qty", "a %s must be positive, got %d", m.Kind, m.Qty)
@@ -162,6 +165,9 @@ func (s SaleLine) Validate() error {
 	if s.Qty <= 0 {
 		return fieldErr("qty", "units sold must be positive, got %d", s.Qty)
 	}
+	if err := withinMaxQty("qty", s.Qty); err != nil {
+		return err
+	}
 	if s.Price == s.Price && s.Price < 0 { // NaN means not given
 		return fieldErr("price", "must not be negative, got %g", s.Price)
 	}
@@ -189,6 +195,19 @@ func (c StockCount) Validate() error {
 	}
 	if c.CountedQty < 0 {
 		return fieldErr("counted_qty", "must not be negative, got %d", c.CountedQty)
+	}
+	return withinMaxQty("counted_qty", c.CountedQty)
+}
+
+// MaxQty bounds any one quantity: a line, a count, an order. No stock
+// moves a billion units at once, and the bound keeps every sum the ledger
+// keeps far from overflowing (a quantity of 2⁶³−1 once wrapped a balance
+// round to minus nine quintillion).
+const MaxQty = 1_000_000_000
+
+func withinMaxQty(field string, q int64) error {
+	if q > MaxQty || q < -MaxQty {
+		return fieldErr(field, "%d is beyond any stock (at most %s units a line)", q, Thousands(MaxQty))
 	}
 	return nil
 }

@@ -256,9 +256,15 @@ func (r ProposalRequest) Validate() error {
 		if r.Qty < 0 {
 			return fieldErr("qty", "must not be negative, got %d", r.Qty)
 		}
+		if err := withinMaxQty("qty", r.Qty); err != nil {
+			return err
+		}
 	case ActEdit:
 		if r.Qty <= 0 {
 			return fieldErr("qty", "must be positive, got %d (reject the proposal instead)", r.Qty)
+		}
+		if err := withinMaxQty("qty", r.Qty); err != nil {
+			return err
 		}
 	case ActSnooze:
 		if r.Until == NoDate {
