@@ -342,6 +342,14 @@ func (im *importer) run(ctx context.Context, path string) error {
 	if err != nil {
 		return im.fail(err.Error())
 	}
+	switch b.spec.kind {
+	case KindMovements, KindSales, KindCounts:
+		// What happened cannot be dated after today: a day's grace for a
+		// feed from a later time zone.
+		if im.opt.Today != 0 {
+			b.today = im.opt.Today
+		}
+	}
 	rr.bind(b)
 	im.kind = b.spec.kind
 	im.res.Kind = im.kind

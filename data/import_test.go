@@ -548,3 +548,32 @@ func TestImport_JSONLines(t *testing.T) {
 		})
 	}
 }
+
+// With a clock, ledger rows dated after tomorrow are refused (a mistyped
+// year would make every item look dead); tomorrow is let through for a
+// feed from a later time zone, and events and promotions plan ahead.
+func TestImport_FutureDates(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers", "items")
+	dir := t.TempDir()
+	today := model.MustDate("2026-11-26")
+	sales := mustWriteFile(t, dir, "sales-future.csv", "date,order_id,sku,location,channel,qty,price\n"+
+		"2026-11-26,F1,HMR-16,DC1,web,1,12.5\n2026-11-27,F2,HMR-16,DC1,web,1,12.5\n2062-11-26,F3,HMR-16,DC1,web,1,12.5\n")
+	res, err := st.ImportFile(context.Background(), sales, data.ImportOptions{Today: today})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []data.RowError{{Line: 4, Column: "date", Reason: "2062-11-26 is in the future (today is 2026-11-26): a mistyped year?"}}
+	if res.RowsOK != 2 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("sales: %d ok, errors %+v", res.RowsOK, res.Errors)
+	}
+	events := mustWriteFile(t, dir, "events-2027.csv", "date,name,kind\n2027-12-25,Christmas,holiday\n")
+	if res, err := st.ImportFile(context.Background(), events, data.ImportOptions{Today: today}); err != nil || res.RowsOK != 1 {
+		t.Errorf("events ahead: %+v %v", res, err)
+	}
+	// Without a clock (the zero Today) nothing is refused for its date.
+	later := mustWriteFile(t, dir, "sales-later.csv", "date,order_id,sku,location,channel,qty,price\n2062-11-26,F4,HMR-16,DC1,web,1,12.5\n")
+	if res, err := st.ImportFile(context.Background(), later, data.ImportOptions{}); err != nil || res.RowsOK != 1 {
+		t.Errorf("no clock: %+v %v", res, err)
+	}
+}

@@ -228,6 +228,10 @@ type binding struct {
 	// parsing one costs more than the rest of a sales row's numbers.
 	lastDate    string
 	lastDateVal model.Date
+
+	// today, when set, refuses dates after tomorrow: ledger rows record
+	// what happened, and 2062 for 2026 would make every item look dead.
+	today model.Date
 }
 
 // bind matches a header against a kind.

@@ -2,6 +2,7 @@ package data
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -162,15 +163,19 @@ func (f *fields) date(ci int) model.Date {
 		}
 		return model.NoDate
 	}
-	if s == f.b.lastDate {
-		return f.b.lastDateVal
+	d := f.b.lastDateVal
+	if s != f.b.lastDate {
+		var err error
+		if d, err = model.ParseDate(s); err != nil {
+			f.fail(ci, "not a date (want YYYY-MM-DD): "+quoteShort(s))
+			return model.NoDate
+		}
+		f.b.lastDate, f.b.lastDateVal = s, d
 	}
-	d, err := model.ParseDate(s)
-	if err != nil {
-		f.fail(ci, "not a date (want YYYY-MM-DD): "+quoteShort(s))
+	if f.b.today != 0 && d > f.b.today.AddDays(1) {
+		f.fail(ci, fmt.Sprintf("%s is in the future (today is %s): a mistyped year?", d, f.b.today))
 		return model.NoDate
 	}
-	f.b.lastDate, f.b.lastDateVal = s, d
 	return d
 }
 
