@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -167,7 +168,11 @@ func (f *fields) date(ci int) model.Date {
 	if s != f.b.lastDate {
 		var err error
 		if d, err = model.ParseDate(s); err != nil {
-			f.fail(ci, "not a date (want YYYY-MM-DD): "+quoteShort(s))
+			reason := "not a date (want YYYY-MM-DD): " + quoteShort(s)
+			if dayOrMonthFirst.MatchString(s) {
+				reason += ": day-first and month-first dates read alike; export dates as YYYY-MM-DD"
+			}
+			f.fail(ci, reason)
 			return model.NoDate
 		}
 		f.b.lastDate, f.b.lastDateVal = s, d
@@ -178,6 +183,11 @@ func (f *fields) date(ci int) model.Date {
 	}
 	return d
 }
+
+// dayOrMonthFirst is 26/11/2026 or 11-26-26: a spreadsheet's local date,
+// which stockroom does not guess at (03/04 is April in London and March
+// in New York).
+var dayOrMonthFirst = regexp.MustCompile(`^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b`)
 
 func (f *fields) bool(ci int) bool {
 	switch strings.ToLower(f.rec.vals[ci]) {
