@@ -395,6 +395,12 @@ type PlanSummary struct {
 	// Delisted counts the item×locations of items the catalogue delisted
 	// (items' delisted_on): nothing is reordered for them.
 	Delisted int `json:"delisted"`
+	// DemandAhead is the forecasts' mean demand over the next 28 days and
+	// DemandBehind the units sold in the last 28 (days observed), summed
+	// over every item×location: why a recompute buys more or less than
+	// the last weeks' sales suggest (a season the forecasts see coming).
+	DemandAhead  float64 `json:"demand_next_28d"`
+	DemandBehind float64 `json:"demand_last_28d"`
 }
 
 // planItem is one item×location during a recompute.
@@ -548,6 +554,8 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 					sum.NotSelling++
 				}
 				levels = append(levels, levelOf(it, asOf))
+				sum.DemandAhead += 28 * it.levels.DailyMean
+				sum.DemandBehind += lastDays(it.hist, 28)
 				if it.row != nil {
 					needs = append(needs, it)
 				}
@@ -592,6 +600,21 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 	e.hub.Publish(model.Change{Kind: model.ChangeProposals, Text: fmt.Sprintf("proposals recomputed: %d new, %d changed, %d withdrawn",
 		res.Created, res.Updated, res.Withdrawn)})
 	return sum, nil
+}
+
+// lastDays sums the units sold over a history's last n days, leaving out
+// days not observed (NaN: a day still being sold in).
+func lastDays(h *data.History, n int) float64 {
+	if h == nil {
+		return 0
+	}
+	var s float64
+	for _, u := range h.Units[max(0, len(h.Units)-n):] {
+		if !math.IsNaN(u) {
+			s += u
+		}
+	}
+	return s
 }
 
 // byItem splits a batch into runs of one item (histories come ordered by

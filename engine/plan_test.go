@@ -182,6 +182,21 @@ func TestEngine_Plan_TransferBeforePurchase(t *testing.T) {
 	if l := lv[at["C1@ST2"]]; l.ReorderPoint <= 0 || l.ReorderPoint >= 3000-3*180 || l.DailyMean < 2 || l.DailyMean > 4 {
 		t.Errorf("C1 at ST2 (no proposal): level %+v", l)
 	}
+	// Demand ahead and behind, summed over the four: the levels' 28 days
+	// of forecast, and the histories' last 28 days of sales.
+	var ahead, behind float64
+	for _, l := range lv {
+		ahead += 28 * l.DailyMean
+	}
+	err = f.e.Store().EachHistory(context.Background(), sum.AsOf, func(h *data.History) error {
+		for _, u := range h.Units[len(h.Units)-28:] {
+			behind += u
+		}
+		return nil
+	})
+	if err != nil || math.Abs(sum.DemandAhead-ahead) > 1e-6 || sum.DemandBehind != behind || behind < 28*3 {
+		t.Errorf("demand ahead %.2f (want %.2f), behind %.0f (want %.0f), %v", sum.DemandAhead, ahead, sum.DemandBehind, behind, err)
+	}
 	counts, err := f.e.AlertCounts(context.Background())
 	if err != nil {
 		t.Fatal(err)

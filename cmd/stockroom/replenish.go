@@ -113,6 +113,13 @@ supplier or item; empty cells leave a field to the wider scope).`)
 		sum.Seconds, sum.Forecaster)
 	fmt.Fprintf(w, "need: %s, %s, %s units, value %s\n", count(sum.Purchases, "purchase", "purchases"),
 		count(sum.Transfers, "transfer", "transfers"), thousands(sum.Units), model.Money(sum.Value))
+	if sum.DemandAhead > 0 || sum.DemandBehind > 0 {
+		fmt.Fprintf(w, "demand: %s units forecast for the next 28 days", thousands(int64(math.Round(sum.DemandAhead))))
+		if sum.DemandBehind > 0 {
+			fmt.Fprintf(w, ", %.2f× the %s sold in the last 28", sum.DemandAhead/sum.DemandBehind, thousands(int64(math.Round(sum.DemandBehind))))
+		}
+		fmt.Fprintln(w)
+	}
 	p := sum.Proposals
 	fmt.Fprintf(w, "proposals: %d new, %d changed, %d refreshed, %d withdrawn, %d back from snooze, %d held by a recent rejection",
 		p.Created, p.Updated, p.Refreshed, p.Withdrawn, p.Woken, p.Held)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -261,7 +262,8 @@ func TestPlanCLI_Flow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("plan: exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "4 item×locations planned") || !strings.Contains(stdout, "3 new") {
+	if !strings.Contains(stdout, "4 item×locations planned") || !strings.Contains(stdout, "3 new") ||
+		!regexp.MustCompile(`\ndemand: [\d,]+ units forecast for the next 28 days, \d+\.\d\d× the [\d,]+ sold in the last 28\n`).MatchString(stdout) {
 		t.Errorf("plan output: %s", stdout)
 	}
 	ps := proposalsJSON(t, db)
