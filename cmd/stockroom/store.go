@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -118,6 +119,14 @@ file could not be read or parsed at all, 2 for usage errors.`)
 		fmt.Fprintf(c.stdout, "nothing to import: no files in %s (hidden, temporary and partial files are skipped)\n", strings.Join(paths, ", "))
 	} else {
 		printImportSummary(c.stdout, results)
+		// Proposals follow imports only once a store has been planned (a
+		// half-loaded catalogue is not planned): say how to start.
+		ledger := slices.ContainsFunc(results, func(r data.FileResult) bool {
+			return r.RowsOK > 0 && (r.Kind == data.KindSales || r.Kind == data.KindMovements || r.Kind == data.KindCounts)
+		})
+		if planned, err := eng.Store().PlannedAsOf(ctx); ledger && err == nil && planned == model.NoDate {
+			fmt.Fprintf(c.stdout, "no reorder proposals yet: 'stockroom plan --db %s' makes them, and from then on every import recomputes them\n", eng.Name())
+		}
 	}
 	if failed {
 		return &exitError{code: 1}

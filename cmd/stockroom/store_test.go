@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -254,5 +255,24 @@ func setStoreMeta(t *testing.T, db, key, value string) {
 	defer st.Close()
 	if err := st.SetMeta(context.Background(), key, value); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Until a store is planned, an import that brings stock says how to get
+// proposals; after the first plan it does not (imports recompute them).
+func TestImportCommand_PlanHint(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	out, _, code := runCLI(t, nil, "import", "--db", db, good)
+	if code != 0 || !strings.Contains(out, "no reorder proposals yet: 'stockroom plan --db "+db+"' makes them") {
+		t.Fatalf("first import: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := runCLI(t, nil, "plan", "--db", db, "--quiet"); code != 0 {
+		t.Fatalf("plan: %s", errOut)
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "sales-more.csv")
+	os.WriteFile(f, []byte("date,order_id,sku,location,channel,qty,price\n2026-11-03,HINT-1,HMR-16,DC1,web,1,12.5\n"), 0o644)
+	if out, _, _ := runCLI(t, nil, "import", "--db", db, f); strings.Contains(out, "no reorder proposals yet") || !strings.Contains(out, "1 row imported") {
+		t.Errorf("after a plan:\n%s", out)
 	}
 }
