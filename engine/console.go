@@ -142,6 +142,12 @@ func (e *Engine) LatestForecastRun(ctx context.Context) (model.ForecastRun, erro
 	return e.store.LatestForecastRun(ctx)
 }
 
+// PlannedAsOf is the data day of the last recompute of proposals, NoDate
+// before the first.
+func (e *Engine) PlannedAsOf(ctx context.Context) (model.Date, error) {
+	return e.store.PlannedAsOf(ctx)
+}
+
 // Levels returns the replenishment levels of the last recompute for the
 // given item×locations (item id, location id); keys never planned are
 // left out.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -36,6 +37,9 @@ type proposalsBackend interface {
 	// ActOnProposals applies one action to many proposals, each with the
 	// version its row showed; a conflict on one leaves the others alone.
 	ActOnProposals(ctx context.Context, versions map[int64]int64, r model.ProposalRequest) []engine.ActResult
+	// PlannedAsOf is the data day of the last recompute; NoDate before
+	// the first.
+	PlannedAsOf(ctx context.Context) (model.Date, error)
 }
 
 // proposalsPage is how many proposals a fetch asks for.
@@ -136,7 +140,10 @@ type proposalsView struct {
 	query     model.ProposalQuery
 
 	pager[model.Proposal]
-	marks   map[int64]bool
+	// unplanned is set by the loader (another goroutine) when the queue
+	// is empty because the store was never planned.
+	unplanned atomic.Bool
+	marks     map[int64]bool
 	pending bool // an action is on its way
 	follow  bool // the page on its way is a refresh: keep the cursor on its row
 
@@ -246,7 +253,14 @@ func (v *proposalsView) fetch(after *model.ProposalCursor, limit int) tea.Cmd {
 	q.After, q.Limit = after, limit
 	return v.load(v.id, limit, after != nil,
 		func(ctx context.Context) ([]model.Proposal, error) { return be.Proposals(ctx, q) },
-		func(ctx context.Context) (int, error) { return be.ProposalCount(ctx, q) })
+		func(ctx context.Context) (int, error) {
+			n, err := be.ProposalCount(ctx, q)
+			if err == nil && n == 0 {
+				d, perr := be.PlannedAsOf(ctx)
+				v.unplanned.Store(perr == nil && d == model.NoDate)
+			}
+			return n, err
+		})
 }
 
 // Refresh reloads as many rows as are loaded, keeping the cursor on the
@@ -1091,6 +1105,11 @@ func (v *proposalsView) renderList() string {
 		rows--
 	case !v.loaded:
 		b.WriteString("\n" + st.Dim.Render("loading…"))
+		rows--
+	case len(v.rows) == 0 && v.unplanned.Load():
+		msg := " no proposals yet: the store has never been planned; 'stockroom plan --db " + v.env.be.Name() +
+			"' makes them, and imports recompute them from then on"
+		b.WriteString("\n" + st.Dim.Render(fit(msg, w, false)))
 		rows--
 	case len(v.rows) == 0:
 		msg := "no " + proposalStatesLabel(v.states) + " proposals"

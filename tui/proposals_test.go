@@ -591,3 +591,21 @@ func TestProposals_EditErrorNarrow(t *testing.T) {
 		t.Errorf("input line at 80 columns: %q", l)
 	}
 }
+
+// A store never planned says how to get proposals, not that none are open.
+func TestProposals_NeverPlanned(t *testing.T) {
+	eng := newEngine(t, 4)
+	d := drive(t, actorConsole(t, eng, operator), 200, 30)
+	d.keys(":proposals{enter}")
+	if v := d.view(); !strings.Contains(v, "no proposals yet: the store has never been planned; 'stockroom plan --db test.db' makes them") {
+		t.Errorf("empty queue of an unplanned store:\n%s", v)
+	}
+	if _, err := eng.Plan(context.Background(), engine.PlanOptions{User: "plan", Now: planNow}); err != nil {
+		t.Fatal(err)
+	}
+	d = drive(t, actorConsole(t, eng, operator), 200, 30)
+	d.keys(":proposals{enter}")
+	if v := d.view(); strings.Contains(v, "never been planned") {
+		t.Errorf("still unplanned after a plan:\n%s", v)
+	}
+}

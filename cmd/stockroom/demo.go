@@ -143,7 +143,7 @@ copy import files there to see them arrive live.`)
 // planned, then, with scan, looks for anomalies in what no check has seen
 // yet (all of it on a new demo store; nothing on one scanned before).
 func demoEngines(ctx context.Context, eng *engine.Engine, scan bool, progress func(what string, done, total int)) error {
-	planned, err := eng.Store().PlannedAsOf(ctx)
+	planned, err := eng.PlannedAsOf(ctx)
 	if err != nil {
 		return err
 	}

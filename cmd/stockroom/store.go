@@ -124,7 +124,7 @@ file could not be read or parsed at all, 2 for usage errors.`)
 		ledger := slices.ContainsFunc(results, func(r data.FileResult) bool {
 			return r.RowsOK > 0 && (r.Kind == data.KindSales || r.Kind == data.KindMovements || r.Kind == data.KindCounts)
 		})
-		if planned, err := eng.Store().PlannedAsOf(ctx); ledger && err == nil && planned == model.NoDate {
+		if planned, err := eng.PlannedAsOf(ctx); ledger && err == nil && planned == model.NoDate {
 			fmt.Fprintf(c.stdout, "no reorder proposals yet: 'stockroom plan --db %s' makes them, and from then on every import recomputes them\n", eng.Name())
 		}
 	}
