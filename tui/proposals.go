@@ -144,8 +144,8 @@ type proposalsView struct {
 	// is empty because the store was never planned.
 	unplanned atomic.Bool
 	marks     map[int64]bool
-	pending bool // an action is on its way
-	follow  bool // the page on its way is a refresh: keep the cursor on its row
+	pending   bool // an action is on its way
+	follow    bool // the page on its way is a refresh: keep the cursor on its row
 
 	sideFocus bool // tab: the movement keys scroll the reasons pane
 	sideTop   int  // the first reasons line shown under the heading
