@@ -122,12 +122,14 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 			}
 		}
 	}
-	// New moves first, then what is left joins a move of the same week
-	// (stored by an earlier check) or, for a level shift, of the week
-	// either side: a turn found over a few days can straddle a Monday.
+	// A group joins the move stored for its week by an earlier check, or
+	// makes a new one; then what was too small for its own joins a level
+	// shift's move of the week either side: a turn found over a few days
+	// can straddle a Monday.
 	var small []cohortKey
 	for _, k := range keys {
-		if _, ok := carriers[k]; ok {
+		if c, ok := carriers[k]; ok {
+			join(k, groups[k], c) // stored by an earlier check
 			continue
 		}
 		idx := members(fs, groups[k])
@@ -152,15 +154,7 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 			}
 		}
 	}
-	for _, k := range keys {
-		if c, stored := carriers[k]; stored && !formed(out, groups[k], k) {
-			join(k, groups[k], c)
-		}
-	}
 	for _, k := range small {
-		if _, ok := carriers[k]; ok {
-			continue // joined above
-		}
 		if k.det != CohortShift {
 			continue
 		}
@@ -174,16 +168,6 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 		}
 	}
 	return out
-}
-
-// formed reports whether a group made its own carrier in this call.
-func formed(out []model.Anomaly, idx []int, k cohortKey) bool {
-	for _, i := range idx {
-		if out[i].Detector == k.det {
-			return true
-		}
-	}
-	return false
 }
 
 func b2i(b bool) int {
