@@ -321,26 +321,7 @@ func (s *Store) SaveAnomalies(ctx context.Context, as []model.Anomaly, checked [
 // dismissOnArrival dismisses a just-stored anomaly as ActOnAnomaly would
 // (state, version, action log, audit), inside the saving transaction.
 func dismissOnArrival(ctx context.Context, tx *sql.Tx, a model.Anomaly, by string, at time.Time, note string) (model.Anomaly, error) {
-	next, err := a.Apply(model.ActionRequest{Action: model.ActDismiss, Version: a.Version, User: by, At: at, Note: note})
-	if err != nil {
-		return a, err
-	}
-	ms := at.UnixMilli()
-	if _, err := tx.ExecContext(ctx, `UPDATE anomaly SET state = ?, note = ?, version = ?, acted_by = ?, acted_at = ? WHERE id = ?`,
-		string(next.State), next.Note, next.Version, next.By, ms, a.ID); err != nil {
-		return a, fmt.Errorf("anomaly %d: %w", a.ID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO anomaly_action(anomaly_id, at, user, action, from_state, to_state, version, value, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`, a.ID, ms, by, string(model.ActDismiss), string(a.State), string(next.State), a.Version, note); err != nil {
-		return a, fmt.Errorf("anomaly %d: log action: %w", a.ID, err)
-	}
-	d, _ := json.Marshal(map[string]any{"state": []string{string(a.State), string(next.State)}, "note": note})
-	if err := auditTx(ctx, tx, AuditEntry{At: at, User: by, Action: string(model.ActDismiss), Object: "anomaly",
-		ObjectID: strconv.FormatInt(a.ID, 10), Version: a.Version, Detail: string(d)}); err != nil {
-		return a, err
-	}
-	next.At = time.UnixMilli(ms)
-	return next, nil
+	return applyAnomalyAction(ctx, tx, a, model.ActionRequest{Action: model.ActDismiss, Version: a.Version, User: by, At: at, Note: note})
 }
 
 // ActOnAnomaly applies one person's action in one write transaction: it
@@ -363,42 +344,54 @@ func (s *Store) ActOnAnomaly(ctx context.Context, id int64, r model.ActionReques
 		if err != nil {
 			return err
 		}
-		next, err := cur.Apply(r)
-		if err != nil {
-			return err
+		next, err := applyAnomalyAction(ctx, tx, cur, r)
+		if err == nil {
+			out = next
 		}
-		ms := r.At.UnixMilli()
-		x, err := tx.ExecContext(ctx, `UPDATE anomaly SET state = ?, replacement = ?, note = ?, version = ?, acted_by = ?, acted_at = ?
-			WHERE id = ? AND version = ?`, string(next.State), nanToNull(next.Replacement), next.Note, next.Version, next.By, ms,
-			id, cur.Version)
-		if err != nil {
-			return fmt.Errorf("anomaly %d: %w", id, err)
-		}
-		if n, _ := x.RowsAffected(); n != 1 {
-			return fmt.Errorf("anomaly %d changed while being acted on: %w", id, model.ErrAnomalyStale)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO anomaly_action(anomaly_id, at, user, action, from_state, to_state, version, value, note)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, ms, r.User, string(r.Action), string(cur.State), string(next.State), cur.Version,
-			nanToNull(next.Replacement), r.Note); err != nil {
-			return fmt.Errorf("anomaly %d: log action: %w", id, err)
-		}
-		detail := map[string]any{"state": []string{string(cur.State), string(next.State)}}
-		if !math.IsNaN(next.Replacement) {
-			detail["value"] = []float64{cur.Observed, next.Replacement}
-		}
-		if r.Note != "" {
-			detail["note"] = r.Note
-		}
-		d, _ := json.Marshal(detail)
-		if err := auditTx(ctx, tx, AuditEntry{At: r.At, User: r.User, Action: string(r.Action), Object: "anomaly",
-			ObjectID: strconv.FormatInt(id, 10), Version: cur.Version, Detail: string(d)}); err != nil {
-			return err
-		}
-		next.At = time.UnixMilli(ms)
-		out = next
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// applyAnomalyAction checks an action against the anomaly as read (state
+// and version, model.Anomaly.Apply) and writes it with `WHERE id = ? AND
+// version = ?`, requiring one row changed, then logs it in the anomaly's
+// action log and the audit trail, all in tx.
+func applyAnomalyAction(ctx context.Context, tx *sql.Tx, cur model.Anomaly, r model.ActionRequest) (model.Anomaly, error) {
+	id := cur.ID
+	next, err := cur.Apply(r)
+	if err != nil {
+		return cur, err
+	}
+	ms := r.At.UnixMilli()
+	x, err := tx.ExecContext(ctx, `UPDATE anomaly SET state = ?, replacement = ?, note = ?, version = ?, acted_by = ?, acted_at = ?
+		WHERE id = ? AND version = ?`, string(next.State), nanToNull(next.Replacement), next.Note, next.Version, next.By, ms,
+		id, cur.Version)
+	if err != nil {
+		return cur, fmt.Errorf("anomaly %d: %w", id, err)
+	}
+	if n, _ := x.RowsAffected(); n != 1 {
+		return cur, fmt.Errorf("anomaly %d changed while being acted on: %w", id, model.ErrAnomalyStale)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO anomaly_action(anomaly_id, at, user, action, from_state, to_state, version, value, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, ms, r.User, string(r.Action), string(cur.State), string(next.State), cur.Version,
+		nanToNull(next.Replacement), r.Note); err != nil {
+		return cur, fmt.Errorf("anomaly %d: log action: %w", id, err)
+	}
+	detail := map[string]any{"state": []string{string(cur.State), string(next.State)}}
+	if !math.IsNaN(next.Replacement) {
+		detail["value"] = []float64{cur.Observed, next.Replacement}
+	}
+	if r.Note != "" {
+		detail["note"] = r.Note
+	}
+	d, _ := json.Marshal(detail)
+	if err := auditTx(ctx, tx, AuditEntry{At: r.At, User: r.User, Action: string(r.Action), Object: "anomaly",
+		ObjectID: strconv.FormatInt(id, 10), Version: cur.Version, Detail: string(d)}); err != nil {
+		return cur, err
+	}
+	next.At = time.UnixMilli(ms)
+	return next, nil
 }
 
 // AnomalyAction is one action in an anomaly's log.
