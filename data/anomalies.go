@@ -132,6 +132,7 @@ type AnomalyQuery struct {
 	SKU      string               // exact, or empty
 	Location string               // exact, or empty
 	Detector string               // exact, or empty
+	From, To model.Date           // days from and to, inclusive; the zero value is no bound
 	Sort     AnomalySort
 	After    *AnomalyCursor // the page after this row; nil for the first
 	Limit    int            // 0: all
@@ -188,6 +189,14 @@ func anomalyWhere(q AnomalyQuery) (string, []any) {
 			where = append(where, c.col+" = ?")
 			args = append(args, c.v)
 		}
+	}
+	if q.From != 0 {
+		where = append(where, "day >= ?")
+		args = append(args, int64(q.From))
+	}
+	if q.To != 0 {
+		where = append(where, "day <= ?")
+		args = append(args, int64(q.To))
 	}
 	for _, t := range q.Text {
 		w, a := fuzzyTerm(t, "sku", "file", "detector")

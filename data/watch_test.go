@@ -87,10 +87,11 @@ func TestWatcher_Files(t *testing.T) {
 
 func TestWatcher_HalfWritten(t *testing.T) {
 	dir := t.TempDir()
-	// The grace is well beyond the pause below even on a loaded machine
-	// (under -race the 300 ms pause has stretched past 600 ms, and the
-	// half-written file was rightly taken at the grace).
-	log := startWatcherGrace(t, 2*time.Second, dir)
+	// The grace is well beyond the pause below even on a loaded machine:
+	// under -race the 300 ms pause has stretched past 600 ms, and in a
+	// full parallel run past 2 s, and the half-written file was rightly
+	// taken at the grace, then again once finished.
+	log := startWatcherGrace(t, 10*time.Second, dir)
 	p := filepath.Join(dir, "sales.csv")
 	f, err := os.Create(p)
 	if err != nil {
@@ -105,8 +106,10 @@ func TestWatcher_HalfWritten(t *testing.T) {
 	log.want(t, "sales.csv")
 
 	// A file that never gets its last newline is taken after the grace time.
-	mustWriteFile(t, dir, "items.csv", "sku,name\nA,a")
-	log.want(t, "items.csv")
+	dir2 := t.TempDir()
+	log2 := startWatcherGrace(t, time.Second, dir2)
+	mustWriteFile(t, dir2, "items.csv", "sku,name\nA,a")
+	log2.want(t, "items.csv")
 }
 
 func TestWatcher_FolderRecreated(t *testing.T) {

@@ -319,32 +319,43 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 }
 
 // cohorts makes the findings of a category's items that moved together
-// one category-wide finding (anomaly.Cohorts), joining those stored by
-// earlier checks: a season's turn is found over several days of imports.
+// one category-wide finding (anomaly.Cohorts). It reads what earlier
+// checks kept around the findings' days: category-wide findings to join,
+// and open series findings that count towards a new move and are
+// dismissed when one forms (a season's turn is found over several days of
+// imports; an action on them in the meantime wins over this).
 func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.Anomaly, error) {
-	if !slices.ContainsFunc(found, func(a model.Anomaly) bool {
-		return a.Detector == anomaly.DetLevel || a.Detector == anomaly.DetSeasonalZ
-	}) {
-		return found, nil // the usual daily import: nothing that could be part of a move
-	}
-	var skus []string
-	seen := map[string]bool{}
+	from, to := model.NoDate, model.NoDate
 	for _, a := range found {
-		if a.SKU != "" && !seen[a.SKU] {
-			seen[a.SKU] = true
-			skus = append(skus, a.SKU)
+		if a.Detector == anomaly.DetLevel || a.Detector == anomaly.DetSeasonalZ {
+			if from == model.NoDate || a.Date < from {
+				from = a.Date
+			}
+			to = max(to, a.Date)
 		}
 	}
+	if from == model.NoDate {
+		return found, nil // the usual daily import: nothing that could be part of a move
+	}
+	// A move's week, and the weeks either side.
+	from, to = from.AddDays(-14), to.AddDays(14)
 	var stored []model.Anomaly
-	for _, det := range []string{anomaly.CohortShift, anomaly.CohortSpike} {
-		as, err := e.store.Anomalies(ctx, data.AnomalyQuery{Detector: det})
+	for _, q := range []data.AnomalyQuery{
+		{Detector: anomaly.CohortShift}, {Detector: anomaly.CohortSpike},
+		{Detector: anomaly.DetLevel, States: []model.AnomalyState{model.AnomalyOpen}},
+		{Detector: anomaly.DetSeasonalZ, States: []model.AnomalyState{model.AnomalyOpen}},
+	} {
+		q.From, q.To = from, to
+		as, err := e.store.Anomalies(ctx, q)
 		if err != nil {
 			return nil, err
 		}
 		stored = append(stored, as...)
 	}
-	for _, a := range stored {
-		if !seen[a.SKU] {
+	var skus []string
+	seen := map[string]bool{}
+	for _, a := range slices.Concat(found, stored) {
+		if a.SKU != "" && !seen[a.SKU] {
 			seen[a.SKU] = true
 			skus = append(skus, a.SKU)
 		}
@@ -353,7 +364,16 @@ func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.An
 	if err != nil {
 		return nil, err
 	}
-	return anomaly.Cohorts(found, stored, func(sku string) string { return items[sku].Category }, e.clock()), nil
+	at := e.clock()
+	out, dismiss := anomaly.Cohorts(found, stored, func(sku string) string { return items[sku].Category }, at)
+	for _, a := range dismiss {
+		_, err := e.store.ActOnAnomaly(ctx, a.ID, model.ActionRequest{Action: model.ActDismiss, Version: a.Version,
+			User: anomaly.CohortBy, At: at, Note: a.Note})
+		if err != nil && !errors.Is(err, model.ErrAnomalyStale) && !errors.Is(err, model.ErrAnomalyTransition) {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // fileFindings runs the rules that judge files: content imported again

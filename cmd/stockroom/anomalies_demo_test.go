@@ -294,7 +294,7 @@ func evalDemo(t *testing.T, dir string) string {
 			nSeriesFound++
 		}
 	}
-	findings = anomaly.Cohorts(findings, nil, func(sku string) string { return category[sku] }, time.Time{})
+	findings, _ = anomaly.Cohorts(findings, nil, func(sku string) string { return category[sku] }, time.Time{})
 	open := findings[:0]
 	carriers := 0
 	for _, f := range findings {

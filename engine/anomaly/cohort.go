@@ -14,7 +14,7 @@ import (
 // Detector names of the findings Cohorts makes out of many series'.
 const (
 	CohortShift = "category_shift" // a category's items shifted level together
-	CohortSpike = "category_spike" // a category's items jumped or dropped on the same day
+	CohortSpike = "category_spike" // a category's items jumped or dropped in the same week
 )
 
 // CohortMin is how many items of one category must move the same way at
@@ -32,8 +32,7 @@ var cohortSpread = math.Log(3)
 const CohortBy = "stockroom"
 
 // cohortKey is a category-wide move: one category, one kind of change,
-// one direction, one week (level shifts are found days apart) or one day
-// (spikes).
+// one direction, one week.
 type cohortKey struct {
 	cat  string
 	det  string
@@ -47,11 +46,13 @@ func cohortOf(a model.Anomaly, category func(string) string) (cohortKey, bool) {
 	if a.File != "" || a.SKU == "" || a.State != model.AnomalyOpen || math.IsNaN(a.Expected) || a.Observed == a.Expected {
 		return cohortKey{}, false
 	}
-	k := cohortKey{cat: category(a.SKU), up: a.Observed > a.Expected, when: a.Date}
+	// By week, the Monday: a season's turn or a promotion reaches each
+	// item's series on its own day (the first day of a step reads as a
+	// spike and the ensemble's episode covers the rest).
+	k := cohortKey{cat: category(a.SKU), up: a.Observed > a.Expected, when: a.Date.AddDays(-((int(a.Date.Weekday()) + 6) % 7))}
 	switch a.Detector {
 	case DetLevel, CohortShift:
 		k.det = CohortShift
-		k.when = a.Date.AddDays(-((int(a.Date.Weekday()) + 6) % 7)) // the Monday
 	case DetSeasonalZ, CohortSpike:
 		k.det = CohortSpike
 	default:
@@ -67,9 +68,9 @@ func change(a model.Anomaly) float64 {
 }
 
 // Cohorts turns the series findings of items of one category that moved
-// the same way at the same time (CohortMin or more items, level shifts in
-// the same week or spikes on the same day, each within a factor of three
-// of the category's median change) into one category-wide finding: the
+// the same way at the same time (CohortMin or more items, level shifts or
+// spikes in the same week, each within a factor of three of the
+// category's median change) into one category-wide finding: the
 // member with the highest score carries it (detector CohortShift or
 // CohortSpike, the chart of a real series, a detail naming the others),
 // and the others come back dismissed by CohortBy at at, with a note that
@@ -77,22 +78,49 @@ func change(a model.Anomaly) float64 {
 // whole category is then one line in the queue instead of forty, and a
 // category-wide fall (a feed that stopped) is still one open finding.
 //
-// stored are the category-wide findings already kept (from earlier
-// imports): members found later join them rather than start another.
-// category maps a SKU to its category ("" leaves it out). Findings keep
-// their order; nothing is dropped.
-func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) string, at time.Time) []model.Anomaly {
-	groups := map[cohortKey][]int{}
-	for i, a := range fs {
-		if k, ok := cohortOf(a, category); ok && a.Detector != CohortShift && a.Detector != CohortSpike {
-			groups[k] = append(groups[k], i)
-		}
+// stored are findings kept by earlier checks, around the days of fs: the
+// category-wide ones, which members found later join rather than start
+// another, and open series findings, which count towards a new move (a
+// season's turn is found over several days of imports) and come back in
+// dismiss, as members to dismiss, when one forms. A new move's carrier is
+// always one of fs. category maps a SKU to its category ("" leaves it
+// out). fs keep their order in out; nothing is dropped.
+func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) string, at time.Time) (out, dismiss []model.Anomaly) {
+	// all is fs then the stored open series findings; i >= len(fs) is
+	// stored.
+	all := slices.Clone(fs)
+	type findingID struct {
+		sku, loc, ch, det string
+		day               model.Date
 	}
+	idOf := func(a model.Anomaly) findingID { return findingID{a.SKU, a.Location, a.Channel, a.Detector, a.Date} }
+	fresh := make(map[findingID]int, len(fs))
+	for i, a := range fs {
+		fresh[idOf(a)] = i
+	}
+	// twin[i] is the stored copy of fs[i] when a scan finds it again: it
+	// is the one to dismiss (the new copy is not stored twice).
+	twin := map[int]model.Anomaly{}
 	carriers := map[cohortKey]model.Anomaly{}
 	for _, a := range stored {
-		if k, ok := cohortOf(model.Anomaly{SKU: a.SKU, Date: a.Date, Detector: a.Detector, Observed: a.Observed,
-			Expected: a.Expected, State: model.AnomalyOpen}, category); ok {
+		k, ok := cohortOf(model.Anomaly{SKU: a.SKU, Date: a.Date, Detector: a.Detector, Observed: a.Observed,
+			Expected: a.Expected, State: model.AnomalyOpen}, category)
+		i, again := fresh[idOf(a)]
+		switch {
+		case !ok:
+		case a.Detector == CohortShift || a.Detector == CohortSpike:
 			carriers[k] = a
+		case a.State != model.AnomalyOpen:
+		case again:
+			twin[i] = a
+		default:
+			all = append(all, a)
+		}
+	}
+	groups := map[cohortKey][]int{}
+	for i, a := range all {
+		if k, ok := cohortOf(a, category); ok && a.Detector != CohortShift && a.Detector != CohortSpike {
+			groups[k] = append(groups[k], i)
 		}
 	}
 	keys := make([]cohortKey, 0, len(groups))
@@ -102,23 +130,32 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 	slices.SortFunc(keys, func(a, b cohortKey) int {
 		return cmp.Or(cmp.Compare(a.when, b.when), cmp.Compare(a.cat, b.cat), cmp.Compare(a.det, b.det), cmp.Compare(b2i(a.up), b2i(b.up)))
 	})
-	out := slices.Clone(fs)
-	dismiss := func(i int, k cohortKey, carrier model.Anomaly) {
+	out = slices.Clone(fs)
+	dismissOne := func(i int, k cohortKey, carrier model.Anomaly) {
 		where := fmt.Sprintf("%s @ %s", carrier.SKU, carrier.Location)
 		if carrier.Channel != "" {
 			where += "/" + carrier.Channel
 		}
-		m := fs[i]
+		note := fmt.Sprintf("part of a category-wide move: %s %s %s; see %s on %s, %s", k.cat, verb(k), whenText(k), k.det, where, carrier.Date)
+		if t, ok := twin[i]; ok {
+			t.Note = note
+			dismiss = append(dismiss, t)
+		}
+		m := all[i]
+		m.Note = note
+		if i >= len(fs) {
+			dismiss = append(dismiss, m) // stored: the caller acts on it
+			return
+		}
 		m.State, m.By, m.At = model.AnomalyDismissed, CohortBy, at
-		m.Note = fmt.Sprintf("part of a category-wide move: %s %s %s; see %s on %s, %s", k.cat, verb(k), whenText(k), k.det, where, carrier.Date)
 		out[i] = m
 	}
-	// join dismisses the findings of a group that moved as a carrier
+	// join dismisses the new findings of a group that moved as a carrier
 	// already made did (within cohortSpread of its own change).
 	join := func(k cohortKey, idx []int, carrier model.Anomaly) {
 		for _, i := range idx {
-			if math.Abs(change(fs[i])-change(carrier)) <= cohortSpread {
-				dismiss(i, k, carrier)
+			if i < len(fs) && math.Abs(change(all[i])-change(carrier)) <= cohortSpread {
+				dismissOne(i, k, carrier)
 			}
 		}
 	}
@@ -129,35 +166,36 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 	var small []cohortKey
 	for _, k := range keys {
 		if c, ok := carriers[k]; ok {
-			join(k, groups[k], c) // stored by an earlier check
+			join(k, groups[k], c)
 			continue
 		}
-		idx := members(fs, groups[k])
-		if distinctSKUs(fs, idx) < CohortMin {
-			small = append(small, k)
-			continue
-		}
-		best := idx[0]
-		for _, i := range idx[1:] {
-			if fs[i].Score > fs[best].Score {
+		idx := members(all, groups[k])
+		best := -1
+		for _, i := range idx {
+			if i < len(fs) && (best < 0 || all[i].Score > all[best].Score) {
 				best = i
 			}
 		}
-		carrier := fs[best]
+		if best < 0 || distinctSKUs(all, idx) < CohortMin {
+			small = append(small, k)
+			continue
+		}
+		carrier := all[best]
 		carrier.Detector = k.det
-		carrier.Detail = cohortDetail(k, fs, idx, best)
+		carrier.Detail = cohortDetail(k, all, idx, best)
 		out[best] = carrier
 		carriers[k] = carrier
+		if t, ok := twin[best]; ok { // its own finding, kept before: the move replaces it
+			t.Note = "part of a category-wide move: see " + k.det + " on this series, " + carrier.Date.String()
+			dismiss = append(dismiss, t)
+		}
 		for _, i := range idx {
 			if i != best {
-				dismiss(i, k, carrier)
+				dismissOne(i, k, carrier)
 			}
 		}
 	}
 	for _, k := range small {
-		if k.det != CohortShift {
-			continue
-		}
 		for _, d := range []int{-7, 7} {
 			n := k
 			n.when = k.when.AddDays(d)
@@ -167,7 +205,7 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 			}
 		}
 	}
-	return out
+	return out, dismiss
 }
 
 func b2i(b bool) int {
@@ -214,12 +252,7 @@ func verb(k cohortKey) string {
 	return "fell"
 }
 
-func whenText(k cohortKey) string {
-	if k.det == CohortShift {
-		return "in the week of " + k.when.String()
-	}
-	return "on " + k.when.String()
-}
+func whenText(k cohortKey) string { return "in the week of " + k.when.String() }
 
 // cohortDetail says what moved: "Stationery: 41 items (63 series) rose in
 // the week of 2025-08-18, typically ×2.3 (this one ×2.5); also STA-000012,

@@ -36,7 +36,7 @@ func TestCohorts_CategoryMovesTogether(t *testing.T) {
 		{SKU: "T2", Location: "DC1", Date: model.MustDate("2026-12-01"), Detector: RuleNegativeStock, Score: 1, Observed: -3,
 			Expected: 0, State: model.AnomalyOpen, Replacement: math.NaN()},
 	}
-	got := Cohorts(fs, nil, catOf, at)
+	got, _ := Cohorts(fs, nil, catOf, at)
 	if len(got) != len(fs) {
 		t.Fatalf("%d findings back, want %d", len(got), len(fs))
 	}
@@ -63,13 +63,14 @@ func TestCohorts_CategoryMovesTogether(t *testing.T) {
 }
 
 // Two items are not a category-wide move; rises and falls are two moves;
-// a spike on one day is a category_spike; an item without a category is
-// never part of one.
+// spikes in one week are a category_spike (not one two weeks on); an item
+// without a category is never part of one.
 func TestCohorts_Limits(t *testing.T) {
 	at := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
 	two := []model.Anomaly{shift("T1", "DC1", "2026-12-01", 20, 10, 0.6), shift("T2", "DC1", "2026-12-01", 20, 10, 0.6),
 		shift("X1", "DC1", "2026-12-01", 20, 10, 0.6)}
-	for i, a := range Cohorts(two, nil, catOf, at) {
+	two, _ = Cohorts(two, nil, catOf, at)
+	for i, a := range two {
 		if a.State != model.AnomalyOpen || a.Detector != DetLevel {
 			t.Errorf("two items: %d became %+v", i, a)
 		}
@@ -78,17 +79,17 @@ func TestCohorts_Limits(t *testing.T) {
 		shift("T1", "DC1", "2026-12-01", 20, 10, 0.6), shift("T2", "DC1", "2026-12-01", 20, 10, 0.6), shift("T3", "DC1", "2026-12-01", 20, 10, 0.7),
 		shift("T4", "DC1", "2026-12-01", 5, 10, 0.6), shift("T5", "DC1", "2026-12-01", 5, 10, 0.6), shift("T1", "ST01", "2026-12-01", 5, 10, 0.8),
 	}
-	got := Cohorts(mixed, nil, catOf, at)
+	got, _ := Cohorts(mixed, nil, catOf, at)
 	if got[2].Detector != CohortShift || got[5].Detector != CohortShift || !strings.Contains(got[5].Detail, " fell ") {
 		t.Errorf("rises and falls: %+v", got)
 	}
 	spikes := []model.Anomaly{shift("T1", "DC1", "2026-12-01", 50, 10, 0.9), shift("T2", "DC1", "2026-12-01", 40, 9, 0.8),
-		shift("T3", "ST01", "2026-12-01", 45, 10, 0.8), shift("T4", "DC1", "2026-12-02", 50, 10, 0.9)}
+		shift("T3", "ST01", "2026-12-02", 45, 10, 0.8), shift("T4", "DC1", "2026-12-15", 50, 10, 0.9)}
 	for i := range spikes {
 		spikes[i].Detector = DetSeasonalZ
 	}
-	got = Cohorts(spikes, nil, catOf, at)
-	if got[0].Detector != CohortSpike || !strings.Contains(got[0].Detail, "jumped on 2026-12-01") || got[1].State != model.AnomalyDismissed ||
+	got, _ = Cohorts(spikes, nil, catOf, at)
+	if got[0].Detector != CohortSpike || !strings.Contains(got[0].Detail, "jumped in the week of 2026-11-30") || got[1].State != model.AnomalyDismissed ||
 		got[3].State != model.AnomalyOpen || got[3].Detector != DetSeasonalZ {
 		t.Errorf("spikes: %+v", got)
 	}
@@ -100,7 +101,7 @@ func TestCohorts_JoinsStored(t *testing.T) {
 	stored := shift("T2", "ST01", "2026-12-01", 41, 19, 0.8)
 	stored.ID, stored.Detector = 7, CohortShift
 	late := []model.Anomaly{shift("T5", "DC1", "2026-12-05", 20, 9, 0.7)}
-	got := Cohorts(late, []model.Anomaly{stored}, catOf, time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC))
+	got, _ := Cohorts(late, []model.Anomaly{stored}, catOf, time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC))
 	if got[0].State != model.AnomalyDismissed || !strings.HasSuffix(got[0].Note, "see category_shift on T2 @ ST01/web, 2026-12-01") {
 		t.Errorf("late member: %+v", got[0])
 	}
@@ -113,7 +114,7 @@ func TestCohorts_JoinsTheWeekBefore(t *testing.T) {
 		shift("T1", "DC1", "2026-12-04", 21, 10, 0.6), shift("T2", "DC1", "2026-12-05", 21, 10, 0.8), shift("T3", "DC1", "2026-12-06", 21, 10, 0.6),
 		shift("T4", "DC1", "2026-12-07", 22, 10, 0.6), shift("T5", "DC1", "2026-12-07", 19, 10, 0.6),
 	}
-	got := Cohorts(fs, nil, catOf, time.Date(2026, 12, 8, 6, 0, 0, 0, time.UTC))
+	got, _ := Cohorts(fs, nil, catOf, time.Date(2026, 12, 8, 6, 0, 0, 0, time.UTC))
 	if got[1].Detector != CohortShift {
 		t.Fatalf("carrier %+v", got[1])
 	}
@@ -121,5 +122,46 @@ func TestCohorts_JoinsTheWeekBefore(t *testing.T) {
 		if got[i].State != model.AnomalyDismissed || !strings.Contains(got[i].Note, "week of 2026-11-30; see category_shift on T2") {
 			t.Errorf("finding %d: %+v", i, got[i])
 		}
+	}
+}
+
+// Two toys' shifts stored open by Monday's import, three more found on
+// Wednesday: the move forms on Wednesday's, and Monday's two come back to
+// be dismissed. A scan that finds a stored finding again dismisses the
+// stored copy, and the carrier's own stored copy is replaced by the move.
+func TestCohorts_EarlierOpenFindings(t *testing.T) {
+	at := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
+	early := []model.Anomaly{shift("T1", "DC1", "2026-11-30", 21, 10, 0.6), shift("T2", "DC1", "2026-11-30", 21, 10, 0.6)}
+	for i := range early {
+		early[i].ID, early[i].Version = int64(10+i), 1
+	}
+	again := early[0] // found again by a full scan
+	again.ID, again.Version = 0, 0
+	fs := []model.Anomaly{again, shift("T3", "DC1", "2026-12-02", 21, 10, 0.6), shift("T4", "DC1", "2026-12-02", 22, 10, 0.9),
+		shift("T5", "DC1", "2026-12-02", 20, 10, 0.6)}
+	out, dismiss := Cohorts(fs, early, catOf, at)
+	if out[2].Detector != CohortShift || !strings.HasPrefix(out[2].Detail, "Toys: 5 items (5 series) rose") {
+		t.Fatalf("carrier %+v", out[2])
+	}
+	ids := map[int64]bool{}
+	for _, d := range dismiss {
+		ids[d.ID] = true
+		if d.Version != 1 || !strings.Contains(d.Note, "see category_shift on T4 @ DC1/web, 2026-12-02") {
+			t.Errorf("to dismiss %+v", d)
+		}
+	}
+	if len(dismiss) != 2 || !ids[10] || !ids[11] {
+		t.Errorf("to dismiss %+v, want the stored 10 and 11", dismiss)
+	}
+	if out[0].State != model.AnomalyDismissed || out[1].State != model.AnomalyDismissed || out[3].State != model.AnomalyDismissed {
+		t.Errorf("new members %+v", out)
+	}
+	// The carrier found again: its stored level shift is what the move
+	// replaces.
+	kept := shift("T4", "DC1", "2026-12-02", 22, 10, 0.9)
+	kept.ID, kept.Version = 20, 1
+	_, dismiss = Cohorts(fs[1:], []model.Anomaly{kept}, catOf, at)
+	if len(dismiss) != 1 || dismiss[0].ID != 20 || !strings.Contains(dismiss[0].Note, "see category_shift on this series") {
+		t.Errorf("carrier's stored copy: %+v", dismiss)
 	}
 }
