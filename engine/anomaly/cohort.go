@@ -110,7 +110,8 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 		case !ok:
 		case a.Detector == CohortShift || a.Detector == CohortSpike:
 			carriers[k] = a
-		case a.State != model.AnomalyOpen:
+		case a.State != model.AnomalyOpen, a.By != "":
+			// Acted on, or reopened by someone: theirs, not the pass's.
 		case again:
 			twin[i] = a
 		default:

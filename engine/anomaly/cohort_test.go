@@ -2,6 +2,7 @@ package anomaly
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,12 @@ func TestCohorts_EarlierOpenFindings(t *testing.T) {
 	}
 	if out[0].State != model.AnomalyDismissed || out[1].State != model.AnomalyDismissed || out[3].State != model.AnomalyDismissed {
 		t.Errorf("new members %+v", out)
+	}
+	// A stored finding someone reopened is theirs: never dismissed again.
+	reopened := slices.Clone(early)
+	reopened[1].By = "olga"
+	if _, dismiss := Cohorts(fs, reopened, catOf, at); len(dismiss) != 1 || dismiss[0].ID != 10 {
+		t.Errorf("with T2 reopened by olga, to dismiss %+v; want only 10", dismiss)
 	}
 	// The carrier found again: its stored level shift is what the move
 	// replaces.
