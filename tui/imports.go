@@ -245,7 +245,16 @@ func (v *quarantineView) SetSize(w, h int) {
 	v.render()
 }
 
-func (v *quarantineView) lines() int { return max(1, v.h-3) }
+func (v *quarantineView) lines() int { return max(1, v.h-2-len(v.errorLines())) }
+
+// errorLines is why the file was not imported, wrapped to the width (up
+// to three lines), or one blank line when it was.
+func (v *quarantineView) errorLines() []string {
+	if v.file.Error == "" {
+		return []string{""}
+	}
+	return wrapText("not imported: "+v.file.Error, max(20, v.w), 3)
+}
 
 func (v *quarantineView) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -283,10 +292,8 @@ func (v *quarantineView) render() {
 	var b strings.Builder
 	b.WriteString(fit(st.Heading.Render(f.Path)+st.Dim.Render(fmt.Sprintf("  %s · %d imported · %d already in the ledger · %d rejected",
 		orDash(f.Kind), f.RowsOK, f.RowsDuplicate, f.RowsRejected)), v.w, false))
-	if f.Error != "" {
-		b.WriteString("\n" + st.Error.Render(fit("not imported: "+f.Error, v.w, false)))
-	} else {
-		b.WriteString("\n")
+	for _, l := range v.errorLines() {
+		b.WriteString("\n" + st.Error.Render(fit(l, v.w, false)))
 	}
 	b.WriteString("\n" + st.Header.Render(fit(fmt.Sprintf(" %7s  %-14s %-44s %s", "LINE", "COLUMN", "REASON", "ROW"), v.w, false)))
 	if len(v.rows) == 0 && !v.busy {

@@ -356,3 +356,16 @@ func TestItem_ForecastLineFits(t *testing.T) {
 		t.Errorf("forecast line %q:\n%s", line, d.view())
 	}
 }
+
+// At 80 columns a file that could not be imported says all of why.
+func TestQuarantine_WholeReason(t *testing.T) {
+	eng := newEngine(t, 2)
+	p := writeTemp(t, t.TempDir(), "sales-typo.csv", "date,order_id,sku,location,channel,qunatity,price\n2026-10-30,X1,SKU-0001,DC1,web,1,5\n")
+	importFile(t, eng, p)
+	d := drive(t, newConsole(t, eng), 80, 24)
+	d.keys(":imports{enter}{enter}")
+	v := d.view()
+	if !strings.Contains(v, "not imported: looks like sales by its name") || !strings.Contains(v, `did you mean quantity?)`) {
+		t.Errorf("the reason is cut:\n%s", v)
+	}
+}
