@@ -39,13 +39,14 @@ type Forecaster interface {
 // ItemForecast is one item×location's daily forecast and how good its
 // model was in the backtest.
 type ItemForecast struct {
-	Days  []forecast.Dist
-	Rho   float64
-	Model string
-	MAE   float64 // backtest accuracy of the chosen model
-	MASE  float64
-	WAPE  float64
-	N     int // days the backtest scored
+	Days   []forecast.Dist
+	Rho    float64
+	Model  string
+	MAE    float64 // backtest accuracy of the chosen model
+	MASE   float64
+	WAPE   float64
+	N      int  // days the backtest scored
+	Stored bool // from a stored forecast run, not made for this recompute
 }
 
 // RunForecaster forecasts with forecast.Run from the histories: the fast
@@ -401,6 +402,10 @@ type PlanSummary struct {
 	// the last weeks' sales suggest (a season the forecasts see coming).
 	DemandAhead  float64 `json:"demand_next_28d"`
 	DemandBehind float64 `json:"demand_last_28d"`
+	// StoredForecasts counts the item×locations planned with a stored
+	// forecast (the last `forecast --db` run); the rest were forecast on
+	// the fly.
+	StoredForecasts int `json:"stored_forecasts"`
 }
 
 // planItem is one item×location during a recompute.
@@ -554,6 +559,9 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 					sum.NotSelling++
 				}
 				levels = append(levels, levelOf(it, asOf))
+				if it.fc.Stored {
+					sum.StoredForecasts++
+				}
 				sum.DemandAhead += 28 * it.levels.DailyMean
 				sum.DemandBehind += lastDays(it.hist, 28)
 				if it.row != nil {

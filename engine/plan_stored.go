@@ -66,7 +66,7 @@ func (f StoredForecaster) Forecast(ctx context.Context, hs []*data.History, hori
 			missing = append(missing, i)
 			continue
 		}
-		fc := ItemForecast{Days: dists[off:], Rho: sf.Rho, Model: fmt.Sprintf("%s (run %d)", sf.Model, sf.RunID)}
+		fc := ItemForecast{Days: dists[off:], Rho: sf.Rho, Model: fmt.Sprintf("%s (run %d)", sf.Model, sf.RunID), Stored: true}
 		for j, s := range sf.Scores {
 			if s.Model == sf.Model || j == 0 {
 				fc.MAE, fc.MASE, fc.WAPE, fc.N = s.MAE, s.MASE, s.WAPE, s.N

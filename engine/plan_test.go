@@ -337,8 +337,9 @@ func TestEngine_Plan_StoredForecasts(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := f.plan(t)
-	if !strings.HasPrefix(sum.Forecaster, "stored forecasts, else ") {
-		t.Errorf("forecaster %q", sum.Forecaster)
+	if !strings.HasPrefix(sum.Forecaster, "stored forecasts, else ") || sum.StoredForecasts != 2 || sum.ItemLocations != 3 {
+		t.Errorf("forecaster %q, %d of %d item×locations from stored forecasts; want B1 and B2 of 3", sum.Forecaster,
+			sum.StoredForecasts, sum.ItemLocations)
 	}
 	for _, sku := range []string{"B1", "B2"} {
 		p := f.proposal(t, sku, "ST1")

@@ -109,8 +109,16 @@ supplier or item; empty cells leave a field to the wider scope).`)
 		return writeJSON(c.stdout, sum)
 	}
 	w := c.stdout
-	fmt.Fprintf(w, "as of %s: %s item×locations planned in %.1fs (forecasts %s)\n", sum.AsOfText, thousands(int64(sum.ItemLocations)),
-		sum.Seconds, sum.Forecaster)
+	fmt.Fprintf(w, "as of %s: %s item×locations planned in %.1fs; forecasts: ", sum.AsOfText, thousands(int64(sum.ItemLocations)), sum.Seconds)
+	fly := strings.TrimPrefix(sum.Forecaster, "stored forecasts, else ")
+	switch n := sum.ItemLocations - sum.StoredForecasts; {
+	case sum.StoredForecasts == 0:
+		fmt.Fprintf(w, "all made %s\n", fly)
+	case n == 0:
+		fmt.Fprintf(w, "all stored (the last forecast --db run)\n")
+	default:
+		fmt.Fprintf(w, "%s stored (the last forecast --db run), %s made %s\n", thousands(int64(sum.StoredForecasts)), thousands(int64(n)), fly)
+	}
 	fmt.Fprintf(w, "need: %s, %s, %s units, value %s\n", count(sum.Purchases, "purchase", "purchases"),
 		count(sum.Transfers, "transfer", "transfers"), thousands(sum.Units), model.Money(sum.Value))
 	if sum.DemandAhead > 0 || sum.DemandBehind > 0 {
