@@ -966,7 +966,7 @@ type pcolSpec struct {
 // proposalCols in display order; the name takes whatever is left.
 var proposalCols = []pcolSpec{
 	{pcUrgency, "SLACK", 6, true, 0},
-	{pcOut, "OUT IN", 6, true, 5},
+	{pcOut, "OUT", 6, true, 5}, // runs out: in 4d, now, idle
 	{pcSKU, "SKU", 10, false, 0},
 	{pcName, "NAME", 10, false, 6},
 	{pcLoc, "LOC", 4, false, 0},
