@@ -119,6 +119,13 @@ func sniffFormat(head []byte, name string) Format {
 // checkText rejects binary content: NUL bytes or invalid UTF-8 in the first
 // block of the file.
 func checkText(head []byte) error {
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		// A zip: an .xlsx or .ods workbook most likely.
+		return fmt.Errorf("%w: a spreadsheet workbook or other zip; save the sheet as CSV (UTF-8) and import that", ErrBinary)
+	case bytes.HasPrefix(head, []byte("\xD0\xCF\x11\xE0")):
+		return fmt.Errorf("%w: an old Excel workbook (.xls); save the sheet as CSV (UTF-8) and import that", ErrBinary)
+	}
 	if i := bytes.IndexByte(head, 0); i >= 0 {
 		return fmt.Errorf("%w (NUL byte at offset %d)", ErrBinary, i)
 	}
