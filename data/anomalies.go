@@ -785,16 +785,11 @@ func (s *Store) SalePrices(ctx context.Context, f CheckFile) (prices []SalePrice
 	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		br.Discard(3)
 	}
-	var rr recordReader
-	switch format := sniffFormat(head, f.Path); format {
-	case FormatJSON, FormatNDJSON:
-		rr, err = newJSONReader(br, format == FormatNDJSON)
-	default:
-		rr, err = newCSVReader(br, sniffDelimiter(head), quotes)
-	}
+	rr, done, err := newRecordReader(br, sniffFormat(head, f.Path), head, quotes)
 	if err != nil {
 		return nil, false, fmt.Errorf("read prices of %s: %w", f.Path, err)
 	}
+	defer done()
 	b, err := detectKind(rr.header(), f.Path, KindSales)
 	if err != nil {
 		return nil, false, fmt.Errorf("read prices of %s: %w", f.Path, err)

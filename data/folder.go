@@ -135,25 +135,18 @@ func PeekKind(path string) Kind {
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
 	head, _ := br.Peek(64 << 10)
-	if checkText(head) != nil {
+	if !isWorkbook(head, path) && checkText(head) != nil {
 		return ""
 	}
 	if len(head) >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF {
 		br.Discard(3)
 		head, _ = br.Peek(64 << 10)
 	}
-	var rr recordReader
-	switch sniffFormat(head, path) {
-	case FormatJSON:
-		rr, err = newJSONReader(br, false)
-	case FormatNDJSON:
-		rr, err = newJSONReader(br, true)
-	default:
-		rr, err = newCSVReader(br, sniffDelimiter(head), true)
-	}
+	rr, done, err := newRecordReader(br, sniffFormat(head, path), head, true)
 	if err != nil {
 		return kindFromName(path)
 	}
+	defer done()
 	b, err := detectKind(rr.header(), path, "")
 	if err != nil {
 		return kindFromName(path)

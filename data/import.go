@@ -117,7 +117,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) 
 	start := time.Now()
 	res := FileResult{Path: path, Errors: []RowError{}}
 	hash, size, head, quotes, err := hashFile(path)
-	if err == nil {
+	if err == nil && !isWorkbook(head, path) {
 		err = checkText(head)
 	}
 	if err != nil {
@@ -327,17 +327,12 @@ func (im *importer) run(ctx context.Context, path string) error {
 	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		br.Discard(3)
 	}
-	var rr recordReader
-	switch im.res.Format {
-	case FormatJSON, FormatNDJSON:
-		rr, err = newJSONReader(br, im.res.Format == FormatNDJSON)
-	default:
-		head, _ := br.Peek(64 << 10)
-		rr, err = newCSVReader(br, sniffDelimiter(head), im.quotes)
-	}
+	head, _ := br.Peek(64 << 10)
+	rr, done, err := newRecordReader(br, im.res.Format, head, im.quotes)
 	if err != nil {
 		return im.fail(err.Error())
 	}
+	defer done()
 	b, err := detectKind(rr.header(), path, im.opt.Kind)
 	if err != nil {
 		return im.fail(err.Error())

@@ -34,6 +34,8 @@ type record struct {
 	fields []string
 	delim  rune
 	obj    map[string]json.RawMessage
+
+	serialDates bool // a workbook's dates come as Excel serial day numbers
 }
 
 // rawText is the row as read (shortened), for the quarantine. Only
@@ -90,6 +92,25 @@ type recordReader interface {
 	next() (record, error)
 }
 
+// newRecordReader opens the reader for a file's format, the BOM already
+// skipped; head is the file's first block, for the delimiter, and quotes
+// says whether a '"' occurs in it. done releases what the reader holds.
+func newRecordReader(br *bufio.Reader, format Format, head []byte, quotes bool) (rr recordReader, done func(), err error) {
+	done = func() {}
+	switch format {
+	case FormatJSON, FormatNDJSON:
+		rr, err = newJSONReader(br, format == FormatNDJSON)
+	case FormatXLSX:
+		var x *xlsxReader
+		if x, err = newXLSXReader(br); err == nil {
+			rr, done = x, func() { x.Close() }
+		}
+	default:
+		rr, err = newCSVReader(br, sniffDelimiter(head), quotes)
+	}
+	return rr, done, err
+}
+
 // ErrBinary is returned for files that are not text.
 var ErrBinary = errors.New("file is not text")
 
@@ -100,6 +121,8 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 func sniffFormat(head []byte, name string) Format {
 	lower := strings.ToLower(name)
 	switch {
+	case isWorkbook(head, name):
+		return FormatXLSX
 	case strings.HasSuffix(lower, ".ndjson"), strings.HasSuffix(lower, ".jsonl"):
 		return FormatNDJSON
 	}
@@ -121,10 +144,11 @@ func sniffFormat(head []byte, name string) Format {
 func checkText(head []byte) error {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		// A zip: an .xlsx or .ods workbook most likely.
-		return fmt.Errorf("%w: a spreadsheet workbook or other zip; save the sheet as CSV (UTF-8) and import that", ErrBinary)
+		// A zip but not named .xlsx (which ImportFile reads): an .ods
+		// workbook most likely.
+		return fmt.Errorf("%w: a zip, such as an .ods workbook; save the sheet as .xlsx or as CSV (UTF-8) and import that", ErrBinary)
 	case bytes.HasPrefix(head, []byte("\xD0\xCF\x11\xE0")):
-		return fmt.Errorf("%w: an old Excel workbook (.xls); save the sheet as CSV (UTF-8) and import that", ErrBinary)
+		return fmt.Errorf("%w: an old Excel workbook (.xls); save it as .xlsx, or the sheet as CSV (UTF-8), and import that", ErrBinary)
 	}
 	if i := bytes.IndexByte(head, 0); i >= 0 {
 		return fmt.Errorf("%w (NUL byte at offset %d)", ErrBinary, i)

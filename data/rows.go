@@ -167,7 +167,10 @@ func (f *fields) date(ci int) model.Date {
 	d := f.b.lastDateVal
 	if s != f.b.lastDate {
 		var err error
-		if d, err = model.ParseDate(s); err != nil {
+		if d, err = model.ParseDate(s); err != nil && f.rec.serialDates {
+			d, err = serialDate(s)
+		}
+		if err != nil {
 			reason := "not a date (want YYYY-MM-DD): " + quoteShort(s)
 			if dayOrMonthFirst.MatchString(s) {
 				reason += ": day-first and month-first dates read alike; export dates as YYYY-MM-DD"

@@ -224,7 +224,7 @@ func (w *Watcher) forget(path string) {
 }
 
 // looksFinished reads a file's last bytes: text exports end with a
-// newline, a JSON array with ].
+// newline, a JSON array with ], a workbook with a zip's end record.
 func looksFinished(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
@@ -242,6 +242,11 @@ func looksFinished(path string) bool {
 	}
 	t := bytes.TrimRight(buf, " \t\r\n")
 	if len(t) > 0 && t[len(t)-1] == ']' {
+		return true
+	}
+	// A workbook (a zip) ends with its central directory's end record:
+	// 22 bytes from "PK\x05\x06", longer only with a comment.
+	if i := bytes.LastIndex(buf, []byte("PK\x05\x06")); i >= 0 && len(buf)-i >= 22 {
 		return true
 	}
 	return len(buf) > 0 && buf[len(buf)-1] == '\n'

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"stockroom/data"
 )
 
@@ -150,4 +152,19 @@ func TestWatcher_Changed(t *testing.T) {
 	log.none(t, 500*time.Millisecond) // rescans do not report it again
 	mustWriteFile(t, dir, "a.csv", "a\nb\n")
 	log.want(t, "a.csv")
+}
+
+// A workbook ends with its zip directory, not a newline: it is taken once
+// quiet, not only after the grace given to files that look unfinished.
+func TestWatcher_Workbook(t *testing.T) {
+	dir := t.TempDir()
+	log := startWatcherGrace(t, time.Hour, dir)
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"sku", "name"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"A", "a"})
+	if err := f.SaveAs(filepath.Join(dir, "items.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	log.want(t, "items.xlsx")
 }
