@@ -339,8 +339,7 @@ func (im *importer) run(ctx context.Context, path string) error {
 	}
 	switch b.spec.kind {
 	case KindMovements, KindSales, KindCounts:
-		// What happened cannot be dated after today: a day's grace for a
-		// feed from a later time zone.
+		// What happened cannot be dated years ahead (see binding.today).
 		if im.opt.Today != 0 {
 			b.today = im.opt.Today
 		}

@@ -549,21 +549,23 @@ func TestImport_JSONLines(t *testing.T) {
 	}
 }
 
-// With a clock, ledger rows dated after tomorrow are refused (a mistyped
-// year would make every item look dead); tomorrow is let through for a
-// feed from a later time zone, and events and promotions plan ahead.
+// With a clock, ledger rows dated more than a year ahead are refused (a
+// mistyped year would make every item look dead); a year's room is left
+// for data that runs to the end of a period, and events and promotions
+// plan ahead.
 func TestImport_FutureDates(t *testing.T) {
 	st := mustOpenStore(t)
 	mustImportGood(t, st, "locations", "suppliers", "items")
 	dir := t.TempDir()
 	today := model.MustDate("2026-11-26")
 	sales := mustWriteFile(t, dir, "sales-future.csv", "date,order_id,sku,location,channel,qty,price\n"+
-		"2026-11-26,F1,HMR-16,DC1,web,1,12.5\n2026-11-27,F2,HMR-16,DC1,web,1,12.5\n2062-11-26,F3,HMR-16,DC1,web,1,12.5\n")
+		"2026-11-26,F1,HMR-16,DC1,web,1,12.5\n2027-11-27,F2,HMR-16,DC1,web,1,12.5\n2062-11-26,F3,HMR-16,DC1,web,1,12.5\n2027-11-28,F5,HMR-16,DC1,web,1,12.5\n")
 	res, err := st.ImportFile(context.Background(), sales, data.ImportOptions{Today: today})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []data.RowError{{Line: 4, Column: "date", Reason: "2062-11-26 is in the future (today is 2026-11-26): a mistyped year?"}}
+	want := []data.RowError{{Line: 4, Column: "date", Reason: "2062-11-26 is more than a year ahead (today is 2026-11-26): a mistyped year?"},
+		{Line: 5, Column: "date", Reason: "2027-11-28 is more than a year ahead (today is 2026-11-26): a mistyped year?"}}
 	if res.RowsOK != 2 || !reflect.DeepEqual(res.Errors, want) {
 		t.Errorf("sales: %d ok, errors %+v", res.RowsOK, res.Errors)
 	}

@@ -229,10 +229,16 @@ type binding struct {
 	lastDate    string
 	lastDateVal model.Date
 
-	// today, when set, refuses dates after tomorrow: ledger rows record
-	// what happened, and 2062 for 2026 would make every item look dead.
+	// today, when set, refuses ledger dates more than futureDays after
+	// it: rows record what happened, and 2062 for 2026 would make every
+	// item look dead. A year's room keeps test and planning data that
+	// run to the end of a period, a time zone ahead, or a file dated
+	// tomorrow.
 	today model.Date
 }
+
+// futureDays is how far past today a ledger row may be dated.
+const futureDays = 366
 
 // bind matches a header against a kind.
 func (ks *kindSpec) bind(header []string) (binding, int, []string) {

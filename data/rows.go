@@ -180,8 +180,8 @@ func (f *fields) date(ci int) model.Date {
 		}
 		f.b.lastDate, f.b.lastDateVal = s, d
 	}
-	if f.b.today != 0 && d > f.b.today.AddDays(1) {
-		f.fail(ci, fmt.Sprintf("%s is in the future (today is %s): a mistyped year?", d, f.b.today))
+	if f.b.today != 0 && d > f.b.today.AddDays(futureDays) {
+		f.fail(ci, fmt.Sprintf("%s is more than a year ahead (today is %s): a mistyped year?", d, f.b.today))
 		return model.NoDate
 	}
 	return d
