@@ -58,6 +58,15 @@ func (f *fields) int(ci int, def int64) int64 {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n
 	}
+	// In a semicolon file "1,234" reads 1.234, which no whole number is:
+	// a count there groups thousands as anywhere else.
+	if f.rec.delim == ';' {
+		if t, ok := plainNumber(s, false); ok {
+			if v, err := strconv.ParseFloat(t, 64); err == nil && v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
+				return int64(v)
+			}
+		}
+	}
 	v, ok := f.number(ci, s)
 	if !ok {
 		return def
