@@ -247,11 +247,12 @@ func fcNum(v float64) string {
 	return s
 }
 
-// fcShare writes an error relative to volume, or NA when the windows
-// sold nothing and the ratio is undefined (the engine keeps 0 for it).
+// fcShare writes an error relative to volume, or NaN (which scripts read
+// as a float) when the windows sold nothing and the ratio is undefined:
+// the engine keeps 0 for it, which would read as a perfect forecast.
 func fcShare(v float64, s forecast.Score) string {
 	if s.N > 0 && s.Volume == 0 {
-		return "NA"
+		return "NaN"
 	}
 	return fcNum(v)
 }

@@ -121,7 +121,7 @@ func TestForecastCLI_Errors(t *testing.T) {
 }
 
 // A series that sold nothing in its backtest windows has no WAPE of its
-// own (NA in the scores), but its errors count in the pooled WAPE: total
+// own (NaN in the scores), but its errors count in the pooled WAPE: total
 // absolute error over total volume.
 func TestForecastCLI_BacktestPoolsUnsoldWindows(t *testing.T) {
 	dir := t.TempDir()
@@ -172,7 +172,7 @@ func TestForecastCLI_BacktestPoolsUnsoldWindows(t *testing.T) {
 		case "A":
 			volume = e / num(r, "wape")
 		case "B":
-			if r[col["wape"]] != "NA" || r[col["wql"]] != "NA" || e == 0 {
+			if r[col["wape"]] != "NaN" || r[col["wql"]] != "NaN" || e == 0 {
 				t.Errorf("B sold nothing in its windows: wape %q, wql %q, absolute error %g", r[col["wape"]], r[col["wql"]], e)
 			}
 		}
