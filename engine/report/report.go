@@ -293,6 +293,15 @@ func (b *book) stock(d Data) error {
 // round2 is v to two decimals, or an empty cell when v is not a number
 // (an anomaly whose detector had no expectation): a NaN would make the
 // workbook one that Excel refuses to open.
+// finite is v, or an empty cell when v is not a number (Excel refuses
+// a workbook with a NaN in it).
+func finite(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return v
+}
+
 func round2(v float64) any {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
@@ -362,7 +371,7 @@ func (b *book) accuracy(d Data) error {
 	header := []string{"Model", "Category", "Series", "MAE", "RMSE", "MASE", "WAPE", "Bias"}
 	rows := make([][]any, len(d.Accuracy))
 	for i, a := range d.Accuracy {
-		rows[i] = []any{a.Model, a.Category, a.Series, round2(a.MAE), round2(a.RMSE), round2(a.MASE), a.WAPE, round2(a.Bias)}
+		rows[i] = []any{a.Model, a.Category, a.Series, round2(a.MAE), round2(a.RMSE), round2(a.MASE), finite(a.WAPE), round2(a.Bias)}
 	}
 	end := b.table(s, 1, 1, header, rows)
 	if len(rows) == 0 {
@@ -370,9 +379,13 @@ func (b *book) accuracy(d Data) error {
 		return nil
 	}
 	b.f.SetCellStyle(s, "G2", cell(7, end-1), b.pct)
-	// WAPE by model, weighted by how many series each model won.
+	// WAPE by model, weighted by how many series each model won; a group
+	// whose backtests sold nothing has none (NaN) and does not count.
 	w := map[string][2]float64{}
 	for _, a := range d.Accuracy {
+		if math.IsNaN(a.WAPE) || math.IsInf(a.WAPE, 0) {
+			continue
+		}
 		x := w[a.Model]
 		w[a.Model] = [2]float64{x[0] + a.WAPE*float64(a.Series), x[1] + float64(a.Series)}
 	}

@@ -146,7 +146,10 @@ func chartsBySheet(t *testing.T, b []byte) map[string]int {
 func TestWrite_NaNAndNegatives(t *testing.T) {
 	d := sample()
 	d.Anomalies = []report.Anomaly{{ID: 1, SKU: "sales-07.csv", Date: "2026-03-08", Detector: "duplicate_file", Score: 1, Value: 1, Expected: math.NaN(), State: "open"}}
-	d.Accuracy = []report.Accuracy{{Model: "sba", Category: "tools", Series: 2, MAE: 1.234, RMSE: 2, MASE: 0.9, WAPE: 0.5, Bias: -1.234}}
+	// A group whose backtests sold nothing has no WAPE (and one with no
+	// backtest no MASE or bias): empty cells, never NaN.
+	d.Accuracy = []report.Accuracy{{Model: "sba", Category: "tools", Series: 2, MAE: 1.234, RMSE: 2, MASE: 0.9, WAPE: 0.5, Bias: -1.234},
+		{Model: "sba", Category: "garden", Series: 3, MAE: 0.5, RMSE: 0.6, MASE: math.NaN(), WAPE: math.NaN(), Bias: math.NaN()}}
 	var buf bytes.Buffer
 	if err := report.Write(&buf, d); err != nil {
 		t.Fatal(err)
@@ -161,9 +164,22 @@ func TestWrite_NaNAndNegatives(t *testing.T) {
 		{report.SheetAnomalies, "E2", "duplicate_file"},
 		{report.SheetAccuracy, "H2", "-1.23"},
 		{report.SheetAccuracy, "D2", "1.23"},
+		{report.SheetAccuracy, "G3", ""},
+		{report.SheetAccuracy, "F3", ""},
+		{report.SheetAccuracy, "H3", ""},
 	} {
 		if got, _ := f.GetCellValue(c.sheet, c.cell); got != c.want {
 			t.Errorf("%s!%s = %q, want %q", c.sheet, c.cell, got, c.want)
+		}
+	}
+	for _, sheet := range f.GetSheetList() {
+		rows, _ := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		for i, r := range rows {
+			for j, v := range r {
+				if strings.EqualFold(v, "NaN") || strings.EqualFold(v, "-NaN") {
+					t.Errorf("%s row %d col %d holds %q", sheet, i+1, j+1, v)
+				}
+			}
 		}
 	}
 }
