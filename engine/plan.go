@@ -562,7 +562,9 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 				if it.fc.Stored {
 					sum.StoredForecasts++
 				}
-				sum.DemandAhead += 28 * it.levels.DailyMean
+				if d := it.levels.DailyMean; !math.IsNaN(d) && !math.IsInf(d, 0) { // plan --json cannot carry a NaN
+					sum.DemandAhead += 28 * d
+				}
 				sum.DemandBehind += lastDays(it.hist, 28)
 				if it.row != nil {
 					needs = append(needs, it)
