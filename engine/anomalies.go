@@ -278,6 +278,7 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 	if err != nil {
 		return res, err
 	}
+	var dismiss []model.Anomaly // kept earlier, taken into a move now
 	if asOf != model.NoDate && (sc.all || len(sc.touched) > 0) {
 		series, n, err := e.seriesFindings(ctx, sc, asOf, workers, progress)
 		if err != nil {
@@ -285,7 +286,7 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		}
 		found = append(found, series...)
 		res.Series = n
-		if found, err = e.cohorts(ctx, found); err != nil {
+		if found, dismiss, err = e.cohorts(ctx, found); err != nil {
 			return res, err
 		}
 	}
@@ -315,6 +316,15 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		return res, err
 	}
 	res.Added = append(res.Added, added...)
+	// Earlier findings that a move now takes in, once the move is stored.
+	// An action someone took on one in the meantime wins.
+	for _, a := range dismiss {
+		_, err := e.store.ActOnAnomaly(ctx, a.ID, model.ActionRequest{Action: model.ActDismiss, Version: a.Version,
+			User: anomaly.CohortBy, At: e.clock(), Note: a.Note})
+		if err != nil && !errors.Is(err, model.ErrAnomalyStale) && !errors.Is(err, model.ErrAnomalyTransition) {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
@@ -323,8 +333,9 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 // checks kept around the findings' days: category-wide findings to join,
 // and open series findings that count towards a new move and are
 // dismissed when one forms (a season's turn is found over several days of
-// imports; an action on them in the meantime wins over this).
-func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.Anomaly, error) {
+// imports): those come back in dismiss, for detect to act on once the
+// move is stored.
+func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) (out, dismiss []model.Anomaly, err error) {
 	from, to := model.NoDate, model.NoDate
 	for _, a := range found {
 		if a.Detector == anomaly.DetLevel || a.Detector == anomaly.DetSeasonalZ {
@@ -335,7 +346,7 @@ func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.An
 		}
 	}
 	if from == model.NoDate {
-		return found, nil // the usual daily import: nothing that could be part of a move
+		return found, nil, nil // the usual daily import: nothing that could be part of a move
 	}
 	// A move's week, and the weeks either side.
 	from, to = from.AddDays(-14), to.AddDays(14)
@@ -348,7 +359,7 @@ func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.An
 		q.From, q.To = from, to
 		as, err := e.store.Anomalies(ctx, q)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		stored = append(stored, as...)
 	}
@@ -362,18 +373,10 @@ func (e *Engine) cohorts(ctx context.Context, found []model.Anomaly) ([]model.An
 	}
 	items, err := e.store.ItemsBySKU(ctx, skus)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	at := e.clock()
-	out, dismiss := anomaly.Cohorts(found, stored, func(sku string) string { return items[sku].Category }, at)
-	for _, a := range dismiss {
-		_, err := e.store.ActOnAnomaly(ctx, a.ID, model.ActionRequest{Action: model.ActDismiss, Version: a.Version,
-			User: anomaly.CohortBy, At: at, Note: a.Note})
-		if err != nil && !errors.Is(err, model.ErrAnomalyStale) && !errors.Is(err, model.ErrAnomalyTransition) {
-			return nil, err
-		}
-	}
-	return out, nil
+	out, dismiss = anomaly.Cohorts(found, stored, func(sku string) string { return items[sku].Category }, e.clock())
+	return out, dismiss, nil
 }
 
 // fileFindings runs the rules that judge files: content imported again
