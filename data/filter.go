@@ -16,9 +16,12 @@ var statusSQL = map[model.Status]string{
 	model.StatusOK:   "(s.on_hand > 0 AND s.last_sale >= ? AND s.cover_days BETWEEN 7 AND 180)",
 }
 
-// filterCols is the SQL of each canonical filter column.
+// filterCols is the SQL of each canonical filter column. rop is the last
+// recompute's reorder point: NULL for a row never planned, so every test
+// on it is false there.
 var filterCols = map[string]string{"on_hand": "s.on_hand", "cover": "s.cover_days", "avg": "s.avg_daily",
-	"on_order": "s.on_order", "location": "l.code", "category": "i.category", "sku": "i.sku"}
+	"on_order": "s.on_order", "position": "(s.on_hand + s.on_order)", "location": "l.code", "category": "i.category", "sku": "i.sku",
+	"rop": "(SELECT rl.reorder_point FROM replenish_level rl WHERE rl.item_id = s.item_id AND rl.loc_id = s.loc_id)"}
 
 func filterSQL(f model.Filter) ([]string, []any) {
 	var where []string
@@ -40,6 +43,10 @@ func filterSQL(f model.Filter) ([]string, []any) {
 			where = append(where, col+" "+c.Op+" ? COLLATE NOCASE")
 			args = append(args, c.Str)
 		default:
+			if c.Other != "" {
+				where = append(where, col+" "+c.Op+" "+filterCols[c.Other])
+				continue
+			}
 			where = append(where, col+" "+c.Op+" ?")
 			args = append(args, c.Num)
 		}

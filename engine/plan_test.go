@@ -605,3 +605,54 @@ func TestEngine_Plan_NotSelling(t *testing.T) {
 		t.Errorf("summary %+v: IDLE not counted as held", sum.Proposals)
 	}
 }
+
+// The stock filter position<rop finds what the last recompute put under
+// its reorder point (on hand + on order below it); rop>0 leaves out the
+// rows never planned.
+func TestStockFilter_BelowReorderPoint(t *testing.T) {
+	f := newPlanFixture(t, []stockSpec{
+		{"A1", "DC1", 5000, 2}, {"A1", "ST1", 150, 1}, {"B1", "ST1", 100, 1.5}, {"C1", "ST2", 3000, 3},
+	})
+	ctx := context.Background()
+	flt, err := model.ParseFilter("position<rop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := f.e.StockPage(ctx, model.StockQuery{Filter: flt, Limit: 10})
+	if err != nil || len(before) != 0 {
+		t.Fatalf("before any plan: %d rows, %v (no reorder points yet)", len(before), err)
+	}
+	f.plan(t)
+	rows, err := f.e.StockPage(ctx, model.StockQuery{Filter: flt, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := f.e.StockPage(ctx, model.StockQuery{Limit: 10})
+	keys := make([][2]int64, len(all))
+	for i, r := range all {
+		keys[i] = [2]int64{r.ItemID, r.LocID}
+	}
+	lv, err := f.e.Levels(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range all {
+		if r.OnHand+r.OnOrder < lv[[2]int64{r.ItemID, r.LocID}].ReorderPoint {
+			want = append(want, r.SKU+"@"+r.Location)
+		}
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.SKU+"@"+r.Location)
+	}
+	if len(want) != 2 || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("position<rop gave %v, want %v", got, want)
+	}
+	if n, err := f.e.StockCount(ctx, model.StockQuery{Filter: flt}); err != nil || n != len(want) {
+		t.Errorf("count %d, %v", n, err)
+	}
+	if _, err := model.ParseFilter("rop<lots"); err == nil || !strings.Contains(err.Error(), "needs a number or a column such as rop") {
+		t.Errorf("rop<lots: %v", err)
+	}
+}

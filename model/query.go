@@ -87,10 +87,13 @@ func (f Filter) Empty() bool { return len(f.Terms) == 0 && len(f.Conds) == 0 }
 
 // Cond is one column condition.
 type Cond struct {
-	Col string // canonical column: on_hand, cover, avg, on_order, status, location, category, sku
+	Col string // canonical column: on_hand, cover, avg, on_order, position, rop, status, location, category, sku
 	Op  string // < <= > >= = !=
 	Num float64
 	Str string
+	// Other, when set, is a numeric column compared with instead of Num:
+	// position<rop is what is below its reorder point.
+	Other string
 }
 
 // FilterColumns maps the names a condition may use to canonical columns.
@@ -99,6 +102,9 @@ var FilterColumns = map[string]string{
 	"cover": "cover", "cover_days": "cover", "days": "cover",
 	"avg": "avg", "avg_daily": "avg", "rate": "avg",
 	"on_order": "on_order", "onorder": "on_order",
+	// position is on hand + on order; rop the reorder point of the last
+	// recompute (a row never planned has none and matches no rop test).
+	"position": "position", "pos": "position", "rop": "rop", "reorder_point": "rop",
 	"status": "status", "loc": "location", "location": "location", "category": "category", "cat": "category",
 	"sku": "sku",
 }
@@ -147,9 +153,13 @@ func parseCond(tok string) (Cond, bool, error) {
 					return Cond{}, false, fmt.Errorf("unknown status %q (want out, low, ok, over, dead or idle)", val)
 				}
 			default:
+				if other, ok := FilterColumns[strings.ToLower(val)]; ok && numericColumn(other) {
+					c.Other = other
+					break
+				}
 				n, err := strconv.ParseFloat(val, 64)
 				if err != nil {
-					return Cond{}, false, fmt.Errorf("%s%s needs a number, got %q", name, op, val)
+					return Cond{}, false, fmt.Errorf("%s%s needs a number or a column such as rop, got %q", name, op, val)
 				}
 				c.Num = n
 			}
@@ -157,6 +167,15 @@ func parseCond(tok string) (Cond, bool, error) {
 		}
 	}
 	return Cond{}, false, nil
+}
+
+// numericColumn reports whether a canonical filter column holds numbers.
+func numericColumn(col string) bool {
+	switch col {
+	case "status", "location", "category", "sku":
+		return false
+	}
+	return true
 }
 
 func validStatus(s Status) bool {

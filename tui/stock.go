@@ -81,7 +81,7 @@ func newStockView(e *env) *stockView {
 	in := textinput.New()
 	in.Prompt = "/"
 	in.PromptStyle = st.Prompt
-	in.Placeholder = "text, cover<7, status=out, loc=DC1"
+	in.Placeholder = "text, cover<7, position<rop, status=out, loc=DC1"
 	in.CharLimit = 200
 	// A steady cursor: blinking would redraw the screen twice a second,
 	// which costs bandwidth over SSH and buys nothing.
