@@ -755,11 +755,17 @@ func reasonsFor(it *planItem, asOf model.Date) model.Reasons {
 func levelOf(it *planItem, asOf model.Date) data.LevelRow {
 	lv, p := it.levels, it.policy
 	_, ltSD := ltMoments(p.LeadTime)
-	return data.LevelRow{ItemID: it.info.ItemID, LocID: it.info.LocID, Level: model.Level{
+	row := data.LevelRow{ItemID: it.info.ItemID, LocID: it.info.LocID, Level: model.Level{
 		AsOf: asOf, Class: it.class, Service: p.Service, ServiceKind: p.Kind.String(), DailyMean: lv.DailyMean,
 		Model: it.fc.Model, LeadTimeDays: it.lead, LeadTimeSD: ltSD, ReviewDays: p.ReviewDays,
 		SafetyStock: lv.SafetyStock, ReorderPoint: lv.ReorderPoint, OrderUpTo: lv.OrderUpTo, EOQ: lv.EOQ,
 	}}
+	if it.delisted {
+		// Nothing is reordered for it: a reorder point would mark it due
+		// in the stock table (and under position<rop) for ever.
+		row.SafetyStock, row.ReorderPoint, row.OrderUpTo, row.EOQ = 0, 0, 0, 0
+	}
+	return row
 }
 
 func ltMoments(lt forecast.LeadTime) (float64, float64) {

@@ -556,6 +556,16 @@ func TestEngine_Plan_NotSelling(t *testing.T) {
 	if p := f.proposal(t, "GONE", "ST1"); p != nil {
 		t.Errorf("a delisted item reordered: %+v", p)
 	}
+	// Its stored level has no reorder point: the stock table does not
+	// mark it due, and position<rop leaves it out.
+	rows, _ := f.e.StockPage(context.Background(), model.StockQuery{SKU: "GONE", Limit: 1})
+	if len(rows) != 1 {
+		t.Fatalf("GONE rows %+v", rows)
+	}
+	key := [2]int64{rows[0].ItemID, rows[0].LocID}
+	if lv, err := f.e.Levels(context.Background(), [][2]int64{key}); err != nil || lv[key].ReorderPoint != 0 || lv[key].OrderUpTo != 0 || lv[key].DailyMean <= 0 {
+		t.Errorf("GONE's level %+v, %v: want no reorder point, its forecast kept", lv[key], err)
+	}
 	if p := f.proposal(t, "DEAD", "ST1"); p != nil {
 		t.Errorf("dead stock reordered: %+v", p)
 	}
