@@ -447,20 +447,24 @@ func (v *itemView) policyLines() []string {
 func (v *itemView) proposalLine() string {
 	d := v.data
 	why := ""
-	if d.item.DelistedBy(d.asOf) {
-		why = "no proposal: delisted from " + d.item.Delisted.String() + ", never reordered"
-	}
 	for _, s := range d.stock {
-		if s.Location == v.loc && why == "" {
-			why = notReordered(s, d.asOf)
+		if s.Location == v.loc {
+			why = notReordered(d.item, s, d.asOf)
 		}
+	}
+	if why == "" {
+		why = notReordered(d.item, model.StockRow{}, d.asOf)
 	}
 	return proposalLine(d.prop, why, v.env.st)
 }
 
-// notReordered says why the plan leaves dead stock alone; "" when the row
-// is not dead stock that sold once.
-func notReordered(r model.StockRow, asOf model.Date) string {
+// notReordered says why the plan leaves an item×location alone: the item
+// is delisted, or its stock is dead (it sold once, and not for DeadDays);
+// "" otherwise.
+func notReordered(it model.Item, r model.StockRow, asOf model.Date) string {
+	if it.DelistedBy(asOf) {
+		return "no proposal: delisted from " + it.Delisted.String() + ", never reordered"
+	}
 	if r.Status(asOf) != model.StatusDead || r.LastSale == model.NoDate {
 		return ""
 	}

@@ -1,6 +1,7 @@
 package tui_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"stockroom/engine"
 	"stockroom/model"
 )
 
@@ -218,5 +220,22 @@ func TestStock_DetailPane(t *testing.T) {
 	n := drive(t, newConsole(t, eng), 120, 30)
 	if strings.Contains(n.view(), "recent ledger") {
 		t.Errorf("pane at 120 columns")
+	}
+}
+
+// The pane says why a delisted item has no proposal, and shows no
+// reorder point for it.
+func TestStock_PaneDelisted(t *testing.T) {
+	eng := newProposalEngine(t)
+	p := openProposals(t, eng)[0]
+	importFile(t, eng, writeTemp(t, t.TempDir(), "items.csv", fmt.Sprintf("sku,name,supplier,delisted_on\n%s,%s,SUP1,2026-10-01\n", p.SKU, p.Name)))
+	if _, err := eng.Plan(context.Background(), engine.PlanOptions{User: "plan", Now: planNow}); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, newConsole(t, eng), 200, 50)
+	d.keys("/sku=" + p.SKU + " loc=" + p.Location + "{enter}")
+	v := d.view()
+	if !strings.Contains(v, "no proposal: delisted from 2026-10-01, never reordered") || !strings.Contains(v, "reorder point 0 · order up to 0") {
+		t.Errorf("pane of a delisted item:\n%s", v)
 	}
 }

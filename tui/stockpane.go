@@ -29,6 +29,7 @@ const paneDays = 90
 type stockDetail struct {
 	key      [2]int64
 	row      model.StockRow
+	item     model.Item // for its delisting
 	level    *model.Level
 	proposal *model.Proposal
 	hist     model.DailyHistory
@@ -92,6 +93,7 @@ func (v *stockView) loadPane(gen int) tea.Cmd {
 	return func() tea.Msg {
 		ctx := context.Background()
 		d := stockDetail{key: [2]int64{r.ItemID, r.LocID}, row: r}
+		d.item, _ = be.Item(ctx, r.SKU)
 		if lv, err := be.Levels(ctx, [][2]int64{d.key}); err == nil {
 			if l, ok := lv[d.key]; ok {
 				d.level = &l
@@ -134,7 +136,7 @@ func (v *stockView) paneView(w, h int) string {
 		} else {
 			add(st.Dim.Render("no policy yet: stockroom plan"))
 		}
-		add(proposalLine(d.proposal, notReordered(r, v.asOf), st))
+		add(proposalLine(d.proposal, notReordered(d.item, r, v.asOf), st))
 		add("")
 		if d.err != nil {
 			add(st.Dim.Render("no sales history: " + d.err.Error()))
