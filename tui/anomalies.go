@@ -673,7 +673,15 @@ func (v *anomaliesView) renderSide() string {
 			if e.Note != "" {
 				l += ": " + e.Note
 			}
-			lines = append(lines, st.Dim.Render(fit(l, w, false)))
+			// The latest action whole (a note says why, or where the
+			// category-wide move is); older ones a line each.
+			n := 1
+			if i == len(d.log)-1 {
+				n = 3
+			}
+			for _, part := range wrapText(l, w, n) {
+				lines = append(lines, st.Dim.Render(fit(part, w, false)))
+			}
 		}
 	}
 	if len(lines) > h {

@@ -317,3 +317,20 @@ func TestItem_AnomalyCaption(t *testing.T) {
 		}
 	}
 }
+
+// The latest action on an anomaly shows whole, note and all, at 100
+// columns; it was cut at the pane's width.
+func TestAnomalies_LatestActionWhole(t *testing.T) {
+	eng, spike := newAnomalyEngine(t)
+	note := "part of a category-wide move: tools rose in the week of 2026-09-14; see category_shift on SKU-0002 @ DC1/web, 2026-09-15"
+	if _, err := eng.ActOnAnomaly(context.Background(), model.Actor{Name: "bob", Role: model.RoleAdmin}, spike.ID,
+		model.ActionRequest{Action: model.ActDismiss, Version: spike.Version, User: "bob", At: time.Now(), Note: note}); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, actorConsole(t, eng, operator), 100, 40)
+	d.keys(":anomalies dismissed{enter}")
+	v := d.view()
+	if !strings.Contains(v, "dismissed by bob (v1): part of a category-wide move") || !strings.Contains(v, "SKU-0002 @ DC1/web, 2026-09-15") {
+		t.Errorf("the latest action is cut:\n%s", v)
+	}
+}
