@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -40,6 +41,11 @@ Changes committed by any process show within a second.`)
 	if err != nil {
 		return err
 	}
+	// Before the store is opened: without a terminal nothing will use it,
+	// and opening would make an empty one at the default path.
+	if !isTerminal(c.stdout) {
+		return errNoTerminal
+	}
 	eng, closeFn, err := openEngine(ctx, c, *db)
 	if err != nil {
 		return err
@@ -49,11 +55,13 @@ Changes committed by any process show within a second.`)
 	return openConsole(ctx, c, eng, cfg, append(cfg.Watch, watch...), *poll)
 }
 
+var errNoTerminal = errors.New("the console needs a terminal; for scripts use 'stockroom stock' or 'stockroom import'")
+
 // openConsole runs the console until the user quits, with folder watchers
 // in the background when given.
 func openConsole(ctx context.Context, c *cli, eng *engine.Engine, cfg config, watch []string, poll time.Duration) error {
 	if !isTerminal(c.stdout) {
-		return fmt.Errorf("the console needs a terminal; for scripts use 'stockroom stock' or 'stockroom import'")
+		return errNoTerminal
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -276,3 +276,16 @@ func TestImportCommand_PlanHint(t *testing.T) {
 		t.Errorf("after a plan:\n%s", out)
 	}
 }
+
+// The console without a terminal says so and leaves no empty store behind
+// at the default path.
+func TestConsole_NoTerminalMakesNoStore(t *testing.T) {
+	home := t.TempDir()
+	_, errOut, code := runCLI(t, map[string]string{"XDG_DATA_HOME": home}, "console")
+	if code == 0 || !strings.Contains(errOut, "the console needs a terminal") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(home, "stockroom", "stockroom.db")); !os.IsNotExist(err) {
+		t.Errorf("a store was made: %v", err)
+	}
+}
