@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -192,12 +193,16 @@ func readForecastInputs(input, events, prices, attrs string, horizon int) ([]for
 	return series, cal, nil
 }
 
-// fcReadInput opens a file and parses it, so errors name the file as given.
+// fcReadInput opens a file and parses it, so errors name the file as given
+// (forecast and simulate read the same files).
 func fcReadInput[T any](path string, parse func(io.Reader, string) (T, error)) (T, error) {
 	var zero T
 	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return zero, fmt.Errorf("%s: no such file", path)
+	}
 	if err != nil {
-		return zero, fmt.Errorf("forecast: %w", err)
+		return zero, err
 	}
 	defer f.Close()
 	return parse(bufio.NewReaderSize(f, 1<<16), path)

@@ -109,7 +109,7 @@ func TestForecastCLI_Errors(t *testing.T) {
 		{[]string{"--input", fcData + "series.csv", "--horizon", "x"}, 2, "invalid value"},
 		{[]string{"--db", "x.db"}, 1, "x.db: no such store"},
 		{[]string{"--input", fcData + "bad_value.csv", "--horizon", "3"}, 1, `bad_value.csv:3: value: "three" is not a number`},
-		{[]string{"--input", fcData + "missing.csv", "--horizon", "3"}, 1, "missing.csv"},
+		{[]string{"--input", fcData + "missing.csv", "--horizon", "3"}, 1, "missing.csv: no such file"},
 		{[]string{"--input", fcData + "series.csv", "--horizon", "3", "--events", fcData + "meta.csv"}, 1, "meta.csv:1: date: missing column"},
 	}
 	for _, c := range cases {
