@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -227,6 +228,19 @@ func routeDB(ctx context.Context, c *cli, dbPath, depot string, day model.Date, 
 		return err
 	}
 	defer closeFn()
+	if depot != "" {
+		locs, err := eng.Locations(ctx)
+		if err != nil {
+			return err
+		}
+		codes := make([]string, len(locs))
+		for i, l := range locs {
+			codes[i] = l.Code
+		}
+		if !slices.Contains(codes, depot) {
+			return fmt.Errorf("route: --depot %s: no such location (the store has %s)", depot, strings.Join(codes, ", "))
+		}
+	}
 	if depot == "" || day == model.NoDate {
 		d, first, err := eng.RouteDay(ctx, depot)
 		if err != nil {

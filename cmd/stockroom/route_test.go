@@ -168,6 +168,10 @@ func TestRunRoute_DB(t *testing.T) {
 			t.Errorf("%v: stderr %q lacks %q", args, errOut, want)
 		}
 	}
+	// A depot the store does not have says which it has.
+	if _, errOut, code := runCLI(t, nil, "route", "--db", db, "--depot", "DC9"); code != 1 || !strings.Contains(errOut, "--depot DC9: no such location (the store has DC1") {
+		t.Errorf("--depot DC9: exit %d: %s", code, errOut)
+	}
 }
 
 func TestRunRoute_DBReplanAndTraffic(t *testing.T) {
