@@ -711,8 +711,15 @@ func decide(it *planItem, opt PlanOptions, pr *policyResolver, net map[[2]int64]
 	if it.order.Qty <= 0 || it.stale {
 		return
 	}
+	u := urgency(it.out, it.lead)
+	if it.notSold > 0 {
+		// Out and unsold for months: its demand is a guess (it may be
+		// delisted), so it queues after everything known to sell rather
+		// than at the top with the real stockouts.
+		u = urgency(0, it.lead)
+	}
 	it.row = &data.PlanRow{ItemID: info.ItemID, LocID: info.LocID, Kind: model.ProposalPurchase, Supplier: info.Supplier,
-		Qty: it.order.Qty, UnitCost: info.UnitCost, Urgency: urgency(it.out, it.lead), Reasons: reasonsFor(it, asOf)}
+		Qty: it.order.Qty, UnitCost: info.UnitCost, Urgency: u, Reasons: reasonsFor(it, asOf)}
 }
 
 // urgency is the days of slack before a stockout that an order placed now

@@ -577,6 +577,11 @@ func TestEngine_Plan_NotSelling(t *testing.T) {
 	if live.Reasons.NotSold != 0 {
 		t.Errorf("live: %+v", live)
 	}
+	// Out and unsold for months, IDLE queues after what sells: its slack
+	// is that of no stockout within a year (366 days less the lead time).
+	if idle != nil && (idle.Urgency != 366-idle.Reasons.LeadTimeDays || idle.Urgency <= live.Urgency) {
+		t.Errorf("idle urgency %.1f (lead %.1f), live %.1f: idle must queue last", idle.Urgency, idle.Reasons.LeadTimeDays, live.Urgency)
+	}
 	// Its dead-stock alert stays; nothing claims it is running out.
 	as, err := e.Alerts(context.Background(), nil, 100)
 	if err != nil {

@@ -1025,6 +1025,9 @@ const nameRoom = 30
 func proposalCell(p model.Proposal, c pcol) string {
 	switch c {
 	case pcUrgency:
+		if p.Reasons.NotSold > 0 {
+			return "-" // idle: queued after what sells (see OUT)
+		}
 		return fmt.Sprintf("%.0fd", p.Urgency)
 	case pcOut:
 		return daysToStockout(p)
@@ -1220,7 +1223,11 @@ func proposalReasons(p model.Proposal) []string {
 	}
 	switch {
 	case r.OutNow():
-		out = append(out, fmt.Sprintf("out of stock now; slack %.0f days after lead time", p.Urgency))
+		if r.NotSold > 0 {
+			out = append(out, fmt.Sprintf("out of stock now, and no sale here for %d days: queued after what sells", r.NotSold))
+		} else {
+			out = append(out, fmt.Sprintf("out of stock now; slack %.0f days after lead time", p.Urgency))
+		}
 	case r.StockoutDate != "":
 		out = append(out, fmt.Sprintf("runs out on %s if nothing is done (%s); slack %.0f days after lead time", r.StockoutDate, daysToStockout(p), p.Urgency))
 	default:
