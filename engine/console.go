@@ -84,6 +84,9 @@ func (e *Engine) Overview(ctx context.Context) (model.Overview, error) {
 		return o, err
 	}
 	o.OpenProposals, o.OpenProposalValue = tot.Count, tot.Value
+	if o.PlannedAsOf, err = e.store.PlannedAsOf(ctx); err != nil {
+		return o, err
+	}
 	if o.OpenAnomalies, err = e.OpenAnomalies(ctx); err != nil {
 		return o, err
 	}

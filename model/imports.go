@@ -50,6 +50,9 @@ type Overview struct {
 	// few (out of stock, running out before a delivery) for the feed.
 	Alerts    map[AlertKind]int
 	TopAlerts []Alert
+	// PlannedAsOf is the data day of the last recompute of proposals;
+	// NoDate before the first, when the counts above say nothing.
+	PlannedAsOf Date
 }
 
 // SourceHealth is the freshness of one kind of import.

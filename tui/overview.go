@@ -136,11 +136,17 @@ func (v *overviewView) render() {
 		kpi("stock value at cost", thousands(int(math.Round(o.StockValue))), st.Value),
 	)
 	left = append(left, "", st.Heading.Render("Replenishment")+st.Dim.Render("  :proposals to act"))
-	left = append(left,
-		kpi("open proposals", fmt.Sprintf("%s worth %s", thousands(o.OpenProposals), thousands(int(math.Round(o.OpenProposalValue)))), st.Value),
-		kpi("below reorder point", thousands(o.Alerts[model.AlertBelowReorder]), st.Status[model.StatusLow]),
-		kpi("out before a delivery", thousands(o.Alerts[model.AlertBeforeDelivery]), st.Status[model.StatusOut]),
-		kpi("open anomalies", thousands(o.OpenAnomalies), st.AnomalyState[model.AnomalyOpen]))
+	if o.PlannedAsOf == model.NoDate {
+		// Zeros would read as nothing to order; the store was never planned.
+		left = append(left, st.Dim.Render("never planned; make proposals with"),
+			st.Dim.Render("  stockroom plan --db "+v.env.be.Name()))
+	} else {
+		left = append(left,
+			kpi("open proposals", fmt.Sprintf("%s worth %s", thousands(o.OpenProposals), thousands(int(math.Round(o.OpenProposalValue)))), st.Value),
+			kpi("below reorder point", thousands(o.Alerts[model.AlertBelowReorder]), st.Status[model.StatusLow]),
+			kpi("out before a delivery", thousands(o.Alerts[model.AlertBeforeDelivery]), st.Status[model.StatusOut]))
+	}
+	left = append(left, kpi("open anomalies", thousands(o.OpenAnomalies), st.AnomalyState[model.AnomalyOpen]))
 	left = append(left, "", st.Heading.Render("Forecast"))
 	if f := o.Forecast; f != nil {
 		left = append(left,

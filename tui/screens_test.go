@@ -123,6 +123,18 @@ func TestOverview(t *testing.T) {
 	if !strings.Contains(v, "24") { // 8 items × 3 locations
 		t.Errorf("overview counts:\n%s", v)
 	}
+	// Never planned: the replenishment block says how, not zeros.
+	if !strings.Contains(v, "never planned; make proposals with") || !strings.Contains(v, "stockroom plan --db test.db") || strings.Contains(v, "below reorder point") {
+		t.Errorf("unplanned store's overview:\n%s", v)
+	}
+	if _, err := eng.Plan(context.Background(), engine.PlanOptions{User: "plan"}); err != nil {
+		t.Fatal(err)
+	}
+	d = drive(t, newConsole(t, eng), 140, 40)
+	d.keys(":overview{enter}")
+	if p := d.view(); !strings.Contains(p, "below reorder point") || strings.Contains(p, "never planned") {
+		t.Errorf("planned store's overview:\n%s", p)
+	}
 	// Money rounds to the nearest unit, as the proposals' worth does.
 	o, err := eng.Overview(context.Background())
 	if err != nil {
