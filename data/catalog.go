@@ -14,10 +14,7 @@ func scanItem(r interface{ Scan(...any) error }) (model.Item, error) {
 	var it model.Item
 	var delisted sql.NullInt64
 	err := r.Scan(&it.SKU, &it.Name, &it.Category, &it.UOM, &it.UnitCost, &it.Price, &it.Supplier, &it.PackSize, &it.MOQ, &delisted, &it.Version)
-	it.Delisted = model.NoDate
-	if delisted.Valid {
-		it.Delisted = model.Date(delisted.Int64)
-	}
+	it.Delisted = nullToDate(delisted)
 	return it, err
 }
 

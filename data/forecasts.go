@@ -121,7 +121,7 @@ func (s *Store) LatestForecastRun(ctx context.Context) (model.ForecastRun, error
 		return r, err
 	}
 	r.Started, r.Finished, r.Origin = time.UnixMilli(started), time.UnixMilli(finished), model.Date(origin)
-	r.WAPE, r.MASE, r.Bias = nullNaN(wape), nullNaN(mase), nullNaN(bias)
+	r.WAPE, r.MASE, r.Bias = nullToNaN(wape), nullToNaN(mase), nullToNaN(bias)
 	err = json.Unmarshal([]byte(models), &r.Models)
 	return r, err
 }
@@ -221,15 +221,8 @@ func finiteOr0(v float64) float64 {
 	return v
 }
 
-// cleanFloat stores NaN and infinities as NULL.
-// nullNaN reads back what cleanFloat stored: NULL is NaN (not known).
-func nullNaN(v sql.NullFloat64) float64 {
-	if !v.Valid {
-		return math.NaN()
-	}
-	return v.Float64
-}
-
+// cleanFloat stores NaN and infinities as NULL; nullToNaN reads them back
+// as NaN (not known).
 func cleanFloat(v float64) any {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil

@@ -337,12 +337,9 @@ func (im *importer) run(ctx context.Context, path string) error {
 	if err != nil {
 		return im.fail(err.Error())
 	}
-	switch b.spec.kind {
-	case KindMovements, KindSales, KindCounts:
+	if b.spec.kind.Ledger() {
 		// What happened cannot be dated years ahead (see binding.today).
-		if im.opt.Today != 0 {
-			b.today = im.opt.Today
-		}
+		b.today = im.opt.Today
 	}
 	rr.bind(b)
 	im.kind = b.spec.kind
@@ -528,8 +525,7 @@ func (im *importer) prepare(ctx context.Context) error {
 	if im.quarantine, err = im.tx.PrepareContext(ctx, "INSERT INTO quarantine(file_id, line, col, reason, raw) VALUES (?, ?, ?, ?, ?)"); err != nil {
 		return err
 	}
-	switch im.kind {
-	case KindMovements, KindSales, KindCounts:
+	if im.kind.Ledger() {
 		im.keys = newKeyIndex(im.tx, keyClassOf[im.kind])
 		im.agg = newAggregates()
 		if im.size >= stateReaderMin {
@@ -564,10 +560,8 @@ func (im *importer) prepare(ctx context.Context) error {
 		if im.kind == KindCounts {
 			im.countRes = newBatcher(im.tx, "INSERT INTO count_result(date, item_id, loc_id, counted, ledger, file_id, line) VALUES ", "", 7, 64)
 		}
-	default:
-		if im.upsert, err = im.tx.PrepareContext(ctx, upsertSQL[im.kind]); err != nil {
-			return err
-		}
+	} else if im.upsert, err = im.tx.PrepareContext(ctx, upsertSQL[im.kind]); err != nil {
+		return err
 	}
 	return nil
 }

@@ -28,6 +28,12 @@ const (
 	KindDeliveries Kind = "deliveries"
 )
 
+// Ledger reports whether k records what happened to stock (movements,
+// sales, counts) rather than what exists (the catalogue, the network).
+func (k Kind) Ledger() bool {
+	return k == KindMovements || k == KindSales || k == KindCounts
+}
+
 // column is one canonical column of a kind and the other names it goes by.
 type column struct {
 	name     string

@@ -463,10 +463,7 @@ func scanProposal(r rowScanner) (model.Proposal, error) {
 		return p, err
 	}
 	p.Kind, p.State = model.ProposalKind(kind), model.ProposalState(state)
-	p.SnoozeUntil = model.NoDate
-	if snooze.Valid {
-		p.SnoozeUntil = model.Date(snooze.Int64)
-	}
+	p.SnoozeUntil = nullToDate(snooze)
 	p.AsOf = model.Date(asOf)
 	p.CreatedAt, p.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 	if acted.Valid {
@@ -1095,13 +1092,7 @@ func (s *Store) PlanItems(ctx context.Context, asOf model.Date) (map[[2]int64]*P
 			rows.Close()
 			return nil, err
 		}
-		p.LastSale, p.Delisted = model.NoDate, model.NoDate
-		if last.Valid {
-			p.LastSale = model.Date(last.Int64)
-		}
-		if delisted.Valid {
-			p.Delisted = model.Date(delisted.Int64)
-		}
+		p.LastSale, p.Delisted = nullToDate(last), nullToDate(delisted)
 		out[[2]int64{p.ItemID, p.LocID}] = p
 	}
 	rows.Close()

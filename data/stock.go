@@ -90,10 +90,7 @@ func (s *Store) StockPage(ctx context.Context, q model.StockQuery) ([]model.Stoc
 			&r.AvgDaily, &r.CoverDays, &lastSale); err != nil {
 			return nil, err
 		}
-		r.LastSale = model.NoDate
-		if lastSale.Valid {
-			r.LastSale = model.Date(lastSale.Int64)
-		}
+		r.LastSale = nullToDate(lastSale)
 		r.Cursor = cursorOf(&r, q.Sort)
 		out = append(out, r)
 	}

@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 
@@ -51,6 +52,14 @@ func nullDate(d model.Date) any {
 		return nil
 	}
 	return int64(d)
+}
+
+// nullToDate reads back what nullDate stored.
+func nullToDate(v sql.NullInt64) model.Date {
+	if !v.Valid {
+		return model.NoDate
+	}
+	return model.Date(v.Int64)
 }
 
 func nullFloat(v float64) any {

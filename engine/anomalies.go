@@ -173,11 +173,7 @@ func (e *Engine) checkImported(ctx context.Context, imported []data.FileResult, 
 }
 
 func isLedgerFile(f data.CheckFile) bool {
-	switch f.Kind {
-	case data.KindSales, data.KindMovements, data.KindCounts:
-		return f.RowsOK > 0
-	}
-	return false
+	return f.Kind.Ledger() && f.RowsOK > 0
 }
 
 func ledgerFileIDs(files []data.CheckFile) []int64 {
@@ -406,8 +402,7 @@ func (e *Engine) fileFindings(ctx context.Context, files []data.CheckFile) ([]mo
 		case f.Kind == data.KindItems && f.RowsOK > 0:
 			catalogue = true
 		}
-		switch f.Kind {
-		case data.KindSales, data.KindMovements, data.KindCounts:
+		if f.Kind.Ledger() {
 			// Natural keys made the import skip rows it already had: a file
 			// nearly all of which it skipped repeats an earlier export.
 			rows := f.RowsOK + f.RowsDuplicate

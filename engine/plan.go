@@ -562,7 +562,7 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 				if it.fc.Stored {
 					sum.StoredForecasts++
 				}
-				if d := it.levels.DailyMean; !math.IsNaN(d) && !math.IsInf(d, 0) { // plan --json cannot carry a NaN
+				if d := it.levels.DailyMean; finiteF(d) { // plan --json cannot carry a NaN
 					sum.DemandAhead += 28 * d
 				}
 				sum.DemandBehind += lastDays(it.hist, 28)

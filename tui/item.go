@@ -446,16 +446,13 @@ func (v *itemView) policyLines() []string {
 // plan leaves a delisted item or dead stock alone.
 func (v *itemView) proposalLine() string {
 	d := v.data
-	why := ""
+	var row model.StockRow // none here: only a delisting explains
 	for _, s := range d.stock {
 		if s.Location == v.loc {
-			why = notReordered(d.item, s, d.asOf)
+			row = s
 		}
 	}
-	if why == "" {
-		why = notReordered(d.item, model.StockRow{}, d.asOf)
-	}
-	return proposalLine(d.prop, why, v.env.st)
+	return proposalLine(d.prop, notReordered(d.item, row, d.asOf), v.env.st)
 }
 
 // notReordered says why the plan leaves an item×location alone: the item

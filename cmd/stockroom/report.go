@@ -181,7 +181,7 @@ func mailReport(ctx context.Context, smtp engine.SMTPConfig, to []string, subjec
 	// counts what is still open.
 	var openProps, openAnoms int
 	for _, p := range d.Proposals {
-		if p.State == string(model.ProposalProposed) || p.State == string(model.ProposalSnoozed) {
+		if model.ProposalState(p.State).Open() {
 			openProps++
 		}
 	}
@@ -292,8 +292,7 @@ func gatherEngines(ctx context.Context, eng *engine.Engine, d *report.Data) erro
 		return err
 	}
 	for _, p := range ps {
-		open := p.State == model.ProposalProposed || p.State == model.ProposalSnoozed
-		if !open && p.At.Before(since) {
+		if !p.State.Open() && p.At.Before(since) {
 			continue
 		}
 		if len(d.Proposals) == reportRows {

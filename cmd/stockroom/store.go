@@ -122,7 +122,7 @@ file could not be read or parsed at all, 2 for usage errors.`)
 		// Proposals follow imports only once a store has been planned (a
 		// half-loaded catalogue is not planned): say how to start.
 		ledger := slices.ContainsFunc(results, func(r data.FileResult) bool {
-			return r.RowsOK > 0 && (r.Kind == data.KindSales || r.Kind == data.KindMovements || r.Kind == data.KindCounts)
+			return r.RowsOK > 0 && r.Kind.Ledger()
 		})
 		if planned, err := eng.PlannedAsOf(ctx); ledger && err == nil && planned == model.NoDate {
 			fmt.Fprintf(c.stdout, "no reorder proposals yet: 'stockroom plan --db %s' makes them, and from then on every import recomputes them\n", eng.Name())

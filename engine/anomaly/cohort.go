@@ -42,10 +42,19 @@ type cohortKey struct {
 	when model.Date
 }
 
-// cohortOf is the move a series finding may belong to; ok false for
-// findings that are not series changes (rules, files) or not open.
+// cohortOf is the move an open series finding may belong to; ok false
+// for findings that are not open.
 func cohortOf(a model.Anomaly, category func(string) string) (cohortKey, bool) {
-	if a.File != "" || a.SKU == "" || a.State != model.AnomalyOpen || math.IsNaN(a.Expected) || a.Observed == a.Expected {
+	if a.State != model.AnomalyOpen {
+		return cohortKey{}, false
+	}
+	return cohortKeyOf(a, category)
+}
+
+// cohortKeyOf is the move a series finding would belong to, whatever its
+// state; ok false for findings that are not series changes (rules, files).
+func cohortKeyOf(a model.Anomaly, category func(string) string) (cohortKey, bool) {
+	if a.File != "" || a.SKU == "" || math.IsNaN(a.Expected) || a.Observed == a.Expected {
 		return cohortKey{}, false
 	}
 	// By week, the Monday: a season's turn or a promotion reaches each
@@ -105,8 +114,7 @@ func Cohorts(fs []model.Anomaly, stored []model.Anomaly, category func(string) s
 	twin := map[int]model.Anomaly{}
 	carriers := map[cohortKey]model.Anomaly{}
 	for _, a := range stored {
-		k, ok := cohortOf(model.Anomaly{SKU: a.SKU, Date: a.Date, Detector: a.Detector, Observed: a.Observed,
-			Expected: a.Expected, State: model.AnomalyOpen}, category)
+		k, ok := cohortKeyOf(a, category)
 		i, again := fresh[idOf(a)]
 		switch {
 		case !ok:

@@ -290,9 +290,6 @@ func (b *book) stock(d Data) error {
 		Name: ref(s, 13, 1, 13, 1), Categories: ref(s, 12, 2, 12, 1+len(buckets)), Values: ref(s, 13, 2, 13, 1+len(buckets))}})
 }
 
-// round2 is v to two decimals, or an empty cell when v is not a number
-// (an anomaly whose detector had no expectation): a NaN would make the
-// workbook one that Excel refuses to open.
 // finite is v, or an empty cell when v is not a number (Excel refuses
 // a workbook with a NaN in it).
 func finite(v float64) any {
@@ -302,12 +299,9 @@ func finite(v float64) any {
 	return v
 }
 
-func round2(v float64) any {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return math.Round(v*100) / 100
-}
+// round2 is v to two decimals, or an empty cell when v is not a number
+// (an anomaly whose detector had no expectation).
+func round2(v float64) any { return finite(math.Round(v*100) / 100) }
 
 // groupSum sums v by key, in descending order of the sum.
 func groupSum[T any](rows []T, key func(T) string, v func(T) float64) ([]string, []float64) {
