@@ -81,9 +81,9 @@
 // Models with their own distribution use it (Gaussian for additive ETS and
 // Theta, negative binomial with in-sample dispersion for Croston, SBA and
 // TSB; for gbt, a negative binomial whose dispersion is measured on each
-// series' training errors and scaled by one factor for the whole
-// collection, the one whose backtest forecasts have the most nearly uniform
-// randomised PIT). The others get one from their backtest
+// series' training errors and scaled by one factor per volume band of the
+// collection, the one whose backtest forecasts in that band have the most
+// nearly uniform randomised PIT). The others get one from their backtest
 // errors: a negative binomial with matching variance for intermittent
 // count data (Options.CountDist), or the empirical errors scaled by step. A
 // model's distribution on a backtest window is calibrated on the other

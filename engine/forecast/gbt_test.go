@@ -200,39 +200,54 @@ func TestSlidingMax(t *testing.T) {
 // The dispersion factor of the global model is the one that calibrates its
 // backtest: with in-sample dispersions half the true ones it finds about 2,
 // and one extreme day (which would dominate a variance match) barely moves
-// it.
+// it. Each volume band gets its own factor: true dispersions of 1×, 2× and
+// 4× the in-sample ones for slow, middling and busy series come back as
+// such.
 func TestPITDispersionScale_RecoversFactor(t *testing.T) {
-	r := newRand(3)
-	const nSeries, horizon, phi = 200, 28, 0.25
-	hs := make([]*History, nSeries)
-	specs := make([]globalSpec, nSeries)
-	preds := make([]map[int][]float64, nSeries)
-	ins := make([]momStats, nSeries)
-	for i := range hs {
-		mu := 0.3 + 20*float64(i)/nSeries
-		y := make([]float64, 2*horizon)
-		p := make([]float64, horizon)
-		d := NegBin{Mu: mu, Size: 1 / (2 * phi)}
-		for t := range y {
-			y[t] = d.Sample(r)
+	const nSeries, horizon, phi = 600, 28, 0.5
+	mus := []float64{0.5, 2.5, 12} // one per band
+	build := func(factors []float64) ([]*History, []globalSpec, []map[int][]float64, []momStats) {
+		r := newRand(3)
+		hs := make([]*History, nSeries)
+		specs := make([]globalSpec, nSeries)
+		preds := make([]map[int][]float64, nSeries)
+		ins := make([]momStats, nSeries)
+		for i := range hs {
+			b := i % 3
+			mu := mus[b] * (0.8 + 0.4*r.Float64())
+			y := make([]float64, 2*horizon)
+			p := make([]float64, horizon)
+			d := NegBin{Mu: mu, Size: 1 / (factors[b] * phi)}
+			for t := range y {
+				y[t] = d.Sample(r)
+			}
+			for k := range p {
+				p[k] = mu
+			}
+			hs[i] = &History{Y: y}
+			specs[i] = globalSpec{trainCut: horizon, predCuts: []int{horizon}}
+			preds[i] = map[int][]float64{horizon: p}
+			// In-sample errors whose moment estimate is phi: excess = phi·Σμ².
+			ins[i] = momStats{se: 1 + phi, sm: 1, sm2: 1}
 		}
-		for k := range p {
-			p[k] = mu
-		}
-		hs[i] = &History{Y: y}
-		specs[i] = globalSpec{trainCut: horizon, predCuts: []int{horizon}}
-		preds[i] = map[int][]float64{horizon: p}
-		// In-sample errors whose moment estimate is phi: excess = phi·Σμ².
-		ins[i] = momStats{se: 1 + phi, sm: 1, sm2: 1}
+		return hs, specs, preds, ins
 	}
-	check := func(what string) {
+	check := func(what string, hs []*History, specs []globalSpec, preds []map[int][]float64, ins []momStats, want []float64) {
 		t.Helper()
-		k := pitDispersionScale(hs, specs, preds, ins, horizon)
-		if k < 1.5 || k > 2.7 {
-			t.Errorf("%s: factor %.3f, want about 2", what, k)
+		ks := pitDispersionScale(hs, specs, preds, ins, horizon)
+		for b, w := range want {
+			p := []float64{mus[b]}
+			if k := ks.at(p); k < w*0.7 || k > w*1.35 {
+				t.Errorf("%s: band %d (mean %g) factor %.3f, want about %g", what, b, mus[b], k, w)
+			}
 		}
 	}
-	check("plain")
-	hs[nSeries-1].Y[horizon+3] = 5000 // one extreme day on the busiest series
-	check("with a spike")
+	two := []float64{2, 2, 2}
+	hs, specs, preds, ins := build(two)
+	check("plain", hs, specs, preds, ins, two)
+	hs[nSeries-1].Y[horizon+3] = 5000 // one extreme day on a busy series
+	check("with a spike", hs, specs, preds, ins, two)
+	apart := []float64{1, 2, 4}
+	hs, specs, preds, ins = build(apart)
+	check("by band", hs, specs, preds, ins, apart)
 }

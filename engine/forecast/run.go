@@ -454,16 +454,16 @@ func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick
 			// carry on without it.
 			continue
 		}
-		k := pitDispersionScale(sub, bt, predsBT, insBT, o.Horizon)
+		ks := pitDispersionScale(sub, bt, predsBT, insBT, o.Horizon)
 		for j, i := range idx {
 			g := &globalPreds{mean: map[int][]float64{}, disp: map[int]float64{}}
 			for c, p := range predsBT[j] {
 				g.mean[c] = p
-				g.disp[c] = k * insBT[j].disp()
+				g.disp[c] = ks.at(p) * insBT[j].disp()
 			}
 			for c, p := range predsFin[j] {
 				g.mean[c] = p
-				g.disp[c] = k * insFin[j].disp()
+				g.disp[c] = ks.at(p) * insFin[j].disp()
 			}
 			hs[i].global = g
 		}
@@ -473,33 +473,87 @@ func runGlobal(ctx context.Context, hs []*History, cal Calendar, o Options, tick
 
 // pitDispersionScale chooses the factor k on every series' in-sample
 // dispersion (Var = μ + k·φ·μ²) whose backtest forecasts are best
-// calibrated: the randomised PIT of the backtest actuals, pooled over every
+// calibrated: the randomised PIT of the backtest actuals, pooled over the
 // series, closest to uniform (least squared gap between its CDF and the
 // diagonal at levels 0.05, 0.10 … 0.95). Matching the excess variance
 // instead lets a few extreme days of one busy series set the width of
-// every series' distribution; the PIT counts each observation once. k is
-// searched on a grid of eighth powers of 2 from 1/4 to 16; at most
-// dispScaleObs observations, taken evenly, are used.
-func pitDispersionScale(hs []*History, specs []globalSpec, preds []map[int][]float64, ins []momStats, horizon int) float64 {
-	type obs struct{ y, mu, phi float64 }
-	var all []obs
+// every series' distribution; the PIT counts each observation once.
+//
+// One factor for all volumes left a steady pattern on M5's validation
+// windows: slow series' p90 covered 88–90% and busy series' 91–93.5%. So
+// a factor is chosen per band of forecast volume (the mean forecast of the
+// window: below 1, 1 to 5, 5 and more per period), each on its own
+// backtest observations; a band with fewer than dispBandMin takes the
+// factor of all of them.
+func pitDispersionScale(hs []*History, specs []globalSpec, preds []map[int][]float64, ins []momStats, horizon int) dispScales {
+	var all []dispObs
+	bands := make([][]dispObs, len(dispBandEdges)+1)
 	for j, h := range hs {
 		phi := ins[j].disp()
 		for _, c := range specs[j].predCuts {
 			p := preds[j][h.T0+c]
+			b := dispBand(p)
 			for t := 0; t < horizon && c+t < h.N(); t++ {
 				if y := h.Y[c+t]; !math.IsNaN(y) {
-					all = append(all, obs{y, p[t], phi})
+					o := dispObs{y, p[t], phi}
+					all = append(all, o)
+					bands[b] = append(bands[b], o)
 				}
 			}
 		}
 	}
-	if len(all) > dispScaleObs {
-		step := float64(len(all)) / dispScaleObs
-		for i := range dispScaleObs {
-			all[i] = all[int(float64(i)*step)]
+	overall := pitScale(all)
+	ks := dispScales{k: make([]float64, len(bands))}
+	for b, obs := range bands {
+		ks.k[b] = overall
+		if len(obs) >= dispBandMin {
+			ks.k[b] = pitScale(obs)
 		}
-		all = all[:dispScaleObs]
+	}
+	return ks
+}
+
+// dispBandEdges split forecasts by their mean per period; dispBandMin is
+// the fewest backtest observations a band needs for a factor of its own.
+var dispBandEdges = []float64{1, 5}
+
+const dispBandMin = 2000
+
+// dispScales are the dispersion factors by volume band.
+type dispScales struct{ k []float64 }
+
+// at is the factor for a window forecast p.
+func (d dispScales) at(p []float64) float64 { return d.k[dispBand(p)] }
+
+func dispBand(p []float64) int {
+	var s float64
+	for _, v := range p {
+		s += v
+	}
+	m := s / float64(max(1, len(p)))
+	b := 0
+	for b < len(dispBandEdges) && m >= dispBandEdges[b] {
+		b++
+	}
+	return b
+}
+
+type dispObs struct{ y, mu, phi float64 }
+
+// pitScale searches k for one set of observations (see
+// pitDispersionScale) on a grid of eighth powers of 2 from 1/4 to 16; at
+// most dispScaleObs observations, taken evenly, are used.
+func pitScale(all []dispObs) float64 {
+	if len(all) == 0 {
+		return 1
+	}
+	if len(all) > dispScaleObs {
+		thin := make([]dispObs, dispScaleObs)
+		step := float64(len(all)) / dispScaleObs
+		for i := range thin {
+			thin[i] = all[int(float64(i)*step)]
+		}
+		all = thin
 	}
 	const nLev = 19
 	cov := make([]float64, nLev)
