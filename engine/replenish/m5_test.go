@@ -28,7 +28,7 @@ import (
 // STOCKROOM_M5_TARGETS (comma-separated, default 0.90,0.95,0.98) picks the
 // targets; STOCKROOM_M5_NOCAP=1 replays without HistoryCap;
 // STOCKROOM_M5_RELAUNCH sets SimOptions.RelaunchDays (-1: every series
-// from its first sale); STOCKROOM_M5_OUT writes the tables to a file;
+// from its first sale); STOCKROOM_M5_REFIT sets SimOptions.RefitDays; STOCKROOM_M5_OUT writes the tables to a file;
 // STOCKROOM_M5_MODELS sets the auto policy's forecast models (e.g. gbt) and
 // STOCKROOM_M5_EVENTS=1 gives the forecasts M5's events calendar, and
 // STOCKROOM_M5_PRICES=1 the prices and the series' attributes.
@@ -129,6 +129,9 @@ func TestM5(t *testing.T) {
 	}
 	if v := os.Getenv("STOCKROOM_M5_RELAUNCH"); v != "" {
 		base.RelaunchDays, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("STOCKROOM_M5_REFIT"); v != "" {
+		base.RefitDays, _ = strconv.Atoi(v)
 	}
 	ctx := context.Background()
 	var out strings.Builder
