@@ -609,3 +609,36 @@ func TestProposals_NeverPlanned(t *testing.T) {
 		t.Errorf("still unplanned after a plan:\n%s", v)
 	}
 }
+
+// TestProposals_StatusLineAt80: on a narrow terminal the result of an
+// approval keeps the status line, and the store's notice of the same
+// approval gives way instead of showing as a stub ("proposal 68…"); on a
+// wide one both show.
+func TestProposals_StatusLineAt80(t *testing.T) {
+	eng := newProposalEngine(t)
+	p := openProposals(t, eng)[0]
+	notice := fmt.Sprintf("proposal %d (%s at %s): approved by alice on PO-000001", p.ID, p.SKU, p.Location)
+	for _, width := range []int{80, 200} {
+		d := drive(t, actorConsole(t, eng, operator), width, 24)
+		if width == 200 {
+			p = openProposals(t, eng)[0]
+			notice = fmt.Sprintf("proposal %d (%s at %s): approved by alice on PO-000002", p.ID, p.SKU, p.Location)
+		}
+		d.keys(":proposals{enter}ay")
+		d.send(tui.ChangeMsg{Kind: model.ChangeProposals, Text: notice})
+		st := statusLine(d.view())
+		if w := lipgloss.Width(st); w > width {
+			t.Errorf("width %d: status line is %d cells: %q", width, w, st)
+		}
+		if !strings.Contains(st, fmt.Sprintf("#%d approved: %d units", p.ID, p.Qty)) {
+			t.Errorf("width %d: no result in %q", width, st)
+		}
+		hasNotice := strings.Contains(st, notice)
+		if width == 80 && (hasNotice || strings.HasPrefix(strings.TrimSpace(st), "proposal")) {
+			t.Errorf("width 80: the notice shows cut: %q", st)
+		}
+		if width == 200 && !hasNotice {
+			t.Errorf("width 200: the notice is missing: %q", st)
+		}
+	}
+}

@@ -432,13 +432,15 @@ func (r *root) helpGroups() [][]key.Binding {
 
 func (r *root) statusLine() string {
 	st := r.env.st
-	left := r.status
+	left, isErr := r.status, true
 	switch {
 	case r.errText != "":
 		left = st.Error.Render(r.errText)
 	default:
 		if f, ok := r.top().(interface{ FilterError() string }); ok && f.FilterError() != "" {
 			left = st.Error.Render("filter: " + f.FilterError())
+		} else {
+			isErr = false
 		}
 	}
 	right := r.top().Position()
@@ -449,9 +451,21 @@ func (r *root) statusLine() string {
 		}
 		right = st.Prompt.Render(bar) + "  " + right
 	}
+	// The right side (where the screen reports an action's result) keeps
+	// the line; a notice cut to a stub beside it ("proposal 68…") says
+	// nothing, so it gives way, while an error keeps what fits.
+	if lipgloss.Width(right) > r.width-1 {
+		right = fit(right, max(0, r.width-1), false)
+	}
 	pad := r.width - lipgloss.Width(right) - 1
+	if !isErr && lipgloss.Width(left) > pad && pad < minNotice {
+		left = ""
+	}
 	return st.StatusBar.Render(fit(left, max(0, pad), false) + " " + right)
 }
+
+// minNotice is the fewest cells a cut notice keeps in the status line.
+const minNotice = 24
 
 // shortPath keeps the end of a long path: the file name matters most.
 func shortPath(p string, n int) string {
