@@ -62,11 +62,17 @@ const (
 	Depot     LocationKind = "depot"
 )
 
-// ParseLocationKind reads a location kind, case-insensitively.
+// ParseLocationKind reads a location kind, case-insensitively. The words
+// stock lists use for the same places read as their kind: a DC or
+// distribution centre is a warehouse, a shop a store.
 func ParseLocationKind(s string) (LocationKind, bool) {
 	switch k := LocationKind(strings.ToLower(strings.TrimSpace(s))); k {
 	case Warehouse, Store, Depot:
 		return k, true
+	case "dc", "distribution centre", "distribution center", "fulfilment centre", "fulfillment center":
+		return Warehouse, true
+	case "shop":
+		return Store, true
 	}
 	return "", false
 }
