@@ -1,8 +1,10 @@
 package model
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -176,6 +178,25 @@ type Reasons struct {
 	Budget       string      `json:"budget,omitempty"`        // what the supplier budget did
 	NotSold      int         `json:"not_sold_days,omitempty"` // days since the last sale here, when over model.DeadDays: out of stock that long, it may be delisted
 	Alerts       []AlertKind `json:"alerts,omitempty"`
+}
+
+// MarshalJSON writes the forecast's accuracy as null when there was no
+// backtest to measure it (or it is not a number): 0 would read as a
+// perfect forecast. Reading null back leaves 0, as stored before.
+func (r Reasons) MarshalJSON() ([]byte, error) {
+	type plain Reasons
+	acc := func(v float64) *float64 {
+		if r.BacktestDays <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		plain
+		ForecastMAE  *float64 `json:"forecast_mae"`
+		ForecastMASE *float64 `json:"forecast_mase"`
+		ForecastWAPE *float64 `json:"forecast_wape"`
+	}{plain(r), acc(r.ForecastMAE), acc(r.ForecastMASE), acc(r.ForecastWAPE)})
 }
 
 // NotSoldText warns that the item×location has not sold for a long time

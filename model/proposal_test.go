@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -48,5 +49,48 @@ func TestProposal_EditedQty(t *testing.T) {
 	p.Kind = ProposalTransfer
 	if got := p.QtyWarning(7); got != "" {
 		t.Errorf("a transfer has no packs: %q", got)
+	}
+}
+
+// Reasons without a backtest write their accuracy as null, not as a
+// perfect 0; with one, as numbers; both read back as stored.
+func TestReasons_JSONAccuracy(t *testing.T) {
+	for _, r := range []Reasons{
+		{Model: "naive", DailyMean: 3, ReorderPoint: 36},
+		{Model: "sba", ForecastMAE: 1.02, ForecastMASE: 0.79, ForecastWAPE: 0.53, BacktestDays: 28, DailyMean: 1.7},
+		{Model: "tsb", ForecastMAE: 0.4, ForecastMASE: 1.1, ForecastWAPE: math.NaN(), BacktestDays: 28},
+	} {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("%+v: %v", r, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"forecast_mae", "forecast_mase", "forecast_wape"} {
+			v, ok := m[k]
+			if !ok {
+				t.Errorf("%s: %s missing", b, k)
+			}
+			wantNull := r.BacktestDays == 0 || (k == "forecast_wape" && math.IsNaN(r.ForecastWAPE))
+			if (v == nil) != wantNull {
+				t.Errorf("%s: %s = %v, null wanted %v", b, k, v, wantNull)
+			}
+		}
+		if m["model"] != r.Model || m["backtest_days"] != float64(r.BacktestDays) {
+			t.Errorf("%s: other fields lost", b)
+		}
+		var back Reasons
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		want := r
+		if math.IsNaN(want.ForecastWAPE) {
+			want.ForecastWAPE = 0
+		}
+		if back.Model != want.Model || back.ForecastMAE != want.ForecastMAE || back.ForecastWAPE != want.ForecastWAPE || back.DailyMean != want.DailyMean {
+			t.Errorf("round trip %+v, want %+v", back, want)
+		}
 	}
 }
