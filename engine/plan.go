@@ -402,6 +402,9 @@ type PlanSummary struct {
 	// the last weeks' sales suggest (a season the forecasts see coming).
 	DemandAhead  float64 `json:"demand_next_28d"`
 	DemandBehind float64 `json:"demand_last_28d"`
+	// BehindDays is how many days DemandBehind covers: 28, or fewer on a
+	// store whose history is younger.
+	BehindDays int `json:"demand_last_days"`
 	// StoredForecasts counts the item×locations planned with a stored
 	// forecast (the last `forecast --db` run); the rest were forecast on
 	// the fly.
@@ -566,6 +569,9 @@ func (e *Engine) Plan(ctx context.Context, opt PlanOptions) (PlanSummary, error)
 					sum.DemandAhead += 28 * d
 				}
 				sum.DemandBehind += lastDays(it.hist, 28)
+				if it.hist != nil {
+					sum.BehindDays = max(sum.BehindDays, min(28, len(it.hist.Units)))
+				}
 				if it.row != nil {
 					needs = append(needs, it)
 				}

@@ -124,7 +124,12 @@ supplier or item; empty cells leave a field to the wider scope).`)
 	if sum.DemandAhead > 0 || sum.DemandBehind > 0 {
 		fmt.Fprintf(w, "demand: %s units forecast for the next 28 days", thousands(int64(math.Round(sum.DemandAhead))))
 		if sum.DemandBehind > 0 {
-			fmt.Fprintf(w, ", %.2f× the %s sold in the last 28", sum.DemandAhead/sum.DemandBehind, thousands(int64(math.Round(sum.DemandBehind))))
+			behind := "the last 28"
+			if d := sum.BehindDays; d > 0 && d < 28 {
+				// A young store: a month's forecast against a few days' sales.
+				behind = "the " + count(d, "day", "days") + " of history so far"
+			}
+			fmt.Fprintf(w, ", %.2f× the %s sold in %s", sum.DemandAhead/sum.DemandBehind, thousands(int64(math.Round(sum.DemandBehind))), behind)
 		}
 		fmt.Fprintln(w)
 	}

@@ -471,3 +471,40 @@ func TestProposalsCLI_Unsold(t *testing.T) {
 		t.Errorf("proposals: %d\n%s", code, out)
 	}
 }
+
+// TestPlanCLI_YoungStore: on a store two days old the demand line sets the
+// month's forecast against the days there are, not "the last 28".
+func TestPlanCLI_YoungStore(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	db := filepath.Join(dir, "young.db")
+	files := []string{
+		write("locations.csv", "code,name,kind\nDC1,Main DC,warehouse\n"),
+		write("items.csv", "sku,name,price,cost\nA1,Widget,2.50,1.00\n"),
+		write("movements.csv", "date,sku,location,quantity,kind,reference\n2026-11-20,A1,DC1,10,receipt,R1\n2026-11-21,A1,DC1,-3,sale,S1\n"),
+	}
+	if _, stderr, code := runCLI(t, nil, append([]string{"import", "--db", db}, files...)...); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, nil, "plan", "--db", db)
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, stderr)
+	}
+	if !regexp.MustCompile(`\ndemand: [\d,]+ units forecast for the next 28 days, \d+\.\d\d× the 3 sold in the 2 days of history so far\n`).MatchString(stdout) {
+		t.Errorf("plan output: %s", stdout)
+	}
+	stdout, _, _ = runCLI(t, nil, "plan", "--db", db, "--json")
+	var sum struct {
+		Behind float64 `json:"demand_last_28d"`
+		Days   int     `json:"demand_last_days"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || sum.Behind != 3 || sum.Days != 2 {
+		t.Errorf("plan --json: %+v (%v): %s", sum, err, stdout)
+	}
+}
