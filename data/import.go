@@ -864,6 +864,9 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 	}
 	if dup, err := im.keys.add(ctx, im.rowKey(p, st, slot)); err != nil || dup {
 		if dup {
+			if e, err := im.orderRefConflict(ctx, p, st, slot, m); e != nil || err != nil {
+				return e, err
+			}
 			im.res.RowsDuplicate++
 		}
 		return nil, err
@@ -886,6 +889,70 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 	im.agg.moveIn(g, m.Date, m.Qty, m.Kind == model.Sale)
 	im.res.RowsOK++
 	return nil, nil
+}
+
+// orderRefConflict tells a re-sent line from a second delivery. A movement
+// whose ref, item and location are in the ledger already is skipped as a
+// duplicate, which is right for an overlapping export: the line says what
+// the ledger says. But a purchase or transfer order is often received in
+// parts, and a second receipt sent with the order's bare code (PO-000012
+// again, not PO-000012/2) would vanish as a "duplicate" with its units. So
+// when an order reference's line differs from the one in the ledger (day,
+// quantity or kind), the row is rejected with how to send it instead.
+func (im *importer) orderRefConflict(ctx context.Context, p *parsed, st *itemState, slot int, m model.Movement) (*rowError, error) {
+	if _, ok := ParsePOCode(m.Ref); !ok {
+		return nil, nil
+	}
+	loc := im.locIDs[slot]
+	var first *ledgerLine
+	find := func(data []byte) error {
+		return decodeBlock(data, func(_ int, l ledgerLine) bool {
+			if l.loc == loc && l.ref == m.Ref {
+				first = &l
+				return false
+			}
+			return true
+		})
+	}
+	// The first line is in this import's blocks not yet written, or in
+	// the ledger (this transaction's writes included).
+	here := true // the first line came earlier in this file
+	for _, b := range append(slices.Clone(im.fullBlocks), im.blocks[st.id]) {
+		if b != nil && b.itemID == st.id && first == nil {
+			if err := find(b.buf); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if first == nil {
+		rows, err := im.tx.QueryContext(ctx, `SELECT data, file_id IS ? FROM ledger_block WHERE item_id = ? ORDER BY id`, im.fileID, st.id)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for first == nil && rows.Next() {
+			var data []byte
+			if err := rows.Scan(&data, &here); err != nil {
+				return nil, err
+			}
+			if err := find(data); err != nil {
+				return nil, err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if first == nil || (first.date == m.Date && first.qty == m.Qty && first.kind == m.Kind) {
+		return nil, nil
+	}
+	where := "is in the ledger already"
+	if here {
+		where = "came earlier in this file"
+	}
+	return im.rowErr(p, "ref", fmt.Sprintf("%s for %s at %s %s (%s %+d on %s); "+
+		"if this is another delivery, give it its own ref, such as %s/2",
+		m.Ref, m.SKU, m.Location, where, first.kind, first.qty, first.date, m.Ref)), nil
 }
 
 // applyCount books the difference between a count and the ledger's

@@ -317,6 +317,57 @@ func TestStore_ReceivePOs(t *testing.T) {
 	}
 }
 
+// A second delivery sent with the order's bare code is not dropped as a
+// duplicate: it is rejected with the fix, and nothing of it is booked;
+// the re-sent first receipt is still a plain duplicate, in another file or
+// the same one.
+func TestStore_ReceiptReusingOrderRef(t *testing.T) {
+	st, keys := planStore(t)
+	ctx := context.Background()
+	drl := keys["DRL-18V@DC1"]
+	if _, err := st.ApplyPlan(ctx, model.MustDate("2026-11-20"), []data.PlanRow{row(drl, 16, 1)}, nil, data.PlanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.ActOnProposal(ctx, openOf(t, st)[0].ID, model.ProposalRequest{Action: model.ActApprove, User: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onHand := func() int64 {
+		rows, _ := st.StockPage(ctx, model.StockQuery{SKU: "DRL-18V", Location: "DC1", Limit: 1})
+		return rows[0].OnHand
+	}
+	before := onHand()
+	dir := t.TempDir()
+	head := "date,sku,location,qty,kind,ref\n"
+	first := fmt.Sprintf("2026-11-27,DRL-18V,DC1,10,receipt,%s\n", a.PO)
+	second := fmt.Sprintf("2026-11-28,DRL-18V,DC1,6,receipt,%s\n", a.PO)
+	if r := mustImport(t, st, mustWriteFile(t, dir, "rec1.csv", head+first), data.ImportOptions{}); r.RowsOK != 1 {
+		t.Fatalf("first receipt: %+v", r)
+	}
+	r := mustImport(t, st, mustWriteFile(t, dir, "rec2.csv", head+second), data.ImportOptions{})
+	want := fmt.Sprintf("%s for DRL-18V at DC1 is in the ledger already (receipt +10 on 2026-11-27); if this is another delivery, give it its own ref, such as %s/2", a.PO, a.PO)
+	if r.RowsOK != 0 || r.RowsDuplicate != 0 || r.RowsRejected != 1 || len(r.Errors) != 1 ||
+		r.Errors[0].Line != 2 || r.Errors[0].Column != "ref" || r.Errors[0].Reason != want {
+		t.Errorf("second delivery on the bare code: %+v, want one rejected row: %s", r, want)
+	}
+	// The first receipt re-sent, alone and beside a second delivery in one file.
+	if r := mustImport(t, st, mustWriteFile(t, dir, "resent.csv", head+first+"\n"), data.ImportOptions{}); r.RowsDuplicate != 1 || r.RowsRejected != 0 {
+		t.Errorf("re-sent first receipt: %+v, want a plain duplicate", r)
+	}
+	r = mustImport(t, st, mustWriteFile(t, dir, "both.csv", head+second+strings.Replace(second, "6,", "7,", 1)), data.ImportOptions{})
+	if r.RowsRejected != 2 {
+		t.Errorf("two deliveries on the bare code in one file: %+v, want both rejected", r)
+	}
+	if got := onHand(); got != before+10 {
+		t.Errorf("on hand %d, want %d: only the first receipt booked", got, before+10)
+	}
+	// With its own ref the second delivery books and is received.
+	mustImport(t, st, mustWriteFile(t, dir, "rec3.csv", head+strings.Replace(second, a.PO, a.PO+"/2", 1)), data.ImportOptions{})
+	if got := onHand(); got != before+16 {
+		t.Errorf("on hand %d after the second delivery, want %d", got, before+16)
+	}
+}
+
 // approveAll approves every id once and reports which calls succeeded.
 func approveAll(st *data.Store, ids []int64, who string) (ok []int64, errs []error) {
 	for _, id := range ids {
