@@ -162,8 +162,12 @@ func (s SaleLine) Validate() error {
 	if err := ValidCode("channel", s.Channel); err != nil {
 		return err
 	}
-	if s.Qty <= 0 {
-		return fieldErr("qty", "units sold must be positive, got %d", s.Qty)
+	if s.Qty < 0 {
+		// Sales exports often carry returns as negative lines.
+		return fieldErr("qty", "units sold must be positive, got %d (a return goes in a movements file, kind return)", s.Qty)
+	}
+	if s.Qty == 0 {
+		return fieldErr("qty", "units sold must be positive, got 0")
 	}
 	if err := withinMaxQty("qty", s.Qty); err != nil {
 		return err
