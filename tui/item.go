@@ -212,9 +212,7 @@ func (v *itemView) ledgerRows() int { return max(1, v.h-5-v.wrapped-v.chartHeigh
 func (v *itemView) draw() {
 	v.chart = ""
 	if d := v.data; d != nil && d.err == nil && d.histErr == nil && len(d.hist.Units) > 0 && v.w > 0 {
-		days := min(len(d.hist.Units), max(30, (v.w-8)*2)) // braille: two days a cell
 		to := d.hist.Start.AddDays(len(d.hist.Units) - 1)
-		from := to.AddDays(-(days - 1))
 		out, flagged := chartMarks(d.hist, d.anoms)
 		lines := []series{{name: "sales", start: d.hist.Start, values: d.hist.Units}}
 		if f := d.fc; f != nil && len(f.Point) > 0 {
@@ -228,9 +226,12 @@ func (v *itemView) draw() {
 				}
 				lines = append(lines, series{name: "p10", start: f.Origin, values: p10}, series{name: "p90", start: f.Origin, values: p90})
 			}
-			to = f.Origin.AddDays(len(f.Point) - 1)
-			from = to.AddDays(-(days - 1))
+			to = max(to, f.Origin.AddDays(len(f.Point)-1))
 		}
+		// As many days as fit (braille: two a cell), ending with the
+		// forecast; a young history shows whole beside it.
+		days := min(int(to-d.hist.Start)+1, max(30, (v.w-8)*2))
+		from := to.AddDays(-(days - 1))
 		v.shown = max(from, d.hist.Start)
 		v.chart = timeChart(v.chartWidth(), v.chartHeight(), v.env.st, lines, out, flagged, from, to)
 	}

@@ -367,6 +367,12 @@ func TestItem_ForecastLineFits(t *testing.T) {
 	if !regexp.MustCompile(`MASE \d+\.\d\d, WAPE (\d+%|-), bias [+-]\d+\.\d\d\s*$`).MatchString(line) || lipgloss.Width(line) > 80 {
 		t.Errorf("forecast line %q:\n%s", line, d.view())
 	}
+	// The chart fits the month of history and the 28 days ahead, so it
+	// shows all of the history beside the forecast (it once kept only as
+	// many days as the history had, all of them in the forecast's future).
+	if v := d.view(); !strings.Contains(v, "sold a day since 2026-10-01 ") || !strings.Contains(v, " Oct ") {
+		t.Errorf("the chart does not start with the history:\n%s", v)
+	}
 }
 
 // At 80 columns a file that could not be imported says all of why.
