@@ -298,9 +298,10 @@ type importer struct {
 	agg        *aggregates
 	blocks     map[int64]*blockBuf
 	blockBytes int
-	fullBlocks []*blockBuf           // blocks that reached blockMax lines, to write
-	items      map[string]*itemState // by sku
-	locSlot    map[string]int        // location code → index in locIDs
+	fullBlocks []*blockBuf                   // blocks that reached blockMax lines, to write
+	refLines   map[int64]map[refAt][]refLine // see refLinesOf
+	items      map[string]*itemState         // by sku
+	locSlot    map[string]int                // location code → index in locIDs
 	locIDs     []int64
 	chanIDs    map[string]int64
 
@@ -544,6 +545,7 @@ func (im *importer) prepare(ctx context.Context) error {
 			im.agg.sr = newStateReader(ctx, im.s.r, fromM)
 		}
 		im.blocks = map[int64]*blockBuf{}
+		im.refLines = nil
 		im.items, im.locSlot, im.chanIDs = map[string]*itemState{}, map[string]int{}, map[string]int64{}
 		im.insBlock = newBatcher(im.tx, "INSERT INTO ledger_block(item_id, file_id, user, min_date, max_date, n, net, created_at, data) VALUES ", "", 9, 32)
 		if err := im.loadLocations(ctx); err != nil {
@@ -864,7 +866,7 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 	}
 	if dup, err := im.keys.add(ctx, im.rowKey(p, st, slot)); err != nil || dup {
 		if dup {
-			if e, err := im.orderRefConflict(ctx, p, st, slot, m); e != nil || err != nil {
+			if e, err := im.refConflict(ctx, p, st, slot, m); e != nil || err != nil {
 				return e, err
 			}
 			im.res.RowsDuplicate++
@@ -891,68 +893,109 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 	return nil, nil
 }
 
-// orderRefConflict tells a re-sent line from a second delivery. A movement
-// whose ref, item and location are in the ledger already is skipped as a
-// duplicate, which is right for an overlapping export: the line says what
-// the ledger says. But a purchase or transfer order is often received in
-// parts, and a second receipt sent with the order's bare code (PO-000012
-// again, not PO-000012/2) would vanish as a "duplicate" with its units. So
-// when an order reference's line differs from the one in the ledger (day,
-// quantity or kind), the row is rejected with how to send it instead.
-func (im *importer) orderRefConflict(ctx context.Context, p *parsed, st *itemState, slot int, m model.Movement) (*rowError, error) {
-	if _, ok := ParsePOCode(m.Ref); !ok {
+// refConflict tells a re-sent line from a new movement that reuses a ref.
+// A movement whose ref, item and location are in the ledger already is
+// skipped as a duplicate, which is right for an overlapping export: the
+// line says what the ledger says. But refs get reused: a purchase order is
+// often received in parts, and a second receipt sent with the order's bare
+// code (PO-000012 again, not PO-000012/2), or a shop that books every
+// write-off as "damaged", would vanish as a "duplicate" with its units. So
+// a line that matches no ledger line of its ref and location in day,
+// quantity and kind is rejected with how to send it instead.
+func (im *importer) refConflict(ctx context.Context, p *parsed, st *itemState, slot int, m model.Movement) (*rowError, error) {
+	lines, err := im.refLinesOf(ctx, st.id)
+	if err != nil {
+		return nil, err
+	}
+	same := lines[refAt{m.Ref, im.locIDs[slot]}]
+	if len(same) == 0 {
 		return nil, nil
 	}
-	loc := im.locIDs[slot]
-	var first *ledgerLine
-	find := func(data []byte) error {
-		return decodeBlock(data, func(_ int, l ledgerLine) bool {
-			if l.loc == loc && l.ref == m.Ref {
-				first = &l
-				return false
-			}
-			return true
-		})
-	}
-	// The first line is in this import's blocks not yet written, or in
-	// the ledger (this transaction's writes included).
-	here := true // the first line came earlier in this file
-	for _, b := range append(slices.Clone(im.fullBlocks), im.blocks[st.id]) {
-		if b != nil && b.itemID == st.id && first == nil {
-			if err := find(b.buf); err != nil {
-				return nil, err
-			}
+	for _, l := range same {
+		if l.date == m.Date && l.qty == m.Qty && l.kind == m.Kind {
+			return nil, nil
 		}
 	}
-	if first == nil {
-		rows, err := im.tx.QueryContext(ctx, `SELECT data, file_id IS ? FROM ledger_block WHERE item_id = ? ORDER BY id`, im.fileID, st.id)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		for first == nil && rows.Next() {
-			var data []byte
-			if err := rows.Scan(&data, &here); err != nil {
-				return nil, err
-			}
-			if err := find(data); err != nil {
-				return nil, err
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	if first == nil || (first.date == m.Date && first.qty == m.Qty && first.kind == m.Kind) {
-		return nil, nil
-	}
+	first := same[0]
 	where := "is in the ledger already"
-	if here {
+	if first.here {
 		where = "came earlier in this file"
 	}
-	return im.rowErr(p, "ref", fmt.Sprintf("%s for %s at %s %s (%s %+d on %s); "+
-		"if this is another delivery, give it its own ref, such as %s/2",
-		m.Ref, m.SKU, m.Location, where, first.kind, first.qty, first.date, m.Ref)), nil
+	fix := "give it its own ref"
+	if _, ok := ParsePOCode(m.Ref); ok {
+		fix = "give it its own ref, such as " + m.Ref + "/2"
+	}
+	return im.rowErr(p, "ref", fmt.Sprintf("%s for %s at %s %s (%s %+d on %s); if this is another %s, %s",
+		m.Ref, m.SKU, m.Location, where, first.kind, first.qty, first.date, deliveryOr(m.Kind), fix)), nil
+}
+
+func deliveryOr(k model.MovementKind) string {
+	if k == model.Receipt {
+		return "delivery"
+	}
+	return "movement"
+}
+
+// refAt is a ref at a location, for refConflict.
+type refAt struct {
+	ref string
+	loc int64
+}
+
+type refLine struct {
+	ledgerLine
+	here bool // written by this import
+}
+
+// refLinesOf returns an item's ledger lines by ref and location, read
+// once per import for the items that meet a duplicate ref (this import's
+// lines included, and kept up to date by addLine), so an export that
+// overlaps the ledger costs one read per item, not one per line.
+func (im *importer) refLinesOf(ctx context.Context, item int64) (map[refAt][]refLine, error) {
+	if m, ok := im.refLines[item]; ok {
+		return m, nil
+	}
+	m := map[refAt][]refLine{}
+	add := func(here bool) func(int, ledgerLine) bool {
+		return func(_ int, l ledgerLine) bool {
+			if l.ref != "" {
+				k := refAt{l.ref, l.loc}
+				m[k] = append(m[k], refLine{l, here})
+			}
+			return true
+		}
+	}
+	rows, err := im.tx.QueryContext(ctx, `SELECT data, file_id IS ? FROM ledger_block WHERE item_id = ? ORDER BY id`, im.fileID, item)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data []byte
+		var here bool
+		if err := rows.Scan(&data, &here); err != nil {
+			return nil, err
+		}
+		if err := decodeBlock(data, add(here)); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// This import's blocks not yet written, in the order they were filled.
+	for _, b := range append(slices.Clone(im.fullBlocks), im.blocks[item]) {
+		if b != nil && b.itemID == item {
+			if err := decodeBlock(b.buf, add(true)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if im.refLines == nil {
+		im.refLines = map[int64]map[refAt][]refLine{}
+	}
+	im.refLines[item] = m
+	return m, nil
 }
 
 // applyCount books the difference between a count and the ledger's
@@ -998,6 +1041,10 @@ func (im *importer) itemPrice(ctx context.Context, st *itemState) (float64, erro
 
 func (im *importer) addLine(st *itemState, slot int, l ledgerLine) {
 	l.loc = im.locIDs[slot]
+	if m, ok := im.refLines[st.id]; ok && l.ref != "" {
+		k := refAt{l.ref, l.loc}
+		m[k] = append(m[k], refLine{l, true})
+	}
 	b := st.block
 	if b == nil {
 		if b = im.blocks[st.id]; b == nil {

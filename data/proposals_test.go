@@ -366,6 +366,16 @@ func TestStore_ReceiptReusingOrderRef(t *testing.T) {
 	if got := onHand(); got != before+16 {
 		t.Errorf("on hand %d after the second delivery, want %d", got, before+16)
 	}
+	// Any reused ref: a shop that books every write-off as "damaged".
+	r = mustImport(t, st, mustWriteFile(t, dir, "adj.csv", head+
+		"2026-11-29,DRL-18V,DC1,-1,adjustment,damaged\n2026-11-30,DRL-18V,DC1,-2,adjustment,damaged\n2026-11-29,DRL-18V,DC1,-1,adjustment,damaged\n"), data.ImportOptions{})
+	want = "damaged for DRL-18V at DC1 came earlier in this file (adjustment -1 on 2026-11-29); if this is another movement, give it its own ref"
+	if r.RowsOK != 1 || r.RowsDuplicate != 1 || r.RowsRejected != 1 || r.Errors[0].Line != 3 || r.Errors[0].Reason != want {
+		t.Errorf("reused ref: %+v, want line 3 rejected: %s", r, want)
+	}
+	if got := onHand(); got != before+15 {
+		t.Errorf("on hand %d after one write-off, want %d", got, before+15)
+	}
 }
 
 // approveAll approves every id once and reports which calls succeeded.
