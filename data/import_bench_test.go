@@ -170,15 +170,7 @@ func BenchmarkImportOverlap(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		st, err := data.Open(ctx, filepath.Join(dir, fmt.Sprintf("s%d.db", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, f := range files {
-			if r, err := st.ImportFile(ctx, f, data.ImportOptions{}); err != nil || r.Failed() || r.RowsRejected > 0 {
-				b.Fatalf("%s: %v %+v", f, err, r)
-			}
-		}
+		st := benchStore(b, filepath.Join(dir, fmt.Sprintf("s%d.db", i)), files...)
 		again := write(fmt.Sprintf("movements-again-%d.csv", i), mv.String()+fmt.Sprintf("2026-11-30,SKU00000,DC1,1,receipt,NEW%d\n", i))
 		b.StartTimer()
 		t0 := time.Now()
@@ -192,4 +184,20 @@ func BenchmarkImportOverlap(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/took.Seconds(), "rows/s")
+}
+
+// benchStore opens a new store at path with the files imported, none of
+// their rows rejected.
+func benchStore(b *testing.B, path string, files ...string) *data.Store {
+	b.Helper()
+	st, err := data.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range files {
+		if r, err := st.ImportFile(context.Background(), f, data.ImportOptions{}); err != nil || r.Failed() || r.RowsRejected > 0 {
+			b.Fatalf("%s: %v %+v", f, err, r)
+		}
+	}
+	return st
 }

@@ -126,15 +126,7 @@ func BenchmarkImportWorkbook(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		st, err := data.Open(ctx, filepath.Join(dir, fmt.Sprintf("s%d.db", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, p := range []string{locs, itemsCSV} {
-			if r, err := st.ImportFile(ctx, p, data.ImportOptions{}); err != nil || r.Failed() {
-				b.Fatalf("%s: %v %+v", p, err, r)
-			}
-		}
+		st := benchStore(b, filepath.Join(dir, fmt.Sprintf("s%d.db", i)), locs, itemsCSV)
 		b.StartTimer()
 		r, err := st.ImportFile(ctx, book, data.ImportOptions{})
 		b.StopTimer()
