@@ -662,7 +662,10 @@ SALES.csv is the long series_id,period,value format of 'stockroom forecast'.`)
 		return usageErrorf("simulate: --policy must be auto, minmax or seed-threshold")
 	}
 	if !(o.Service > 0 && o.Service < 1) {
-		return usageErrorf("simulate: --service must be within (0,1)")
+		if o.Service > 1 && o.Service < 100 {
+			return usageErrorf("simulate: --service is a fraction: %g for %g%%", o.Service/100, o.Service)
+		}
+		return usageErrorf("simulate: --service must be within (0,1), e.g. 0.95")
 	}
 	if *review < 1 || *days < 1 || *refit < 1 {
 		return usageErrorf("simulate: --review, --days and --refit must be at least 1")

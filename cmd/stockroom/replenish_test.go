@@ -149,6 +149,10 @@ func TestSimulateCLI(t *testing.T) {
 				t.Errorf("%v: exit %d (%s), want 2", args, code, stderr)
 			}
 		}
+		// A percentage is read as meant, in the message.
+		if _, stderr, code := runCLI(t, nil, "simulate", "--input", sales, "--lead-time", "5", "--service", "95"); code != 2 || !strings.Contains(stderr, "--service is a fraction: 0.95 for 95%") {
+			t.Errorf("--service 95: exit %d %q", code, stderr)
+		}
 		bad := filepath.Join(t.TempDir(), "bad.csv")
 		os.WriteFile(bad, []byte("series_id,period,value\nA,2025-01-01,x\n"), 0o644)
 		if _, stderr, code := runCLI(t, nil, "simulate", "--input", bad, "--lead-time", "5"); code != 1 || !strings.Contains(stderr, "bad.csv:2") {
