@@ -830,6 +830,9 @@ func parseClassService(s string) (map[string]float64, error) {
 			return nil, fmt.Errorf("%q: want CLASS=LEVEL with class A, B or C", part)
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err == nil && f > 1 && f < 100 {
+			return nil, fmt.Errorf("%q: the level is a fraction: %s=%g for %g%%", part, k, f/100, f)
+		}
 		if err != nil || !(f > 0 && f < 1) {
 			return nil, fmt.Errorf("%q: the level must be within (0,1)", part)
 		}
@@ -918,6 +921,9 @@ func readPolicyCSV(path string) ([]data.PolicyRule, error) {
 				return nil
 			}
 			v, err := strconv.ParseFloat(s, 64)
+			if field == "service" && err == nil && v > 1 && v < 100 {
+				return bad(field, "%q: a service level is a fraction: %g for %g%%", s, v/100, v)
+			}
 			if err != nil || v < lo || v > hi || math.IsNaN(v) {
 				return bad(field, "%q is not a number within [%g, %g]", s, lo, hi)
 			}

@@ -220,6 +220,9 @@ type proposalOut struct {
 	State    string `json:"state"`
 	Version  int64  `json:"version"`
 	PO       string `json:"po"`
+	Reasons  struct {
+		Service float64 `json:"service"`
+	} `json:"reasons"`
 }
 
 func proposalsJSON(t *testing.T, db string, args ...string) []proposalOut {
@@ -510,5 +513,34 @@ func TestPlanCLI_YoungStore(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || sum.Behind != 3 || sum.Days != 2 {
 		t.Errorf("plan --json: %+v (%v): %s", sum, err, stdout)
+	}
+}
+
+// Service targets typed as percentages are refused with the fraction
+// meant, on the command line and in a policy file (naming its line and
+// column); the same target as a fraction is taken.
+func TestPlanCLI_ServiceAsPercent(t *testing.T) {
+	db := planStoreCLI(t)
+	if _, stderr, code := runCLI(t, nil, "plan", "--db", db, "--quiet", "--service", "A=98,B=0.95"); code != 2 || !strings.Contains(stderr, `"A=98": the level is a fraction: A=0.98 for 98%`) {
+		t.Errorf("--service A=98: exit %d %q", code, stderr)
+	}
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "policy.csv")
+	os.WriteFile(pol, []byte("scope,key,service\ndefault,,0.9\nclass,A,95\n"), 0o644)
+	if _, stderr, code := runCLI(t, nil, "plan", "--db", db, "--quiet", "--policy", pol); code != 1 || !strings.Contains(stderr, `policy.csv:3: service: "95": a service level is a fraction: 0.95 for 95%`) {
+		t.Errorf("policy service 95: exit %d %q", code, stderr)
+	}
+	os.WriteFile(pol, []byte("scope,key,service\ndefault,,0.9\n"), 0o644)
+	if _, stderr, code := runCLI(t, nil, "plan", "--db", db, "--quiet", "--policy", pol); code != 0 {
+		t.Fatalf("policy 0.9: exit %d %s", code, stderr)
+	}
+	ps := proposalsJSON(t, db)
+	if len(ps) == 0 {
+		t.Fatal("no proposals to check")
+	}
+	for _, p := range ps {
+		if p.Reasons.Service != 0.9 {
+			t.Errorf("proposal %d: service %g, want the policy's 0.9", p.ID, p.Reasons.Service)
+		}
 	}
 }
