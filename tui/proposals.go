@@ -158,6 +158,7 @@ type proposalsView struct {
 	prompt    promptKind
 	promptErr string      // why the answer typed is refused, beside the field
 	confirm   *pendingAct // a y/n question in the input line
+	question  string      // what the open prompt asks, drawn before the field
 
 	body string
 }
@@ -558,9 +559,15 @@ func errCmd(err error) tea.Cmd { return func() tea.Msg { return errMsg{err} } }
 // ask opens the text field for a filter, a reason, a quantity or a date.
 func (v *proposalsView) ask(kind promptKind, prompt, placeholder, value string) tea.Cmd {
 	v.prompt = kind
-	v.input.Prompt = prompt
-	// Room is left after the field for why an answer is refused.
-	v.input.Width = max(10, min(60, v.w-len([]rune(prompt))-50))
+	// The question is drawn beside the field, not as its Prompt: bubbles
+	// v1 takes a Prompt's width off the placeholder's room, and a long
+	// question left room for one digit of the quantity shown ("1" for 114).
+	v.question = prompt
+	v.input.Prompt = ""
+	// The field takes the rest of the line, up to 60; why an answer is
+	// refused goes after it, or before it when the line is too narrow
+	// (FilterLine).
+	v.input.Width = max(10, min(60, v.w-len([]rune(prompt))-2))
 	v.input.Placeholder = placeholder
 	v.input.SetValue(value)
 	v.input.CursorEnd()
@@ -1391,14 +1398,14 @@ func (v *proposalsView) FilterLine() string {
 	case v.confirm != nil:
 		return v.env.st.Prompt.Render(v.confirm.text)
 	case v.prompt != promptNone && v.promptErr != "":
-		in, msg := v.input.View(), v.env.st.Error.Render(v.promptErr)
+		in, msg := v.env.st.Prompt.Render(v.question)+v.input.View(), v.env.st.Error.Render(v.promptErr)
 		if lipgloss.Width(in)+2+lipgloss.Width(msg) > v.w {
 			// Narrow: why it was refused comes first, whole.
 			return msg + "  " + in
 		}
 		return in + "  " + msg
 	case v.prompt != promptNone:
-		return v.input.View()
+		return v.env.st.Prompt.Render(v.question) + v.input.View()
 	case v.filterTxt != "":
 		return v.env.st.Prompt.Render("/") + v.filterTxt
 	}

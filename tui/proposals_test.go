@@ -642,3 +642,32 @@ func TestProposals_StatusLineAt80(t *testing.T) {
 		}
 	}
 }
+
+// At 80 columns the quantity prompt shows the whole quantity it starts
+// from (bubbles took the question's width off it and left one digit).
+func TestProposals_EditPromptAt80(t *testing.T) {
+	eng := newProposalEngine(t)
+	var p model.Proposal
+	for _, q := range openProposals(t, eng) {
+		if q.Qty >= 10 {
+			p = q
+			break
+		}
+	}
+	if p.ID == 0 {
+		t.Fatal("no proposal of 10 or more to edit")
+	}
+	d := drive(t, actorConsole(t, eng, operator), 80, 24)
+	d.keys(":proposals{enter}")
+	for range 20 {
+		if strings.Contains(cursorLine(t, d.view()), p.SKU) {
+			break
+		}
+		d.keys("j")
+	}
+	d.keys("e")
+	want := fmt.Sprintf("quantity for #%d %s @ %s (now %d): %d", p.ID, p.SKU, p.Location, p.Qty, p.Qty)
+	if v := d.view(); !strings.Contains(v, want) {
+		t.Errorf("prompt lacks %q:\n%s", want, v)
+	}
+}
