@@ -97,7 +97,8 @@ type anomaliesView struct {
 
 	input     textinput.Model
 	filtering bool
-	editing   bool // typing a correction
+	editing   bool   // typing a correction
+	question  string // what the correction asks, drawn before the field
 
 	list, side string // rendered panes
 	body       string
@@ -343,7 +344,9 @@ func (v *anomaliesView) key(msg tea.KeyMsg) tea.Cmd {
 		return v.reload()
 	case key.Matches(msg, k.Filter):
 		v.filtering = true
+		v.question = ""
 		v.input.Prompt = "/"
+		v.input.Width = max(10, v.w-30)
 		v.input.Placeholder = "text, sku=SKU loc=DC1 det=robust_z"
 		v.input.SetValue(v.filterTxt)
 		v.input.CursorEnd()
@@ -370,7 +373,12 @@ func (v *anomaliesView) key(msg tea.KeyMsg) tea.Cmd {
 			return func() tea.Msg { return errMsg{err} }
 		}
 		v.editing = true
-		v.input.Prompt = fmt.Sprintf("correct %s on %s from %g to: ", a.Subject(), a.Date, a.Observed)
+		// Drawn beside the field, not as its Prompt: bubbles v1 takes a
+		// Prompt's width off the placeholder's room (the expected 14
+		// showed as "1").
+		v.question = fmt.Sprintf("correct %s on %s from %g to: ", a.Subject(), a.Date, a.Observed)
+		v.input.Prompt = ""
+		v.input.Width = max(10, min(20, v.w-len([]rune(v.question))-1))
 		v.input.Placeholder = ""
 		if !math.IsNaN(a.Expected) {
 			v.input.Placeholder = strconv.FormatFloat(math.Round(a.Expected), 'f', -1, 64)
@@ -747,7 +755,7 @@ func (v *anomaliesView) Position() string {
 func (v *anomaliesView) FilterLine() string {
 	switch {
 	case v.editing || v.filtering:
-		return v.input.View()
+		return v.env.st.Prompt.Render(v.question) + v.input.View()
 	case v.filterTxt != "":
 		return v.env.st.Prompt.Render("/") + v.filterTxt
 	}

@@ -334,3 +334,18 @@ func TestAnomalies_LatestActionWhole(t *testing.T) {
 		t.Errorf("the latest action is cut:\n%s", v)
 	}
 }
+
+// At 80 columns the correction prompt offers the whole expected value
+// (bubbles took the question's width off it and left one digit).
+func TestAnomalies_CorrectPromptAt80(t *testing.T) {
+	eng, spike := newAnomalyEngine(t)
+	if math.Round(spike.Expected) < 10 {
+		t.Fatalf("the spike's expected value %g has one digit: the test needs two", spike.Expected)
+	}
+	d := drive(t, actorConsole(t, eng, operator), 80, 24)
+	d.keys(":anomalies all{enter}/det=robust_z{enter}e")
+	want := fmt.Sprintf("from %g to: %g", spike.Observed, math.Round(spike.Expected))
+	if v := d.view(); !strings.Contains(v, want) {
+		t.Errorf("prompt lacks %q:\n%s", want, v)
+	}
+}
