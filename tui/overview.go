@@ -143,8 +143,10 @@ func (v *overviewView) render() {
 	} else {
 		left = append(left,
 			kpi("open proposals", fmt.Sprintf("%s worth %s", thousands(o.OpenProposals), thousands(int(math.Round(o.OpenProposalValue)))), st.Value),
-			kpi("below reorder point", thousands(o.Alerts[model.AlertBelowReorder]), st.Status[model.StatusLow]),
-			kpi("out before a delivery", thousands(o.Alerts[model.AlertBeforeDelivery]), st.Status[model.StatusOut]))
+			// Alerts are the last recompute's: an approval in between does
+			// not move them until the next import or plan.
+			kpi("below reorder point", thousands(o.Alerts[model.AlertBelowReorder]), st.Status[model.StatusLow])+st.Dim.Render("  at last plan"),
+			kpi("out before a delivery", thousands(o.Alerts[model.AlertBeforeDelivery]), st.Status[model.StatusOut])+st.Dim.Render("  at last plan"))
 	}
 	left = append(left, kpi("open anomalies", thousands(o.OpenAnomalies), st.AnomalyState[model.AnomalyOpen]))
 	left = append(left, "", st.Heading.Render("Forecast"))
