@@ -3,12 +3,15 @@ package data
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"maps"
 	"math"
@@ -298,10 +301,12 @@ type importer struct {
 	agg        *aggregates
 	blocks     map[int64]*blockBuf
 	blockBytes int
-	fullBlocks []*blockBuf                   // blocks that reached blockMax lines, to write
-	refLines   map[int64]map[refAt][]refLine // see refLinesOf
-	items      map[string]*itemState         // by sku
-	locSlot    map[string]int                // location code → index in locIDs
+	fullBlocks []*blockBuf          // blocks that reached blockMax lines, to write
+	refLines   map[int64][]refEntry // see refLinesOf
+	refSeed    maphash.Seed
+	refStmt    *sql.Stmt             // refLinesOf's query, prepared on first use
+	items      map[string]*itemState // by sku
+	locSlot    map[string]int        // location code → index in locIDs
 	locIDs     []int64
 	chanIDs    map[string]int64
 
@@ -903,18 +908,29 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 // a line that matches no ledger line of its ref and location in day,
 // quantity and kind is rejected with how to send it instead.
 func (im *importer) refConflict(ctx context.Context, p *parsed, st *itemState, slot int, m model.Movement) (*rowError, error) {
+	if m.Kind == model.Sale {
+		// Sales are the bulk of an item's ledger and come from sales files
+		// (keyed by order); refLinesOf leaves them out to stay small.
+		return nil, nil
+	}
 	lines, err := im.refLinesOf(ctx, st.id)
 	if err != nil {
 		return nil, err
 	}
-	same := lines[refAt{m.Ref, im.locIDs[slot]}]
-	if len(same) == 0 {
-		return nil, nil
-	}
-	for _, l := range same {
-		if l.date == m.Date && l.qty == m.Qty && l.kind == m.Kind {
+	h := im.refHash(m.Ref, im.locIDs[slot])
+	i, _ := slices.BinarySearchFunc(lines, h, func(e refEntry, h uint64) int { return cmp.Compare(e.h, h) })
+	same := lines[i:]
+	for j, e := range same {
+		if e.h != h {
+			same = same[:j]
+			break
+		}
+		if e.date == m.Date && e.qty == m.Qty && e.kind == kindCode[m.Kind] {
 			return nil, nil
 		}
+	}
+	if len(same) == 0 {
+		return nil, nil
 	}
 	first := same[0]
 	where := "is in the ledger already"
@@ -926,7 +942,7 @@ func (im *importer) refConflict(ctx context.Context, p *parsed, st *itemState, s
 		fix = "give it its own ref, such as " + m.Ref + "/2"
 	}
 	return im.rowErr(p, "ref", fmt.Sprintf("%s for %s at %s %s (%s %+d on %s); if this is another %s, %s",
-		m.Ref, m.SKU, m.Location, where, first.kind, first.qty, first.date, deliveryOr(m.Kind), fix)), nil
+		m.Ref, m.SKU, m.Location, where, kindByCode[first.kind], first.qty, first.date, deliveryOr(m.Kind), fix)), nil
 }
 
 func deliveryOr(k model.MovementKind) string {
@@ -936,36 +952,60 @@ func deliveryOr(k model.MovementKind) string {
 	return "movement"
 }
 
-// refAt is a ref at a location, for refConflict.
-type refAt struct {
-	ref string
-	loc int64
-}
-
-type refLine struct {
-	ledgerLine
+// refEntry is a ledger line as refConflict needs it: 24 bytes, the ref and
+// location as a 64-bit hash (two refs sharing one would at worst compare
+// a line with the other's), so an overlap of a few hundred thousand lines
+// holds megabytes, not the hundreds a map of strings took.
+type refEntry struct {
+	h    uint64
+	qty  int64
+	date model.Date
+	kind byte
 	here bool // written by this import
 }
 
-// refLinesOf returns an item's ledger lines by ref and location, read
+func (im *importer) refHash(ref string, loc int64) uint64 {
+	var h maphash.Hash
+	h.SetSeed(im.refSeed)
+	h.WriteString(ref)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(loc))
+	h.Write(b[:])
+	return h.Sum64()
+}
+
+// refLinesOf returns an item's ledger lines, sales left out, sorted by
+// the hash of ref and location (in ledger order within one). They are read
 // once per import for the items that meet a duplicate ref (this import's
 // lines included, and kept up to date by addLine), so an export that
 // overlaps the ledger costs one read per item, not one per line.
-func (im *importer) refLinesOf(ctx context.Context, item int64) (map[refAt][]refLine, error) {
-	if m, ok := im.refLines[item]; ok {
-		return m, nil
+func (im *importer) refLinesOf(ctx context.Context, item int64) ([]refEntry, error) {
+	if es, ok := im.refLines[item]; ok {
+		return es, nil
 	}
-	m := map[refAt][]refLine{}
+	if im.refLines == nil {
+		im.refLines = map[int64][]refEntry{}
+		im.refSeed = maphash.MakeSeed()
+	}
+	var es []refEntry
 	add := func(here bool) func(int, ledgerLine) bool {
 		return func(_ int, l ledgerLine) bool {
-			if l.ref != "" {
-				k := refAt{l.ref, l.loc}
-				m[k] = append(m[k], refLine{l, here})
+			if l.ref != "" && l.kind != model.Sale {
+				es = append(es, refEntry{h: im.refHash(l.ref, l.loc), qty: l.qty, date: l.date, kind: kindCode[l.kind], here: here})
 			}
 			return true
 		}
 	}
-	rows, err := im.tx.QueryContext(ctx, `SELECT data, file_id IS ? FROM ledger_block WHERE item_id = ? ORDER BY id`, im.fileID, item)
+	if im.refStmt == nil {
+		// Blocks of sales files hold nothing but sales: not read at all.
+		st, err := im.tx.PrepareContext(ctx, `SELECT b.data, b.file_id IS ? FROM ledger_block b LEFT JOIN file f ON f.id = b.file_id
+			WHERE b.item_id = ? AND (f.kind IS NULL OR f.kind != ?) ORDER BY b.id`)
+		if err != nil {
+			return nil, err
+		}
+		im.refStmt = st
+	}
+	rows, err := im.refStmt.QueryContext(ctx, im.fileID, item, string(KindSales))
 	if err != nil {
 		return nil, err
 	}
@@ -991,11 +1031,25 @@ func (im *importer) refLinesOf(ctx context.Context, item int64) (map[refAt][]ref
 			}
 		}
 	}
-	if im.refLines == nil {
-		im.refLines = map[int64]map[refAt][]refLine{}
+	slices.SortStableFunc(es, func(a, b refEntry) int { return cmp.Compare(a.h, b.h) })
+	im.refLines[item] = es
+	return es, nil
+}
+
+// noteRefLine keeps refLinesOf's entries of an item current as this import
+// adds a line to it.
+func (im *importer) noteRefLine(item int64, l ledgerLine) {
+	es, ok := im.refLines[item]
+	if !ok || l.ref == "" || l.kind == model.Sale {
+		return
 	}
-	im.refLines[item] = m
-	return m, nil
+	e := refEntry{h: im.refHash(l.ref, l.loc), qty: l.qty, date: l.date, kind: kindCode[l.kind], here: true}
+	// After the entries of the same hash, so the first stays first.
+	i, _ := slices.BinarySearchFunc(es, e.h+1, func(x refEntry, h uint64) int { return cmp.Compare(x.h, h) })
+	if e.h == math.MaxUint64 {
+		i = len(es)
+	}
+	im.refLines[item] = slices.Insert(es, i, e)
 }
 
 // applyCount books the difference between a count and the ledger's
@@ -1041,10 +1095,7 @@ func (im *importer) itemPrice(ctx context.Context, st *itemState) (float64, erro
 
 func (im *importer) addLine(st *itemState, slot int, l ledgerLine) {
 	l.loc = im.locIDs[slot]
-	if m, ok := im.refLines[st.id]; ok && l.ref != "" {
-		k := refAt{l.ref, l.loc}
-		m[k] = append(m[k], refLine{l, true})
-	}
+	im.noteRefLine(st.id, l)
 	b := st.block
 	if b == nil {
 		if b = im.blocks[st.id]; b == nil {
