@@ -354,15 +354,27 @@ func (r *root) View() string {
 		crumbs[i] = s.Title()
 	}
 	bar := st.Title.Render(" stockroom ") + st.TitleBar.Render(" "+strings.Join(crumbs, " › ")+"  ")
-	name := shortPath(r.env.be.Name(), r.width/3)
+	// The store and its day, then the day alone, then only the live mark:
+	// a long breadcrumb (a route's depot and date) gives up the least.
+	asOf := ""
 	if r.asOf != model.NoDate && r.asOf != 0 {
-		name += " · as of " + r.asOf.String()
+		asOf = "as of " + r.asOf.String()
 	}
-	where := st.TitleBar.Render(name + " ")
+	name := shortPath(r.env.be.Name(), r.width/3)
+	if asOf != "" {
+		name += " · " + asOf
+	}
 	live := st.Live.Render(" ● live ")
-	if pad := r.width - lipgloss.Width(bar) - lipgloss.Width(where) - lipgloss.Width(live); pad > 0 {
-		bar += st.TitleBar.Render(strings.Repeat(" ", pad)) + where + live
-	} else {
+	fitted := false
+	for _, w := range []string{name + " ", asOf + " ", ""} {
+		where := st.TitleBar.Render(w)
+		if pad := r.width - lipgloss.Width(bar) - lipgloss.Width(where) - lipgloss.Width(live); pad > 0 {
+			bar += st.TitleBar.Render(strings.Repeat(" ", pad)) + where + live
+			fitted = true
+			break
+		}
+	}
+	if !fitted {
 		bar = fit(bar, r.width, false)
 	}
 	if r.showHelp {

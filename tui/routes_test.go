@@ -338,3 +338,27 @@ func TestRoutes_SaysWhyNotFeasible(t *testing.T) {
 		t.Errorf("why not feasible is not shown (problems %q):\n%s", p.Problems, v)
 	}
 }
+
+// longName is a store with a long path, as a depot machine's is.
+type longName struct{ fixedName }
+
+func (longName) Name() string { return "/home/depot/.local/share/stockroom/warehouse-north.db" }
+
+// At 80 columns a route's breadcrumb leaves no room for a long store path:
+// the title keeps the live mark (it once dropped it with the path).
+func TestRoutes_TitleAt80(t *testing.T) {
+	eng := newRouteEngine(t)
+	planRoutes(t, eng)
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	d := drive(t, tui.New(tui.Options{Backend: longName{fixedName{eng}}, Keys: tui.DefaultKeyMap(), Styles: tui.NewStyles(r)}), 80, 24)
+	d.keys(":routes DC1 2030-03-04{enter}")
+	title := strings.Split(d.view(), "\n")[0]
+	if !strings.HasSuffix(strings.TrimRight(title, " "), "● live") || lipgloss.Width(title) > 80 {
+		t.Errorf("title bar %q", title)
+	}
+	d.keys(":stock{enter}")
+	if title := strings.Split(d.view(), "\n")[0]; !strings.Contains(title, "warehouse-north.db") {
+		t.Errorf("the stock screen's title lost the store: %q", title)
+	}
+}
