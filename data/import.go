@@ -305,6 +305,8 @@ type importer struct {
 	refLines   map[int64][]refEntry // see refLinesOf
 	refSeed    maphash.Seed
 	refStmt    *sql.Stmt             // refLinesOf's query, prepared on first use
+	order      string                // the order of the last sale line read
+	orderLines []orderLine           // its lines, for saleTwice
 	items      map[string]*itemState // by sku
 	locSlot    map[string]int        // location code → index in locIDs
 	locIDs     []int64
@@ -840,11 +842,23 @@ func (im *importer) applySale(ctx context.Context, p *parsed, s *model.SaleLine)
 	if err != nil {
 		return nil, err
 	}
-	if dup, err := im.keys.add(ctx, im.rowKey(p, st, slot)); err != nil || dup {
-		if dup {
-			im.res.RowsDuplicate++
-		}
+	if s.OrderID != im.order {
+		im.order, im.orderLines = s.OrderID, im.orderLines[:0]
+	}
+	dup, err := im.keys.add(ctx, im.rowKey(p, st, slot))
+	if err != nil {
 		return nil, err
+	}
+	if dup {
+		if e := im.saleTwice(p, st, slot, s); e != nil {
+			return e, nil
+		}
+	}
+	// Duplicates too: the same export again refuses the same line again.
+	im.orderLines = append(im.orderLines, orderLine{item: st.id, slot: slot, qty: s.Qty, date: s.Date, line: p.line, loc: s.Location})
+	if dup {
+		im.res.RowsDuplicate++
+		return nil, nil
 	}
 	price := s.Price
 	if math.IsNaN(price) {
@@ -858,6 +872,35 @@ func (im *importer) applySale(ctx context.Context, p *parsed, s *model.SaleLine)
 	im.agg.sellIn(g, ch, s.Date, s.Qty, float64(s.Qty)*price)
 	im.res.RowsOK++
 	return nil, nil
+}
+
+// orderLine is a sale line of the order being read, for saleTwice.
+type orderLine struct {
+	item       int64
+	slot, line int
+	qty        int64
+	date       model.Date
+	loc        string
+}
+
+// saleTwice rejects a sale line whose order already listed the same SKU a
+// few lines up with another quantity, day or location: the natural key
+// (order and SKU) would drop it as a duplicate, and its units with it. An
+// export lists an order's lines together, so only the current order's are
+// kept; a repeat further away is still taken for a re-sent line.
+func (im *importer) saleTwice(p *parsed, st *itemState, slot int, s *model.SaleLine) *rowError {
+	for _, o := range im.orderLines {
+		if o.item != st.id {
+			continue
+		}
+		if o.qty == s.Qty && o.date == s.Date && o.slot == slot {
+			return nil
+		}
+		return im.rowErr(p, "order_id", fmt.Sprintf("order %s lists %s on line %d already (%d at %s on %s); "+
+			"if this is more of it, give this line its own order_id, such as %s/2", s.OrderID, s.SKU, o.line, o.qty,
+			o.loc, o.date, s.OrderID))
+	}
+	return nil
 }
 
 func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Movement) (*rowError, error) {

@@ -579,3 +579,40 @@ func TestImport_FutureDates(t *testing.T) {
 		t.Errorf("no clock: %+v %v", res, err)
 	}
 }
+
+// An order that lists one SKU twice with different quantities loses no
+// units silently: the natural key (order and SKU) would drop the second
+// line as a duplicate, so it is rejected with the fix; the same line
+// twice, or the whole file again, is still a duplicate; with its own
+// order_id the extra line imports.
+func TestImport_SaleTwiceInOneOrder(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers", "items")
+	onHand := func() int64 { return stockMap(t, st)[stockKey{"HMR-16", "DC1"}] }
+	before := onHand()
+	dir := t.TempDir()
+	head := "date,order_id,sku,location,channel,qty,price\n"
+	body := "2026-11-20,T1,HMR-16,DC1,web,2,12.5\n2026-11-20,T1,DRL-18V,DC1,web,1,99\n2026-11-20,T1,HMR-16,DC1,web,1,0\n" +
+		"2026-11-20,T2,HMR-16,DC1,web,1,12.5\n2026-11-20,T2,HMR-16,DC1,web,1,12.5\n"
+	res := mustImport(t, st, mustWriteFile(t, dir, "sales-t.csv", head+body), data.ImportOptions{})
+	want := []data.RowError{{Line: 4, Column: "order_id", Reason: "order T1 lists HMR-16 on line 2 already (2 at DC1 on 2026-11-20); if this is more of it, give this line its own order_id, such as T1/2"}}
+	if res.RowsOK != 3 || res.RowsDuplicate != 1 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("first import: %d ok, %d duplicate, errors %+v", res.RowsOK, res.RowsDuplicate, res.Errors)
+	}
+	if got := onHand(); got != before-3 {
+		t.Errorf("on hand %d, want %d (2 + 1 sold)", got, before-3)
+	}
+	// The lines again under another name (and one more line, so it is not
+	// the same file): duplicates, and the second T1 line is refused again.
+	res = mustImport(t, st, mustWriteFile(t, dir, "sales-t-again.csv", head+body+"2026-11-21,T3,HMR-16,DC1,web,1,12.5\n"), data.ImportOptions{})
+	if res.RowsOK != 1 || res.RowsDuplicate != 4 || res.RowsRejected != 1 {
+		t.Errorf("again: %+v", res)
+	}
+	fixed := strings.Replace(body, "T1,HMR-16,DC1,web,1,0", "T1/2,HMR-16,DC1,web,1,0", 1)
+	if res := mustImport(t, st, mustWriteFile(t, dir, "sales-t-fixed.csv", head+fixed), data.ImportOptions{}); res.RowsOK != 1 || res.RowsRejected != 0 {
+		t.Errorf("fixed: %+v", res)
+	}
+	if got := onHand(); got != before-5 {
+		t.Errorf("on hand %d, want %d", got, before-5)
+	}
+}
