@@ -616,3 +616,40 @@ func TestImport_SaleTwiceInOneOrder(t *testing.T) {
 		t.Errorf("on hand %d, want %d", got, before-5)
 	}
 }
+
+// A count for an earlier day imported after a later one (files out of
+// order, or one file not in date order) leaves the stock at what was
+// counted last: it once carried the earlier correction past the later
+// count (counted 8 on the 20th, then 5 on the 10th: on hand 3).
+func TestImport_CountsOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	head := "date,sku,location,counted_qty\n"
+	for _, tc := range []struct {
+		name  string
+		files []string
+		last  int64
+	}{
+		{"two files", []string{head + "2026-11-20,HMR-16,DC1,8\n", head + "2026-11-10,HMR-16,DC1,5\n"}, 8},
+		{"one file", []string{head + "2026-11-20,HMR-16,DC1,8\n2026-11-10,HMR-16,DC1,5\n"}, 8},
+		{"four counts", []string{head + "2026-11-20,HMR-16,DC1,8\n2026-11-25,HMR-16,DC1,7\n", head + "2026-11-10,HMR-16,DC1,5\n2026-11-15,HMR-16,DC1,6\n"}, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := mustOpenStore(t)
+			mustImportGood(t, st, "locations", "suppliers", "items")
+			dir := t.TempDir()
+			mustImport(t, st, mustWriteFile(t, dir, "movements.csv", "date,sku,location,qty,kind,ref\n2026-11-01,HMR-16,DC1,10,receipt,R1\n"), data.ImportOptions{})
+			for i, f := range tc.files {
+				res := mustImport(t, st, mustWriteFile(t, dir, fmt.Sprintf("counts-%d.csv", i), f), data.ImportOptions{})
+				if res.RowsRejected != 0 {
+					t.Fatalf("%+v", res)
+				}
+			}
+			if got := stockMap(t, st)[stockKey{"HMR-16", "DC1"}]; got != tc.last {
+				t.Errorf("on hand %d, want the last count's %d", got, tc.last)
+			}
+			if err := st.Check(ctx); err != nil {
+				t.Errorf("store invariants: %v", err)
+			}
+		})
+	}
+}
