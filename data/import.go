@@ -1108,6 +1108,9 @@ func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCoun
 	loc := im.locIDs[slot]
 	if dup, err := im.keys.add(ctx, im.rowKey(p, st, slot)); err != nil || dup {
 		if dup {
+			if e, err := im.recount(ctx, p, st.id, loc, c); e != nil || err != nil {
+				return e, err
+			}
 			im.res.RowsDuplicate++
 		}
 		return nil, err
@@ -1134,6 +1137,32 @@ func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCoun
 	im.counted[k] = append(im.counted[k], c.Date)
 	im.res.RowsOK++
 	return nil, nil
+}
+
+// recount rejects a second count of one item×location on one day that
+// says another number: the natural key (day, SKU, location) would drop it
+// as a duplicate, and a recount that found one more would vanish.
+func (im *importer) recount(ctx context.Context, p *parsed, item, loc int64, c model.StockCount) (*rowError, error) {
+	if err := im.countRes.flush(ctx); err != nil {
+		return nil, err
+	}
+	var first int64
+	var line int
+	var here bool
+	err := im.tx.QueryRowContext(ctx, `SELECT counted, line, file_id IS ? FROM count_result WHERE item_id = ? AND loc_id = ? AND date = ?
+		ORDER BY id LIMIT 1`, im.fileID, item, loc, int64(c.Date)).Scan(&first, &line, &here)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && first == c.CountedQty) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	where := "in the ledger already"
+	if here {
+		where = fmt.Sprintf("on line %d already", line)
+	}
+	return im.rowErr(p, "counted_qty", fmt.Sprintf("%s at %s was counted %d on %s %s; one count a day stands: "+
+		"if this recount is right, book the difference (%+d) as an adjustment movement", c.SKU, c.Location, first, c.Date, where, c.CountedQty-first)), nil
 }
 
 // holdLaterCount keeps a later count true when a count for an earlier day

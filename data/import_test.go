@@ -653,3 +653,26 @@ func TestImport_CountsOutOfOrder(t *testing.T) {
 		})
 	}
 }
+
+// A second count of one item×location on one day that says another number
+// is rejected with the fix, in the same file or a later one; the same
+// number again is a duplicate. It was once dropped silently as one.
+func TestImport_Recount(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers", "items")
+	dir := t.TempDir()
+	head := "date,sku,location,counted_qty\n"
+	res := mustImport(t, st, mustWriteFile(t, dir, "counts-1.csv", head+"2026-11-25,HMR-16,DC1,20\n2026-11-25,HMR-16,DC1,21\n2026-11-25,HMR-16,DC1,20\n"), data.ImportOptions{})
+	want := []data.RowError{{Line: 3, Column: "counted_qty", Reason: "HMR-16 at DC1 was counted 20 on 2026-11-25 on line 2 already; one count a day stands: if this recount is right, book the difference (+1) as an adjustment movement"}}
+	if res.RowsOK != 1 || res.RowsDuplicate != 1 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("one file: %d ok, %d duplicate, errors %+v", res.RowsOK, res.RowsDuplicate, res.Errors)
+	}
+	res = mustImport(t, st, mustWriteFile(t, dir, "counts-2.csv", head+"2026-11-25,HMR-16,DC1,19\n2026-11-25,HMR-16,DC1,20\n"), data.ImportOptions{})
+	want = []data.RowError{{Line: 2, Column: "counted_qty", Reason: "HMR-16 at DC1 was counted 20 on 2026-11-25 in the ledger already; one count a day stands: if this recount is right, book the difference (-1) as an adjustment movement"}}
+	if res.RowsOK != 0 || res.RowsDuplicate != 1 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("a later file: %d ok, %d duplicate, errors %+v", res.RowsOK, res.RowsDuplicate, res.Errors)
+	}
+	if got := stockMap(t, st)[stockKey{"HMR-16", "DC1"}]; got != 20 {
+		t.Errorf("on hand %d, want the count's 20", got)
+	}
+}
