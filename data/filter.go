@@ -10,7 +10,8 @@ import (
 var statusSQL = map[model.Status]string{
 	model.StatusIdle: "(s.on_hand <= 0 AND s.cover_days >= 1e9 AND (s.last_sale IS NULL OR s.last_sale < ?))",
 	model.StatusOut:  "(s.on_hand <= 0 AND NOT (s.cover_days >= 1e9 AND (s.last_sale IS NULL OR s.last_sale < ?)))",
-	model.StatusDead: "(s.on_hand > 0 AND (s.last_sale IS NULL OR s.last_sale < ?))",
+	model.StatusDead: "(s.on_hand > 0 AND coalesce(s.last_sale, s.first_date) < ?)",
+	model.StatusNew:  "(s.on_hand > 0 AND s.last_sale IS NULL AND s.first_date >= ?)",
 	model.StatusLow:  "(s.on_hand > 0 AND s.last_sale >= ? AND s.cover_days < 7)",
 	model.StatusOver: "(s.on_hand > 0 AND s.last_sale >= ? AND s.cover_days > 180)",
 	model.StatusOK:   "(s.on_hand > 0 AND s.last_sale >= ? AND s.cover_days BETWEEN 7 AND 180)",

@@ -1069,6 +1069,7 @@ type PlanItem struct {
 	SupplierMOQ   int64
 	OnHand        int64
 	LastSale      model.Date
+	FirstDate     model.Date // the first movement here
 	Delisted      model.Date // the item's end of life; NoDate while listed
 	Revenue       float64    // revenue over the year to the as-of day
 }
@@ -1079,7 +1080,7 @@ type PlanItem struct {
 func (s *Store) PlanItems(ctx context.Context, asOf model.Date) (map[[2]int64]*PlanItem, error) {
 	out := map[[2]int64]*PlanItem{}
 	rows, err := s.r.QueryContext(ctx, `SELECT s.item_id, s.loc_id, i.sku, l.code, i.category, i.supplier, i.unit_cost, i.price, i.pack_size,
-		i.moq, coalesce(v.lead_time_days, 0), coalesce(v.lead_time_sd_days, 0), coalesce(v.moq, 0), s.on_hand, s.last_sale, i.delisted
+		i.moq, coalesce(v.lead_time_days, 0), coalesce(v.lead_time_sd_days, 0), coalesce(v.moq, 0), s.on_hand, s.last_sale, i.delisted, s.first_date
 		FROM stock s JOIN item i ON i.id = s.item_id JOIN location l ON l.id = s.loc_id LEFT JOIN supplier v ON v.code = i.supplier`)
 	if err != nil {
 		return nil, fmt.Errorf("plan items: %w", err)
@@ -1088,7 +1089,7 @@ func (s *Store) PlanItems(ctx context.Context, asOf model.Date) (map[[2]int64]*P
 		p := &PlanItem{}
 		var last, delisted sql.NullInt64
 		if err := rows.Scan(&p.ItemID, &p.LocID, &p.SKU, &p.Location, &p.Category, &p.Supplier, &p.UnitCost, &p.Price, &p.PackSize,
-			&p.MOQ, &p.LeadTimeDays, &p.LeadTimeSD, &p.SupplierMOQ, &p.OnHand, &last, &delisted); err != nil {
+			&p.MOQ, &p.LeadTimeDays, &p.LeadTimeSD, &p.SupplierMOQ, &p.OnHand, &last, &delisted, &p.FirstDate); err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -36,7 +36,7 @@ var sortKeys = map[model.StockSort][]string{
 }
 
 const stockSelect = `SELECT s.item_id, s.loc_id, i.sku, i.name, i.category, l.code, s.on_hand, s.on_order, s.avg_daily,
-	s.cover_days, s.last_sale`
+	s.cover_days, s.last_sale, s.first_date`
 
 // StockPage returns up to q.Limit rows in q's order after (or before)
 // q's cursor. It reads only the rows it returns (plus the ones a filter
@@ -87,7 +87,7 @@ func (s *Store) StockPage(ctx context.Context, q model.StockQuery) ([]model.Stoc
 		var r model.StockRow
 		var lastSale sql.NullInt64
 		if err := rows.Scan(&r.ItemID, &r.LocID, &r.SKU, &r.Name, &r.Category, &r.Location, &r.OnHand, &r.OnOrder,
-			&r.AvgDaily, &r.CoverDays, &lastSale); err != nil {
+			&r.AvgDaily, &r.CoverDays, &lastSale, &r.FirstDate); err != nil {
 			return nil, err
 		}
 		r.LastSale = nullToDate(lastSale)

@@ -310,7 +310,7 @@ func (c *storeCollector) read() []prometheus.Metric {
 		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
 	}
 	if o, err := c.eng.Overview(ctx); err == nil {
-		for _, st := range []model.Status{model.StatusOut, model.StatusLow, model.StatusOK, model.StatusOver, model.StatusDead, model.StatusIdle} {
+		for _, st := range []model.Status{model.StatusOut, model.StatusLow, model.StatusOK, model.StatusOver, model.StatusDead, model.StatusNew, model.StatusIdle} {
 			g(c.status, float64(o.ByStatus[st]), string(st))
 		}
 		g(c.stockouts, float64(o.ByStatus[model.StatusOut]))

@@ -838,8 +838,9 @@ func alertsFor(it *planItem, opt PlanOptions, asOf model.Date) []data.AlertRow {
 	if pos.OnHand > 0 {
 		last := info.LastSale
 		switch {
-		case last == model.NoDate:
-			add(model.AlertDeadStock, model.NoCover, "%d on hand, never sold here", pos.OnHand)
+		case last == model.NoDate && int(asOf-info.FirstDate) > opt.DeadDays:
+			// Stock first held within DeadDays is a new listing, not dead.
+			add(model.AlertDeadStock, model.NoCover, "%d on hand, never sold here since %s", pos.OnHand, info.FirstDate)
 		case int(asOf-last) > opt.DeadDays:
 			add(model.AlertDeadStock, float64(asOf-last), "%d on hand, no sale for %d days (last %s)", pos.OnHand, asOf-last, last)
 		}

@@ -531,13 +531,17 @@ func TestEngine_Plan_NotSelling(t *testing.T) {
 	}
 	// DEAD: one unit comes back, months after its last sale.
 	fmt.Fprintf(&mv, "%s,DEAD,ST1,1,return,RET-1\n", start.AddDays(170))
+	// NEWL is a new listing stocked ten days before the data ends; STALE
+	// was stocked at the start and never sold.
+	fmt.Fprintf(&mv, "%s,NEWL,ST1,40,receipt,INIT-N\n%s,STALE,ST1,40,receipt,INIT-S\n", start.AddDays(169), start)
 	write := fileWriter(t, dir)
 	files := []string{
 		write("locations.csv", "code,name,kind\nST1,Store one,store\n"),
 		write("suppliers.csv", "code,name,lead_time_days,lead_time_sd_days,moq\nSUP1,Supplier,7,2,0\n"),
 		// GONE sells like LIVE, but the catalogue delisted it.
 		write("items.csv", "sku,name,category,unit_cost,price,supplier,pack_size,moq,delisted_on\nDEAD,Dead,cat,10,20,SUP1,1,0,\n"+
-			"IDLE,Idle,cat,10,20,SUP1,1,0,\nLIVE,Live,cat,10,20,SUP1,1,0,\nGONE,Gone,cat,10,20,SUP1,1,0,2026-10-01\n"),
+			"IDLE,Idle,cat,10,20,SUP1,1,0,\nLIVE,Live,cat,10,20,SUP1,1,0,\nGONE,Gone,cat,10,20,SUP1,1,0,2026-10-01\n"+
+			"NEWL,New,cat,10,20,SUP1,1,0,\nSTALE,Stale,cat,10,20,SUP1,1,0,\n"),
 		write("movements.csv", mv.String()),
 		write("sales.csv", sales.String()),
 	}
@@ -595,6 +599,20 @@ func TestEngine_Plan_NotSelling(t *testing.T) {
 	}
 	if strings.Join(dead, ",") != string(model.AlertDeadStock) {
 		t.Errorf("DEAD's alerts %v, want only dead stock", dead)
+	}
+	// Never sold: dead stock once held longer than DeadDays, a new listing
+	// before that.
+	var stale, newl []string
+	for _, a := range as {
+		switch {
+		case a.SKU == "STALE" && a.Kind == model.AlertDeadStock:
+			stale = append(stale, a.Detail)
+		case a.SKU == "NEWL" && a.Kind == model.AlertDeadStock:
+			newl = append(newl, a.Detail)
+		}
+	}
+	if len(stale) != 1 || stale[0] != fmt.Sprintf("40 on hand, never sold here since %s", start) || len(newl) != 0 {
+		t.Errorf("dead-stock alerts: STALE %q, NEWL %q", stale, newl)
 	}
 	// Rejecting IDLE answers its question: it is not proposed again a
 	// month later (past the week a rejection holds), until it sells again.

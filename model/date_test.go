@@ -79,23 +79,31 @@ func FuzzParseFilter(f *testing.F) {
 
 func TestStockStatus(t *testing.T) {
 	asOf := MustDate("2026-11-25")
+	long := asOf - 400 // first stocked long ago
 	tests := []struct {
 		onHand int64
 		cover  float64
 		last   Date
+		first  Date
 		want   Status
 	}{
-		{0, 0, asOf, StatusOut},
-		{-3, 0, asOf - 5, StatusOut},
-		{0, NoCover, NoDate, StatusIdle},
-		{5, NoCover, asOf - 200, StatusDead},
-		{5, 3, asOf, StatusLow},
-		{5, 30, asOf, StatusOK},
-		{5, 400, asOf, StatusOver},
+		{0, 0, asOf, long, StatusOut},
+		{-3, 0, asOf - 5, long, StatusOut},
+		{0, NoCover, NoDate, long, StatusIdle},
+		{5, NoCover, asOf - 200, long, StatusDead},
+		{5, NoCover, NoDate, long, StatusDead},
+		// Stocked a week ago and not sold yet: new, not dead; ninety days on, dead.
+		{5, NoCover, NoDate, asOf - 7, StatusNew},
+		{5, NoCover, NoDate, asOf - DeadDays, StatusNew},
+		{5, NoCover, NoDate, asOf - DeadDays - 1, StatusDead},
+		{5, NoCover, NoDate, NoDate, StatusDead},
+		{5, 3, asOf, long, StatusLow},
+		{5, 30, asOf, long, StatusOK},
+		{5, 400, asOf, long, StatusOver},
 	}
 	for _, tt := range tests {
-		if got := StockStatus(tt.onHand, tt.cover, tt.last, asOf); got != tt.want {
-			t.Errorf("StockStatus(%d, %g, %s) = %s, want %s", tt.onHand, tt.cover, tt.last, got, tt.want)
+		if got := StockStatus(tt.onHand, tt.cover, tt.last, tt.first, asOf); got != tt.want {
+			t.Errorf("StockStatus(%d, %g, %s, %s) = %s, want %s", tt.onHand, tt.cover, tt.last, tt.first, got, tt.want)
 		}
 	}
 }

@@ -226,6 +226,7 @@ const (
 	StatusOK   Status = "ok"   //
 	StatusOver Status = "over" // on hand covers more than OverCoverDays of demand
 	StatusDead Status = "dead" // stock, but no sale for DeadDays
+	StatusNew  Status = "new"  // stock first held within DeadDays, not sold yet
 	StatusIdle Status = "idle" // no stock and no demand: nothing to do
 )
 
@@ -241,12 +242,16 @@ const NoCover = 1e9
 
 // StockStatus classifies stock on hand against its recent daily demand.
 // lastSale is NoDate when the item never sold there.
-func StockStatus(onHand int64, coverDays float64, lastSale, asOf Date) Status {
+func StockStatus(onHand int64, coverDays float64, lastSale, firstDate, asOf Date) Status {
 	switch {
 	case onHand <= 0 && coverDays >= NoCover && (lastSale == NoDate || int(asOf-lastSale) > DeadDays):
 		return StatusIdle
 	case onHand <= 0:
 		return StatusOut
+	case lastSale == NoDate && firstDate != NoDate && int(asOf-firstDate) <= DeadDays:
+		// A new listing has had no time to sell: not dead, and its
+		// cover (nothing sells yet) says nothing.
+		return StatusNew
 	case lastSale == NoDate || int(asOf-lastSale) > DeadDays:
 		return StatusDead
 	case coverDays < LowCoverDays:

@@ -64,12 +64,13 @@ type StockRow struct {
 	AvgDaily      float64
 	CoverDays     float64 // NoCover when nothing sells
 	LastSale      Date
+	FirstDate     Date // the first movement here
 	Cursor        Cursor
 }
 
 // Status is the row's verdict as of a day.
 func (r StockRow) Status(asOf Date) Status {
-	return StockStatus(r.OnHand, r.CoverDays, r.LastSale, asOf)
+	return StockStatus(r.OnHand, r.CoverDays, r.LastSale, r.FirstDate, asOf)
 }
 
 // Filter narrows the stock table: fuzzy text terms matched against sku,
@@ -180,7 +181,7 @@ func numericColumn(col string) bool {
 
 func validStatus(s Status) bool {
 	switch s {
-	case StatusOut, StatusLow, StatusOK, StatusOver, StatusDead, StatusIdle:
+	case StatusOut, StatusLow, StatusOK, StatusOver, StatusDead, StatusNew, StatusIdle:
 		return true
 	}
 	return false

@@ -96,6 +96,7 @@ func NewThemedStyles(r *lipgloss.Renderer, t Theme) *Styles {
 		model.StatusOK:   r.NewStyle().Foreground(t.c(t.Good)),
 		model.StatusOver: r.NewStyle().Foreground(t.c(t.Info)),
 		model.StatusDead: r.NewStyle().Foreground(t.c(t.Muted)),
+		model.StatusNew:  r.NewStyle().Foreground(t.c(t.Muted)),
 		model.StatusIdle: r.NewStyle().Foreground(t.c(t.Dim)),
 	}
 	return s

@@ -216,7 +216,7 @@ func gatherReport(ctx context.Context, eng *engine.Engine) (report.Data, error) 
 		d.AsOf = o.AsOf.String()
 	}
 	d.Items, d.Locations, d.StockValue = o.Items, o.Locations, o.StockValue
-	for _, st := range []model.Status{model.StatusOut, model.StatusLow, model.StatusOK, model.StatusOver, model.StatusDead, model.StatusIdle} {
+	for _, st := range []model.Status{model.StatusOut, model.StatusLow, model.StatusOK, model.StatusOver, model.StatusDead, model.StatusNew, model.StatusIdle} {
 		d.Status = append(d.Status, report.StatusCount{Status: string(st), Rows: o.ByStatus[st]})
 	}
 	q := model.StockQuery{Sort: model.SortCover, Limit: 5000,
