@@ -479,18 +479,19 @@ func scanProposal(r rowScanner) (model.Proposal, error) {
 }
 
 // Proposals returns the proposals a query selects, most urgent first
-// (then by id), at most q.Limit (0: all), after q.After.
+// (then by id), snoozed ones after the rest (a snooze takes a proposal
+// out of the way until its day), at most q.Limit (0: all), after q.After.
 func (s *Store) Proposals(ctx context.Context, q model.ProposalQuery) ([]model.Proposal, error) {
 	where, args := proposalWhere(q)
 	if q.After != nil {
-		where = append(where, "(p.urgency, p.id) > (?, ?)")
-		args = append(args, q.After.Urgency, q.After.ID)
+		where = append(where, "(p.state = 'snoozed', p.urgency, p.id) > (?, ?, ?)")
+		args = append(args, q.After.Snoozed, q.After.Urgency, q.After.ID)
 	}
 	qs := proposalSelect
 	if len(where) > 0 {
 		qs += " WHERE " + strings.Join(where, " AND ")
 	}
-	qs += " ORDER BY p.urgency, p.id"
+	qs += " ORDER BY p.state = 'snoozed', p.urgency, p.id"
 	if q.Limit > 0 {
 		qs += " LIMIT " + strconv.Itoa(q.Limit)
 	}

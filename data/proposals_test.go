@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -631,4 +632,58 @@ func TestStore_AlertsOrder(t *testing.T) {
 	if !slices.Equal(details, want) {
 		t.Errorf("alerts in order %q, want %q", details, want)
 	}
+}
+
+// A snoozed proposal leaves the head of the queue for the day it comes
+// back: the open queue lists it after every proposed one, and paging with
+// a cursor visits each proposal once in that order.
+func TestStore_Proposals_SnoozedLast(t *testing.T) {
+	st, keys := planStore(t)
+	ctx := context.Background()
+	var rows []data.PlanRow
+	i := 0
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		rows = append(rows, row(keys[k], 5, float64(i)))
+		i++
+	}
+	if len(rows) < 4 {
+		t.Fatalf("%d item×locations: the test needs 4", len(rows))
+	}
+	if _, err := st.ApplyPlan(ctx, model.MustDate("2026-11-20"), rows, nil, data.PlanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	open := openOf(t, st)
+	top := open[0]
+	if _, err := st.ActOnProposal(ctx, top.ID, model.ProposalRequest{Action: model.ActSnooze, User: "ann", Until: model.MustDate("2026-11-27")}); err != nil {
+		t.Fatal(err)
+	}
+	open = openOf(t, st)
+	if len(open) != len(rows) || open[len(open)-1].ID != top.ID || open[len(open)-1].State != model.ProposalSnoozed || open[0].ID == top.ID {
+		t.Fatalf("queue after snoozing the most urgent #%d: %v", top.ID, ids(open))
+	}
+	// One at a time with the cursor: the same order, each once.
+	var paged []model.Proposal
+	var after *model.ProposalCursor
+	for range len(rows) + 2 {
+		ps, err := st.Proposals(ctx, model.ProposalQuery{Limit: 1, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 0 {
+			break
+		}
+		paged = append(paged, ps[0])
+		after = &model.ProposalCursor{Snoozed: ps[0].State == model.ProposalSnoozed, Urgency: ps[0].Urgency, ID: ps[0].ID}
+	}
+	if !slices.Equal(ids(paged), ids(open)) {
+		t.Errorf("paged %v, listed %v", ids(paged), ids(open))
+	}
+}
+
+func ids(ps []model.Proposal) []int64 {
+	out := make([]int64, len(ps))
+	for i, p := range ps {
+		out[i] = p.ID
+	}
+	return out
 }

@@ -366,8 +366,10 @@ type ProposalQuery struct {
 	Limit int // 0: all
 }
 
-// ProposalCursor is a row's position in the urgency order.
+// ProposalCursor is a row's position in the queue's order: snoozed last,
+// then by urgency and id.
 type ProposalCursor struct {
+	Snoozed bool
 	Urgency float64
 	ID      int64
 }

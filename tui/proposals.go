@@ -438,7 +438,7 @@ func (v *proposalsView) prefetch() tea.Cmd {
 		return nil
 	}
 	last := v.rows[len(v.rows)-1]
-	return v.fetch(&model.ProposalCursor{Urgency: last.Urgency, ID: last.ID}, proposalsPage)
+	return v.fetch(&model.ProposalCursor{Snoozed: last.State == model.ProposalSnoozed, Urgency: last.Urgency, ID: last.ID}, proposalsPage)
 }
 
 // wantAudit fetches the selected proposal's log unless it is shown or on

@@ -194,7 +194,8 @@ func toProposalJSON(p model.Proposal) proposalJSON {
 func runProposals(ctx context.Context, c *cli, args []string) error {
 	fs := newFlags(c, "proposals", "--db DB [--json] [--state S] [--sku SKU] [--location L] [--limit N] [ID...]", `
 List reorder proposals, most urgent first (urgency: days left before a
-stockout an order placed now can still prevent; negative is too late).
+stockout an order placed now can still prevent; negative is too late),
+snoozed ones after the rest.
 Without --state the open ones (proposed and snoozed) are listed; --state
 takes a comma list of proposed, snoozed, approved, ordered,
 partly_received, received, rejected, withdrawn, or all. IDs list those
