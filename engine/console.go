@@ -107,7 +107,11 @@ func (e *Engine) Quarantine(ctx context.Context, fileID, after int64, limit int)
 	return e.store.Quarantine(ctx, fileID, after, limit)
 }
 
-// Item returns an item of the catalogue.
+// ErrNotFound is what a lookup of something the store does not hold
+// returns (wrapped or not), for callers that say so in their own words.
+var ErrNotFound = data.ErrNotFound
+
+// Item returns an item of the catalogue, or ErrNotFound.
 func (e *Engine) Item(ctx context.Context, sku string) (model.Item, error) {
 	return e.store.Item(ctx, sku)
 }

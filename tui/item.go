@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"stockroom/engine"
 	"stockroom/model"
 )
 
@@ -249,6 +251,10 @@ func (v *itemView) render() {
 	switch {
 	case d == nil:
 		v.body = st.Dim.Render("loading " + v.sku + "…")
+		return
+	case errors.Is(d.err, engine.ErrNotFound):
+		v.body = st.Error.Render(fmt.Sprintf("no item %q in this store", v.sku)) + "\n" +
+			st.Dim.Render("/ on the stock table finds items by sku, name or category")
 		return
 	case d.err != nil:
 		v.body = st.Error.Render("error: " + d.err.Error())

@@ -53,6 +53,11 @@ func TestCommandLine(t *testing.T) {
 	if !strings.Contains(d.view(), "SKU-0003 @ ST2") || !strings.Contains(d.view(), "Seeds 3") {
 		t.Errorf(":item: %s", d.view())
 	}
+	// A mistyped sku says so, not "error: not found".
+	d.keys(":item SKU-9999{enter}")
+	if v := d.view(); !strings.Contains(v, `no item "SKU-9999" in this store`) || strings.Contains(v, "error: not found") {
+		t.Errorf(":item of an unknown sku: %s", v)
+	}
 }
 
 func TestDrillInAndBack(t *testing.T) {
