@@ -110,6 +110,23 @@ func (v *routesView) load() tea.Cmd {
 			}
 			m.depot, m.date = d, date
 		}
+		if m.depot != "" && m.date == model.NoDate {
+			// No deliveries from it: perhaps no such place (a typo).
+			locs, err := be.Locations(ctx)
+			if err != nil {
+				m.err = err
+				return m
+			}
+			codes := make([]string, len(locs))
+			for i, l := range locs {
+				if strings.EqualFold(l.Code, m.depot) {
+					return m
+				}
+				codes[i] = l.Code
+			}
+			m.err = fmt.Errorf("no location %s (the store has %s)", m.depot, strings.Join(codes, ", "))
+			return m
+		}
 		if m.depot == "" || m.date == model.NoDate {
 			return m
 		}

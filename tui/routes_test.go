@@ -220,6 +220,11 @@ func TestRoutes_Args(t *testing.T) {
 	if !strings.Contains(d.view(), "no deliveries from ST1") {
 		t.Errorf("ST1:\n%s", d.view())
 	}
+	// A depot the store does not have says which it has.
+	d.keys(":routes ZZ{enter}")
+	if v := d.view(); !strings.Contains(v, "no location ZZ (the store has DC1") || strings.Contains(v, "no deliveries from ZZ") {
+		t.Errorf("ZZ:\n%s", v)
+	}
 	// Without roads or vans at all: the first screen says what to import.
 	bare := drive(t, newConsole(t, newEngine(t, 2)), 100, 30)
 	bare.keys(":routes{enter}")
