@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -321,11 +322,18 @@ func (r *root) run(c *parsedCmd) tea.Cmd {
 	if c.spec.open == nil {
 		return nil
 	}
+	if c.spec.name == "location" && len(c.args) == 1 && len(r.cmd.locations) > 0 &&
+		!slices.ContainsFunc(r.cmd.locations, func(l string) bool { return strings.EqualFold(l, c.args[0]) }) {
+		// An empty table would not say the code was mistyped.
+		r.errText = fmt.Sprintf("no location %s (the store has %s)", c.args[0], strings.Join(r.cmd.locations, ", "))
+		return nil
+	}
 	s, err := c.spec.open(r.env, r.feedView, c.args)
 	if err != nil {
 		r.errText = err.Error()
 		return nil
 	}
+	r.errText = "" // the last command's error is answered by this one
 	// Going to a top-level screen replaces the stack; drilling in pushes.
 	if c.spec.top {
 		return openTop(s)

@@ -35,9 +35,13 @@ func TestCommandLine(t *testing.T) {
 	if !strings.Contains(d.view(), `unknown command "frob"`) {
 		t.Errorf("unknown command: %s", d.view())
 	}
+	d.keys(":location XX1{enter}")
+	if v := d.view(); !strings.Contains(v, "no location XX1 (the store has DC1, ST1, ST2)") {
+		t.Errorf(":location XX1: %s", v)
+	}
 	d.keys(":loc ST1{enter}")
-	if !strings.Contains(d.view(), "Stock /loc=ST1") || !strings.Contains(d.view(), "row 1 of 12") {
-		t.Errorf(":location ST1: %s", d.view())
+	if !strings.Contains(d.view(), "Stock /loc=ST1") || !strings.Contains(d.view(), "row 1 of 12") || strings.Contains(d.view(), "no location XX1") {
+		t.Errorf(":location ST1 (the last error gone): %s", d.view())
 	}
 	// Location codes complete too.
 	d.keys(":location S\t")
