@@ -772,7 +772,7 @@ func (s *Store) SalePrices(ctx context.Context, f CheckFile) (prices []SalePrice
 	if f.Kind != KindSales || f.Failed || f.DuplicateOf != "" {
 		return nil, false, nil
 	}
-	hash, _, head, quotes, err := hashFile(f.Path)
+	hash, _, head, quotes, utf8ok, err := hashFile(f.Path)
 	if err != nil || hash != f.Hash {
 		return nil, false, nil
 	}
@@ -781,9 +781,16 @@ func (s *Store) SalePrices(ctx context.Context, f CheckFile) (prices []SalePrice
 		return nil, false, nil
 	}
 	defer fh.Close()
-	br := bufio.NewReaderSize(fh, 256<<10)
+	var src io.Reader = fh
+	if !utf8ok {
+		src = legacyText(fh) // as the import read it
+	}
+	br := bufio.NewReaderSize(src, 256<<10)
 	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		br.Discard(3)
+	}
+	if !utf8ok {
+		head, _ = br.Peek(64 << 10)
 	}
 	rr, done, err := newRecordReader(br, sniffFormat(head, f.Path), head, quotes)
 	if err != nil {

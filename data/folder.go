@@ -135,7 +135,7 @@ func PeekKind(path string) Kind {
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)
 	head, _ := br.Peek(64 << 10)
-	if !isWorkbook(head, path) && checkText(head) != nil {
+	if err := checkText(head); !isWorkbook(head, path) && err != nil && !errors.Is(err, errNotUTF8) {
 		return ""
 	}
 	if len(head) >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF {

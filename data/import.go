@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"stockroom/model"
 )
@@ -60,6 +61,7 @@ type FileResult struct {
 	Errors        []RowError `json:"errors"`
 	ErrorsOmitted int        `json:"errors_omitted,omitempty"` // rejected rows beyond the first maxErrors listed here (all are in the quarantine)
 	Error         string     `json:"error,omitempty"`          // why the file could not be read or parsed at all
+	Encoding      string     `json:"encoding,omitempty"`       // "windows-1252" when the file was not UTF-8 and was read as that
 	FileID        int64      `json:"file_id"`
 	Seconds       float64    `json:"seconds"`
 }
@@ -82,6 +84,9 @@ func (r FileResult) Summary() string {
 		s += "s"
 	}
 	s += " imported"
+	if r.Encoding != "" {
+		s += " (read as " + r.Encoding + ": not UTF-8)"
+	}
 	if r.RowsDuplicate > 0 {
 		s += fmt.Sprintf(", %d already in the ledger", r.RowsDuplicate)
 	}
@@ -119,9 +124,11 @@ var (
 func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) (FileResult, error) {
 	start := time.Now()
 	res := FileResult{Path: path, Errors: []RowError{}}
-	hash, size, head, quotes, err := hashFile(path)
+	hash, size, head, quotes, utf8ok, err := hashFile(path)
 	if err == nil && !isWorkbook(head, path) {
-		err = checkText(head)
+		if err = checkText(head); errors.Is(err, errNotUTF8) || (err == nil && !utf8ok) {
+			err, res.Encoding = nil, "windows-1252"
+		}
 	}
 	if err != nil {
 		res.Error = err.Error()
@@ -137,7 +144,7 @@ func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) 
 			res.Kind = Kind(dup.kind)
 			return insertFileRow(ctx, tx, &res, hash, size, start, opt.User, dup.id)
 		}
-		imp := &importer{s: s, tx: tx, res: &res, opt: opt, size: size, hash: hash, quotes: quotes}
+		imp := &importer{s: s, tx: tx, res: &res, opt: opt, size: size, hash: hash, quotes: quotes, legacy: res.Encoding != ""}
 		if err := imp.run(ctx, path); err != nil {
 			return err
 		}
@@ -210,10 +217,10 @@ func (s *Store) logFailure(ctx context.Context, res *FileResult, hash string, si
 // hashFile reads the whole file once for its SHA-256, keeps its first
 // 64 KiB for sniffing, and notes whether it holds a '"' anywhere (a file
 // without one is split without a CSV parser).
-func hashFile(path string) (hash string, size int64, head []byte, quotes bool, err error) {
+func hashFile(path string) (hash string, size int64, head []byte, quotes, utf8ok bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, nil, false, err
+		return "", 0, nil, false, false, err
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -221,29 +228,50 @@ func hashFile(path string) (hash string, size int64, head []byte, quotes bool, e
 	n, err := io.ReadFull(f, head)
 	head = head[:n]
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return "", 0, nil, false, err
+		return "", 0, nil, false, false, err
 	}
-	h.Write(head)
-	q := quoteScan{w: h, found: bytes.IndexByte(head, '"') >= 0}
+	q := quoteScan{w: h, valid: true}
+	q.Write(head)
 	m, err := io.Copy(&q, f)
 	if err != nil {
-		return "", 0, nil, false, err
+		return "", 0, nil, false, false, err
 	}
 	if n == 0 {
-		return hex.EncodeToString(h.Sum(nil)), 0, head, false, errors.New("file is empty")
+		return hex.EncodeToString(h.Sum(nil)), 0, head, false, true, errors.New("file is empty")
 	}
-	return hex.EncodeToString(h.Sum(nil)), int64(n) + m, head, q.found, nil
+	return hex.EncodeToString(h.Sum(nil)), int64(n) + m, head, q.found, q.valid && len(q.carry) == 0, nil
 }
 
-// quoteScan passes bytes on and notes whether a '"' went by.
+// quoteScan passes bytes on and notes whether a '"' went by, and whether
+// all of them were UTF-8 (a rune may straddle two writes: carry).
 type quoteScan struct {
 	w     io.Writer
 	found bool
+	valid bool
+	carry []byte
 }
 
 func (q *quoteScan) Write(p []byte) (int, error) {
 	if !q.found {
 		q.found = bytes.IndexByte(p, '"') >= 0
+	}
+	if q.valid {
+		b := p
+		if len(q.carry) > 0 {
+			b = append(q.carry, p...)
+		}
+		// Hold back a rune cut at the end for the next write.
+		end := len(b)
+		for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
+			if utf8.RuneStart(b[len(b)-i]) {
+				if !utf8.FullRune(b[len(b)-i:]) {
+					end = len(b) - i
+				}
+				break
+			}
+		}
+		q.valid = utf8.Valid(b[:end])
+		q.carry = append(q.carry[:0], b[end:]...)
 	}
 	return q.w.Write(p)
 }
@@ -290,6 +318,7 @@ type importer struct {
 	size   int64
 	hash   string
 	quotes bool // the file may hold a '"'
+	legacy bool // the file is not UTF-8: read it as Windows-1252
 
 	preloaded bool // every item's id was read before the rows
 
@@ -332,7 +361,11 @@ func (im *importer) run(ctx context.Context, path string) error {
 	}
 	defer f.Close()
 	cr := &countingReader{r: f}
-	br := bufio.NewReaderSize(cr, 256<<10)
+	var src io.Reader = cr
+	if im.legacy {
+		src = legacyText(cr)
+	}
+	br := bufio.NewReaderSize(src, 256<<10)
 	// Skip a UTF-8 byte-order mark.
 	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		br.Discard(3)

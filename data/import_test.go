@@ -676,3 +676,39 @@ func TestImport_Recount(t *testing.T) {
 		t.Errorf("on hand %d, want the count's 20", got)
 	}
 }
+
+// A CSV that is not UTF-8 (Excel on Windows saves the system code page)
+// is read as Windows-1252, where it was refused as "not text", whether the
+// first such byte is near the start or far past the first block; the result
+// says how it was read. Binary content is still refused.
+func TestImport_Windows1252(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers")
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("sku,name\nW1,Caf\xe9 cr\xe8me\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "P%05d,Plain %d\n", i, i)
+	}
+	b.WriteString("W2,Cr\xe8me br\xfbl\xe9e \x80 5\n") // past the first 64 KiB; 0x80 is the euro sign
+	res := mustImport(t, st, mustWriteFile(t, dir, "items-ansi.csv", b.String()), data.ImportOptions{})
+	if res.RowsOK != 5002 || res.Encoding != "windows-1252" || !strings.Contains(res.Summary(), "(read as windows-1252: not UTF-8)") {
+		t.Errorf("%+v: %s", res, res.Summary())
+	}
+	for sku, want := range map[string]string{"W1": "Café crème", "W2": "Crème brûlée € 5"} {
+		it, err := st.Item(context.Background(), sku)
+		if err != nil || it.Name != want {
+			t.Errorf("%s: name %q (%v), want %q", sku, it.Name, err, want)
+		}
+	}
+	// UTF-8 stays UTF-8.
+	res = mustImport(t, st, mustWriteFile(t, dir, "items-utf8.csv", "sku,name\nW3,Café crème\n"), data.ImportOptions{})
+	if it, _ := st.Item(context.Background(), "W3"); res.Encoding != "" || it.Name != "Café crème" {
+		t.Errorf("UTF-8: %+v, name %q", res, it.Name)
+	}
+	// Binary is not text in any code page.
+	res, err := st.ImportFile(context.Background(), mustWriteFile(t, dir, "items-bin.csv", "sku,name\nW4,a\x00b\n"), data.ImportOptions{})
+	if err != nil || !strings.Contains(res.Error, "NUL byte") {
+		t.Errorf("binary: %+v %v", res, err)
+	}
+}

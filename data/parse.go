@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Format is how a file is encoded.
@@ -114,6 +116,11 @@ func newRecordReader(br *bufio.Reader, format Format, head []byte, quotes bool) 
 // ErrBinary is returned for files that are not text.
 var ErrBinary = errors.New("file is not text")
 
+// errNotUTF8 is text with bytes that are not UTF-8: a CSV saved by Excel
+// on Windows is in the system's code page, Windows-1252 in the West. The
+// import reads such a file as Windows-1252 rather than refusing it.
+var errNotUTF8 = errors.New("not UTF-8")
+
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // sniffFormat decides the format from the first bytes of the file (after a
@@ -162,13 +169,16 @@ func checkText(head []byte) error {
 		for i := 0; i < len(head); {
 			r, n := utf8.DecodeRune(head[i:])
 			if r == utf8.RuneError && n == 1 {
-				return fmt.Errorf("%w (invalid UTF-8 at offset %d)", ErrBinary, i)
+				return fmt.Errorf("%w (invalid UTF-8 at offset %d)", errNotUTF8, i)
 			}
 			i += n
 		}
 	}
 	return nil
 }
+
+// legacyText wraps a reader of a Windows-1252 file into one of UTF-8.
+func legacyText(r io.Reader) io.Reader { return charmap.Windows1252.NewDecoder().Reader(r) }
 
 // sniffDelimiter picks the delimiter that splits the header line into the
 // most fields, counting only outside quotes.

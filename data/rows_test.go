@@ -1,6 +1,9 @@
 package data
 
-import "testing"
+import (
+	"io"
+	"testing"
+)
 
 func TestPlainNumber(t *testing.T) {
 	cases := []struct {
@@ -47,6 +50,34 @@ func TestNoCurrency(t *testing.T) {
 	for in, want := range map[string]string{"£5.99": "5.99", "$1,299.00": "1,299.00", "5,99 €": "5,99", "12.5": "12.5", "€ 3": "3"} {
 		if got := noCurrency(in); got != want {
 			t.Errorf("noCurrency(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// quoteScan tells UTF-8 from not however the bytes are cut into writes:
+// a rune split between two writes is UTF-8, one cut at the end is not.
+func TestQuoteScan_UTF8(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"plain ascii", true},
+		{"Café crème brûlée – 😀", true},
+		{"Caf\xe9", false},  // Windows-1252 é
+		{"Café\xff", false}, // a byte UTF-8 never has
+		{"ends in a cut rune \xe2\x82", false},
+	} {
+		for cut := 1; cut <= 5; cut++ {
+			q := quoteScan{w: io.Discard, valid: true}
+			b := []byte(tc.text)
+			for len(b) > 0 {
+				n := min(cut, len(b))
+				q.Write(b[:n])
+				b = b[n:]
+			}
+			if got := q.valid && len(q.carry) == 0; got != tc.want {
+				t.Errorf("%q in writes of %d: UTF-8 %v, want %v", tc.text, cut, got, tc.want)
+			}
 		}
 	}
 }
