@@ -133,6 +133,7 @@ func (v *overviewView) render() {
 		kpi("under 7 days of cover", thousands(o.ByStatus[model.StatusLow]), st.Status[model.StatusLow]),
 		kpi("over 180 days of cover", thousands(o.ByStatus[model.StatusOver]), st.Status[model.StatusOver]),
 		kpi("dead (no sale 90 days)", thousands(o.ByStatus[model.StatusDead]), st.Status[model.StatusDead]),
+		kpi("new, not sold yet", thousands(o.ByStatus[model.StatusNew]), st.Status[model.StatusNew]),
 		kpi("stock value at cost", thousands(int(math.Round(o.StockValue))), st.Value),
 	)
 	left = append(left, "", st.Heading.Render("Replenishment")+st.Dim.Render("  :proposals to act"))

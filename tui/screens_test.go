@@ -143,7 +143,8 @@ func TestOverview(t *testing.T) {
 	d.keys(":overview{enter}")
 	// The alert counts say they are the last recompute's (an approval
 	// does not move them).
-	if p := d.view(); !regexp.MustCompile(`below reorder point +[\d,]+  at last plan`).MatchString(p) || strings.Contains(p, "never planned") {
+	if p := d.view(); !regexp.MustCompile(`below reorder point +[\d,]+  at last plan`).MatchString(p) || strings.Contains(p, "never planned") ||
+		!regexp.MustCompile(`new, not sold yet +\d+`).MatchString(p) {
 		t.Errorf("planned store's overview:\n%s", p)
 	}
 	// Money rounds to the nearest unit, as the proposals' worth does.
