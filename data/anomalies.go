@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -781,18 +780,8 @@ func (s *Store) SalePrices(ctx context.Context, f CheckFile) (prices []SalePrice
 		return nil, false, nil
 	}
 	defer fh.Close()
-	var src io.Reader = fh
-	if !utf8ok {
-		src = legacyText(fh) // as the import read it
-	}
-	br := bufio.NewReaderSize(src, 256<<10)
-	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
-		br.Discard(3)
-	}
-	if !utf8ok {
-		head, _ = br.Peek(64 << 10)
-	}
-	rr, done, err := newRecordReader(br, sniffFormat(head, f.Path), head, quotes)
+	br, text := textReader(fh, !utf8ok) // as the import read it
+	rr, done, err := newRecordReader(br, sniffFormat(head, f.Path), text, quotes)
 	if err != nil {
 		return nil, false, fmt.Errorf("read prices of %s: %w", f.Path, err)
 	}

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bufio"
 	"cmp"
 	"errors"
 	"fmt"
@@ -133,14 +132,9 @@ func PeekKind(path string) Kind {
 		return kindFromName(path)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	head, _ := br.Peek(64 << 10)
-	if err := checkText(head); !isWorkbook(head, path) && err != nil && !errors.Is(err, errNotUTF8) {
+	br, head := textReader(f, false)
+	if !isWorkbook(head, path) && checkText(head) != nil {
 		return ""
-	}
-	if len(head) >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF {
-		br.Discard(3)
-		head, _ = br.Peek(64 << 10)
 	}
 	rr, done, err := newRecordReader(br, sniffFormat(head, path), head, true)
 	if err != nil {

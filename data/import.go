@@ -1,13 +1,11 @@
 package data
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -126,8 +124,8 @@ func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) 
 	res := FileResult{Path: path, Errors: []RowError{}}
 	hash, size, head, quotes, utf8ok, err := hashFile(path)
 	if err == nil && !isWorkbook(head, path) {
-		if err = checkText(head); errors.Is(err, errNotUTF8) || (err == nil && !utf8ok) {
-			err, res.Encoding = nil, "windows-1252"
+		if err = checkText(head); err == nil && !utf8ok {
+			res.Encoding = "windows-1252"
 		}
 	}
 	if err != nil {
@@ -335,9 +333,9 @@ type importer struct {
 	refSeed    maphash.Seed
 	refStmt    *sql.Stmt              // refLinesOf's query, prepared on first use
 	order      string                 // the order of the last sale line read
+	orderLines []orderLine            // its lines, for saleTwice
 	counted    map[ilKey][]model.Date // days each item×location was counted in this import
 	nextCount  *sql.Stmt              // holdLaterCount's query, prepared on first use
-	orderLines []orderLine            // its lines, for saleTwice
 	items      map[string]*itemState  // by sku
 	locSlot    map[string]int         // location code → index in locIDs
 	locIDs     []int64
@@ -361,16 +359,7 @@ func (im *importer) run(ctx context.Context, path string) error {
 	}
 	defer f.Close()
 	cr := &countingReader{r: f}
-	var src io.Reader = cr
-	if im.legacy {
-		src = legacyText(cr)
-	}
-	br := bufio.NewReaderSize(src, 256<<10)
-	// Skip a UTF-8 byte-order mark.
-	if b, _ := br.Peek(3); len(b) == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
-		br.Discard(3)
-	}
-	head, _ := br.Peek(64 << 10)
+	br, head := textReader(cr, im.legacy)
 	rr, done, err := newRecordReader(br, im.res.Format, head, im.quotes)
 	if err != nil {
 		return im.fail(err.Error())
@@ -587,7 +576,6 @@ func (im *importer) prepare(ctx context.Context) error {
 			im.agg.sr = newStateReader(ctx, im.s.r, fromM)
 		}
 		im.blocks = map[int64]*blockBuf{}
-		im.refLines = nil
 		im.items, im.locSlot, im.chanIDs = map[string]*itemState{}, map[string]int{}, map[string]int64{}
 		im.insBlock = newBatcher(im.tx, "INSERT INTO ledger_block(item_id, file_id, user, min_date, max_date, n, net, created_at, data) VALUES ", "", 9, 32)
 		if err := im.loadLocations(ctx); err != nil {
@@ -1043,13 +1031,12 @@ type refEntry struct {
 }
 
 func (im *importer) refHash(ref string, loc int64) uint64 {
-	var h maphash.Hash
-	h.SetSeed(im.refSeed)
-	h.WriteString(ref)
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(loc))
-	h.Write(b[:])
-	return h.Sum64()
+	return maphash.Comparable(im.refSeed, refAt{ref, loc})
+}
+
+type refAt struct {
+	ref string
+	loc int64
 }
 
 // refLinesOf returns an item's ledger lines, sales left out, sorted by

@@ -116,11 +116,6 @@ func newRecordReader(br *bufio.Reader, format Format, head []byte, quotes bool) 
 // ErrBinary is returned for files that are not text.
 var ErrBinary = errors.New("file is not text")
 
-// errNotUTF8 is text with bytes that are not UTF-8: a CSV saved by Excel
-// on Windows is in the system's code page, Windows-1252 in the West. The
-// import reads such a file as Windows-1252 rather than refusing it.
-var errNotUTF8 = errors.New("not UTF-8")
-
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // sniffFormat decides the format from the first bytes of the file (after a
@@ -146,8 +141,10 @@ func sniffFormat(head []byte, name string) Format {
 	return FormatCSV
 }
 
-// checkText rejects binary content: NUL bytes or invalid UTF-8 in the first
-// block of the file.
+// checkText rejects binary content in the first block of the file: a zip,
+// an old workbook, NUL bytes. Text that is not UTF-8 passes: a CSV saved
+// by Excel on Windows is in the system's code page, Windows-1252 in the
+// West, and the import reads it as that (hashFile tells).
 func checkText(head []byte) error {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
@@ -160,25 +157,23 @@ func checkText(head []byte) error {
 	if i := bytes.IndexByte(head, 0); i >= 0 {
 		return fmt.Errorf("%w (NUL byte at offset %d)", ErrBinary, i)
 	}
-	b := head
-	// A multi-byte rune cut at the end of the block is not an error.
-	for i := 0; i < utf8.UTFMax && len(b) > 0 && !utf8.Valid(b); i++ {
-		b = b[:len(b)-1]
-	}
-	if !utf8.Valid(b) {
-		for i := 0; i < len(head); {
-			r, n := utf8.DecodeRune(head[i:])
-			if r == utf8.RuneError && n == 1 {
-				return fmt.Errorf("%w (invalid UTF-8 at offset %d)", errNotUTF8, i)
-			}
-			i += n
-		}
-	}
 	return nil
 }
 
-// legacyText wraps a reader of a Windows-1252 file into one of UTF-8.
-func legacyText(r io.Reader) io.Reader { return charmap.Windows1252.NewDecoder().Reader(r) }
+// textReader buffers a file for newRecordReader: decoded from Windows-1252
+// when legacy (the file is not UTF-8), a UTF-8 byte-order mark skipped.
+// head is its first 64 KiB from there, for sniffing.
+func textReader(r io.Reader, legacy bool) (*bufio.Reader, []byte) {
+	if legacy {
+		r = charmap.Windows1252.NewDecoder().Reader(r)
+	}
+	br := bufio.NewReaderSize(r, 256<<10)
+	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	head, _ := br.Peek(64 << 10)
+	return br, head
+}
 
 // sniffDelimiter picks the delimiter that splits the header line into the
 // most fields, counting only outside quotes.
