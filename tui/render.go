@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/NimbleMarkets/ntcharts/sparkline"
@@ -281,4 +282,13 @@ func sparkText(days []float64, width int, style lipgloss.Style) string {
 	sl.PushAll(vals)
 	sl.Draw()
 	return sl.View()
+}
+
+// unknownLocation is the error for a location code the store does not
+// have, naming the ones it has; nil when codes holds it.
+func unknownLocation(code string, codes []string) error {
+	if slices.ContainsFunc(codes, func(c string) bool { return strings.EqualFold(c, code) }) {
+		return nil
+	}
+	return fmt.Errorf("no location %s (the store has %s)", code, strings.Join(codes, ", "))
 }

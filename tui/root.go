@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -322,11 +321,12 @@ func (r *root) run(c *parsedCmd) tea.Cmd {
 	if c.spec.open == nil {
 		return nil
 	}
-	if c.spec.name == "location" && len(c.args) == 1 && len(r.cmd.locations) > 0 &&
-		!slices.ContainsFunc(r.cmd.locations, func(l string) bool { return strings.EqualFold(l, c.args[0]) }) {
+	if c.spec.name == "location" && len(c.args) == 1 && len(r.cmd.locations) > 0 {
 		// An empty table would not say the code was mistyped.
-		r.errText = fmt.Sprintf("no location %s (the store has %s)", c.args[0], strings.Join(r.cmd.locations, ", "))
-		return nil
+		if err := unknownLocation(c.args[0], r.cmd.locations); err != nil {
+			r.errText = err.Error()
+			return nil
+		}
 	}
 	s, err := c.spec.open(r.env, r.feedView, c.args)
 	if err != nil {
@@ -452,15 +452,13 @@ func (r *root) helpGroups() [][]key.Binding {
 
 func (r *root) statusLine() string {
 	st := r.env.st
-	left, isErr := r.status, true
+	left, isErr := r.status, false
 	switch {
 	case r.errText != "":
-		left = st.Error.Render(r.errText)
+		left, isErr = st.Error.Render(r.errText), true
 	default:
 		if f, ok := r.top().(interface{ FilterError() string }); ok && f.FilterError() != "" {
-			left = st.Error.Render("filter: " + f.FilterError())
-		} else {
-			isErr = false
+			left, isErr = st.Error.Render("filter: "+f.FilterError()), true
 		}
 	}
 	right := r.top().Position()

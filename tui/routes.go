@@ -119,12 +119,9 @@ func (v *routesView) load() tea.Cmd {
 			}
 			codes := make([]string, len(locs))
 			for i, l := range locs {
-				if strings.EqualFold(l.Code, m.depot) {
-					return m
-				}
 				codes[i] = l.Code
 			}
-			m.err = fmt.Errorf("no location %s (the store has %s)", m.depot, strings.Join(codes, ", "))
+			m.err = unknownLocation(m.depot, codes)
 			return m
 		}
 		if m.depot == "" || m.date == model.NoDate {

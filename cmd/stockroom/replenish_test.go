@@ -483,20 +483,17 @@ func TestProposalsCLI_Unsold(t *testing.T) {
 // month's forecast against the days there are, not "the last 28".
 func TestPlanCLI_YoungStore(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+	db := filepath.Join(t.TempDir(), "young.db")
+	for name, body := range map[string]string{
+		"locations.csv": "code,name,kind\nDC1,Main DC,warehouse\n",
+		"items.csv":     "sku,name,price,cost\nA1,Widget,2.50,1.00\n",
+		"movements.csv": "date,sku,location,quantity,kind,reference\n2026-11-20,A1,DC1,10,receipt,R1\n2026-11-21,A1,DC1,-3,sale,S1\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return p
 	}
-	db := filepath.Join(dir, "young.db")
-	files := []string{
-		write("locations.csv", "code,name,kind\nDC1,Main DC,warehouse\n"),
-		write("items.csv", "sku,name,price,cost\nA1,Widget,2.50,1.00\n"),
-		write("movements.csv", "date,sku,location,quantity,kind,reference\n2026-11-20,A1,DC1,10,receipt,R1\n2026-11-21,A1,DC1,-3,sale,S1\n"),
-	}
-	if _, stderr, code := runCLI(t, nil, append([]string{"import", "--db", db}, files...)...); code != 0 {
+	if _, stderr, code := runCLI(t, nil, "import", "--db", db, dir); code != 0 {
 		t.Fatalf("import: exit %d: %s", code, stderr)
 	}
 	stdout, stderr, code := runCLI(t, nil, "plan", "--db", db)
