@@ -331,13 +331,12 @@ type importer struct {
 	fullBlocks []*blockBuf          // blocks that reached blockMax lines, to write
 	refLines   map[int64][]refEntry // see refLinesOf
 	refSeed    maphash.Seed
-	refStmt    *sql.Stmt              // refLinesOf's query, prepared on first use
-	order      string                 // the order of the last sale line read
-	orderLines []orderLine            // its lines, for saleTwice
-	counted    map[ilKey][]model.Date // days each item×location was counted in this import
-	nextCount  *sql.Stmt              // holdLaterCount's query, prepared on first use
-	items      map[string]*itemState  // by sku
-	locSlot    map[string]int         // location code → index in locIDs
+	refStmt    *sql.Stmt             // refLinesOf's query, prepared on first use
+	order      string                // the order of the last sale line read
+	orderLines []orderLine           // its lines, for saleTwice
+	counts     countBook             // see counthold.go
+	items      map[string]*itemState // by sku
+	locSlot    map[string]int        // location code → index in locIDs
 	locIDs     []int64
 	chanIDs    map[string]int64
 
@@ -893,6 +892,9 @@ func (im *importer) applySale(ctx context.Context, p *parsed, s *model.SaleLine)
 	g := im.il(st, slot, s.Date)
 	im.agg.moveIn(g, s.Date, -s.Qty, true)
 	im.agg.sellIn(g, ch, s.Date, s.Qty, float64(s.Qty)*price)
+	if err := im.hold(ctx, p, st, slot, s.Date, -s.Qty, false); err != nil {
+		return nil, err
+	}
 	im.res.RowsOK++
 	return nil, nil
 }
@@ -960,6 +962,9 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 	}
 	im.addLine(st, slot, ledgerLine{date: m.Date, qty: m.Qty, kind: m.Kind, channel: ch, line: p.line, ref: m.Ref})
 	im.agg.moveIn(g, m.Date, m.Qty, m.Kind == model.Sale)
+	if err := im.hold(ctx, p, st, slot, m.Date, m.Qty, false); err != nil {
+		return nil, err
+	}
 	im.res.RowsOK++
 	return nil, nil
 }
@@ -1143,18 +1148,15 @@ func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCoun
 	if diff := c.CountedQty - bal; diff != 0 {
 		im.addLine(st, slot, ledgerLine{date: c.Date, qty: diff, kind: model.Count, line: p.line, ref: "count " + c.Date.String()})
 		im.agg.moveIn(im.il(st, slot, c.Date), c.Date, diff, false)
-		if err := im.holdLaterCount(ctx, p, st, slot, c.Date, diff); err != nil {
+		// Strictly later: this count holds for its own day.
+		if err := im.hold(ctx, p, st, slot, c.Date, diff, true); err != nil {
 			return nil, err
 		}
 	}
 	if err := im.countRes.add(ctx, int64(c.Date), st.id, loc, c.CountedQty, bal, im.fileID, p.line); err != nil {
 		return nil, err
 	}
-	k := ilKey{st.id, loc}
-	if im.counted == nil {
-		im.counted = map[ilKey][]model.Date{}
-	}
-	im.counted[k] = append(im.counted[k], c.Date)
+	im.counts.note(ilKey{st.id, loc}, c.Date)
 	im.res.RowsOK++
 	return nil, nil
 }
@@ -1183,48 +1185,6 @@ func (im *importer) recount(ctx context.Context, p *parsed, item, loc int64, c m
 	}
 	return im.rowErr(p, "counted_qty", fmt.Sprintf("%s at %s was counted %d on %s %s; one count a day stands: "+
 		"if this recount is right, book the difference (%+d) as an adjustment movement", c.SKU, c.Location, first, c.Date, where, c.CountedQty-first)), nil
-}
-
-// holdLaterCount keeps a later count true when a count for an earlier day
-// arrives after it (files out of order, a late stocktake sheet): the
-// earlier count's correction would otherwise carry into every day after
-// it, and the stock would no longer be what was counted last (counted 8 on
-// the 20th, then 5 on the 10th: on hand 3). The first later count gets the
-// opposite correction on its own day, and its recorded ledger balance
-// before counting moves by the same amount, so its shrinkage stays right.
-func (im *importer) holdLaterCount(ctx context.Context, p *parsed, st *itemState, slot int, d model.Date, diff int64) error {
-	loc := im.locIDs[slot]
-	next, ok := model.Date(0), false
-	for _, x := range im.counted[ilKey{st.id, loc}] {
-		if x > d && (!ok || x < next) {
-			next, ok = x, true
-		}
-	}
-	if im.nextCount == nil {
-		q, err := im.tx.PrepareContext(ctx, "SELECT min(date) FROM count_result WHERE item_id = ? AND loc_id = ? AND date > ?")
-		if err != nil {
-			return err
-		}
-		im.nextCount = q
-	}
-	var stored sql.NullInt64
-	if err := im.nextCount.QueryRowContext(ctx, st.id, loc, int64(d)).Scan(&stored); err != nil {
-		return err
-	}
-	if stored.Valid && (!ok || model.Date(stored.Int64) < next) {
-		next, ok = model.Date(stored.Int64), true
-	}
-	if !ok {
-		return nil
-	}
-	im.addLine(st, slot, ledgerLine{date: next, qty: -diff, kind: model.Count, line: p.line, ref: "count " + next.String() + " held after " + d.String()})
-	im.agg.moveIn(im.il(st, slot, next), next, -diff, false)
-	// The later count may still wait in the batch.
-	if err := im.countRes.flush(ctx); err != nil {
-		return err
-	}
-	_, err := im.tx.ExecContext(ctx, "UPDATE count_result SET ledger = ledger + ? WHERE item_id = ? AND loc_id = ? AND date = ?", diff, st.id, loc, int64(next))
-	return err
 }
 
 func (im *importer) itemPrice(ctx context.Context, st *itemState) (float64, error) {
@@ -1305,6 +1265,7 @@ func (im *importer) maybeFlush(ctx context.Context) error {
 
 func (im *importer) finish(ctx context.Context) error {
 	if im.blocks != nil {
+		im.bookHolds()
 		if err := im.flushBlocks(ctx, true); err != nil {
 			return err
 		}
@@ -1312,6 +1273,9 @@ func (im *importer) finish(ctx context.Context) error {
 			if err := im.countRes.flush(ctx); err != nil {
 				return err
 			}
+		}
+		if err := im.holdLedgers(ctx); err != nil {
+			return err
 		}
 		if err := im.keys.flush(ctx); err != nil {
 			return err

@@ -35,7 +35,12 @@ var migrations = []migration{
 	{"0007_natural_keys", migrationNaturalKeys, convertKeys},
 	{"0008_route_problems", migrationRouteProblems, nil},
 	{"0009_item_delisted", migrationItemDelisted, nil},
+	{"0010_count_day", migrationCountDay, nil},
 }
+
+// migrationCountDay finds the latest count at once: an import checks it
+// before anything else to know whether a line needs a count held.
+const migrationCountDay = `CREATE INDEX count_result_date ON count_result(date);`
 
 // migrationItemDelisted keeps the day an item leaves the catalogue (NULL
 // while it is listed): the planner reorders nothing delisted.
