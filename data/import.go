@@ -331,6 +331,9 @@ type importer struct {
 	fullBlocks []*blockBuf          // blocks that reached blockMax lines, to write
 	refLines   map[int64][]refEntry // see refLinesOf
 	refSeed    maphash.Seed
+	seeded     bool
+	sales      map[int64]*saleLines // see saleLinesOf
+	salesStmt  *sql.Stmt
 	refStmt    *sql.Stmt             // refLinesOf's query, prepared on first use
 	order      string                // the order of the last sale line read
 	orderLines []orderLine           // its lines, for saleTwice
@@ -872,8 +875,12 @@ func (im *importer) applySale(ctx context.Context, p *parsed, s *model.SaleLine)
 		return nil, err
 	}
 	if dup {
-		if e := im.saleTwice(p, st, slot, s); e != nil {
-			return e, nil
+		e, seen := im.saleTwice(p, st, slot, s)
+		if e == nil && !seen {
+			e, err = im.saleConflict(ctx, p, st, slot, s.SKU, s.OrderID, s.Date, -s.Qty, false)
+		}
+		if e != nil || err != nil {
+			return e, err
 		}
 	}
 	// Duplicates too: the same export again refuses the same line again.
@@ -911,21 +918,25 @@ type orderLine struct {
 // saleTwice rejects a sale line whose order already listed the same SKU a
 // few lines up with another quantity, day or location: the natural key
 // (order and SKU) would drop it as a duplicate, and its units with it. An
-// export lists an order's lines together, so only the current order's are
-// kept; a repeat further away is still taken for a re-sent line.
-func (im *importer) saleTwice(p *parsed, st *itemState, slot int, s *model.SaleLine) *rowError {
+// export lists an order's lines together, so the current order's are kept
+// at hand; seen says the line repeats one of them. A repeat further away
+// is checked against the ledger (saleConflict).
+func (im *importer) saleTwice(p *parsed, st *itemState, slot int, s *model.SaleLine) (e *rowError, seen bool) {
 	for _, o := range im.orderLines {
 		if o.item != st.id {
 			continue
 		}
 		if o.qty == s.Qty && o.date == s.Date && o.slot == slot {
-			return nil
+			return nil, true
 		}
-		return im.rowErr(p, "order_id", fmt.Sprintf("order %s lists %s on line %d already (%d at %s on %s); "+
-			"if this is more of it, give this line its own order_id, such as %s/2", s.OrderID, s.SKU, o.line, o.qty,
-			o.loc, o.date, s.OrderID))
+		return im.orderTwice(p, s.OrderID, s.SKU, fmt.Sprintf("on line %d", o.line), o.qty, o.loc, o.date), true
 	}
-	return nil
+	return nil, false
+}
+
+func (im *importer) orderTwice(p *parsed, order, sku, where string, qty int64, loc string, d model.Date) *rowError {
+	return im.rowErr(p, "order_id", fmt.Sprintf("order %s lists %s %s already (%d at %s on %s); "+
+		"if this is more of it, give this line its own order_id, such as %s/2", order, sku, where, qty, loc, d, order))
 }
 
 func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Movement) (*rowError, error) {
@@ -980,9 +991,7 @@ func (im *importer) applyMovement(ctx context.Context, p *parsed, m model.Moveme
 // quantity and kind is rejected with how to send it instead.
 func (im *importer) refConflict(ctx context.Context, p *parsed, st *itemState, slot int, m model.Movement) (*rowError, error) {
 	if m.Kind == model.Sale {
-		// Sales are the bulk of an item's ledger and come from sales files
-		// (keyed by order); refLinesOf leaves them out to stay small.
-		return nil, nil
+		return im.saleConflict(ctx, p, st, slot, m.SKU, m.Ref, m.Date, m.Qty, true)
 	}
 	lines, err := im.refLinesOf(ctx, st.id)
 	if err != nil {
@@ -1036,6 +1045,9 @@ type refEntry struct {
 }
 
 func (im *importer) refHash(ref string, loc int64) uint64 {
+	if !im.seeded {
+		im.refSeed, im.seeded = maphash.MakeSeed(), true
+	}
 	return maphash.Comparable(im.refSeed, refAt{ref, loc})
 }
 
@@ -1055,16 +1067,6 @@ func (im *importer) refLinesOf(ctx context.Context, item int64) ([]refEntry, err
 	}
 	if im.refLines == nil {
 		im.refLines = map[int64][]refEntry{}
-		im.refSeed = maphash.MakeSeed()
-	}
-	var es []refEntry
-	add := func(here bool) func(int, ledgerLine) bool {
-		return func(_ int, l ledgerLine) bool {
-			if l.ref != "" && l.kind != model.Sale {
-				es = append(es, refEntry{h: im.refHash(l.ref, l.loc), qty: l.qty, date: l.date, kind: kindCode[l.kind], here: here})
-			}
-			return true
-		}
 	}
 	if im.refStmt == nil {
 		// Blocks of sales files hold nothing but sales: not read at all.
@@ -1075,35 +1077,60 @@ func (im *importer) refLinesOf(ctx context.Context, item int64) ([]refEntry, err
 		}
 		im.refStmt = st
 	}
-	rows, err := im.refStmt.QueryContext(ctx, im.fileID, item, string(KindSales))
+	var es []refEntry
+	err := im.eachLineOf(ctx, item, im.refStmt, []any{im.fileID, item, string(KindSales)}, func(l ledgerLine, here bool) {
+		if l.ref != "" && l.kind != model.Sale {
+			es = append(es, im.refEntryOf(l, here))
+		}
+	})
 	if err != nil {
 		return nil, err
+	}
+	slices.SortStableFunc(es, func(a, b refEntry) int { return cmp.Compare(a.h, b.h) })
+	im.refLines[item] = es
+	return es, nil
+}
+
+func (im *importer) refEntryOf(l ledgerLine, here bool) refEntry {
+	return refEntry{h: im.refHash(l.ref, l.loc), qty: l.qty, date: l.date, kind: kindCode[l.kind], here: here}
+}
+
+// eachLineOf calls fn with every line of an item's stored blocks that q
+// (its first argument this import's file id) selects, in block order, then
+// with this import's lines not yet written, in the order they were filled.
+func (im *importer) eachLineOf(ctx context.Context, item int64, q *sql.Stmt, args []any, fn func(l ledgerLine, here bool)) error {
+	add := func(here bool) func(int, ledgerLine) bool {
+		return func(_ int, l ledgerLine) bool {
+			fn(l, here)
+			return true
+		}
+	}
+	rows, err := q.QueryContext(ctx, args...)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var data []byte
 		var here bool
 		if err := rows.Scan(&data, &here); err != nil {
-			return nil, err
+			return err
 		}
 		if err := decodeBlock(data, add(here)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	// This import's blocks not yet written, in the order they were filled.
 	for _, b := range append(slices.Clone(im.fullBlocks), im.blocks[item]) {
 		if b != nil && b.itemID == item {
 			if err := decodeBlock(b.buf, add(true)); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	slices.SortStableFunc(es, func(a, b refEntry) int { return cmp.Compare(a.h, b.h) })
-	im.refLines[item] = es
-	return es, nil
+	return nil
 }
 
 // noteRefLine keeps refLinesOf's entries of an item current as this import
@@ -1113,7 +1140,7 @@ func (im *importer) noteRefLine(item int64, l ledgerLine) {
 	if !ok || l.ref == "" || l.kind == model.Sale {
 		return
 	}
-	e := refEntry{h: im.refHash(l.ref, l.loc), qty: l.qty, date: l.date, kind: kindCode[l.kind], here: true}
+	e := im.refEntryOf(l, true)
 	// After the entries of the same hash, so the first stays first.
 	i, _ := slices.BinarySearchFunc(es, e.h+1, func(x refEntry, h uint64) int { return cmp.Compare(x.h, h) })
 	if e.h == math.MaxUint64 {

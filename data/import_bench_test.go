@@ -145,6 +145,22 @@ func BenchmarkImportDrop(b *testing.B) {
 //
 //	go test ./data -run '^$' -bench ImportOverlap -benchtime 3x
 func BenchmarkImportOverlap(b *testing.B) {
+	benchOverlap(b, "movements", "date,sku,location,qty,kind,ref", func(j int, sku, loc string) string {
+		return fmt.Sprintf("2026-%02d-%02d,%s,%s,%d,receipt,R%d", 1+j%11, 1+j%28, sku, loc, 1+j%50, j)
+	})
+}
+
+// BenchmarkImportSalesOverlap is the same for a sales export sent again:
+// every duplicate sale is checked against the ledger line it repeats.
+func BenchmarkImportSalesOverlap(b *testing.B) {
+	benchOverlap(b, "sales", "date,order_id,sku,location,channel,qty,price", func(j int, sku, loc string) string {
+		return fmt.Sprintf("2026-%02d-%02d,SO%d,%s,%s,web,%d,1", 1+j/20000, 1+j%28, j, sku, loc, 1+j%5)
+	})
+}
+
+// benchOverlap imports a file of 200,000 ledger lines over 2,000 items,
+// then times importing it again with one new line.
+func benchOverlap(b *testing.B, kind, head string, line func(j int, sku, loc string) string) {
 	ctx := context.Background()
 	dir := b.TempDir()
 	const items, lines = 2000, 200_000
@@ -154,9 +170,9 @@ func BenchmarkImportOverlap(b *testing.B) {
 	for i := range items {
 		fmt.Fprintf(&it, "SKU%05d,Item %d\n", i, i)
 	}
-	mv.WriteString("date,sku,location,qty,kind,ref\n")
+	mv.WriteString(head + "\n")
 	for j := range lines {
-		fmt.Fprintf(&mv, "2026-%02d-%02d,SKU%05d,%s,%d,receipt,R%d\n", 1+j%11, 1+j%28, j%items, []string{"DC1", "ST1"}[j%2], 1+j%50, j)
+		mv.WriteString(line(j, fmt.Sprintf("SKU%05d", j%items), []string{"DC1", "ST1"}[j%2]) + "\n")
 	}
 	write := func(name, s string) string {
 		p := filepath.Join(dir, name)
@@ -165,13 +181,13 @@ func BenchmarkImportOverlap(b *testing.B) {
 		}
 		return p
 	}
-	files := []string{write("locations.csv", loc.String()), write("items.csv", it.String()), write("movements.csv", mv.String())}
+	files := []string{write("locations.csv", loc.String()), write("items.csv", it.String()), write(kind+".csv", mv.String())}
 	var took time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		st := benchStore(b, filepath.Join(dir, fmt.Sprintf("s%d.db", i)), files...)
-		again := write(fmt.Sprintf("movements-again-%d.csv", i), mv.String()+fmt.Sprintf("2026-11-30,SKU00000,DC1,1,receipt,NEW%d\n", i))
+		again := write(fmt.Sprintf("%s-again-%d.csv", kind, i), mv.String()+line(lines+i, "SKU00000", "DC1")+"\n")
 		b.StartTimer()
 		t0 := time.Now()
 		r, err := st.ImportFile(ctx, again, data.ImportOptions{})

@@ -1,0 +1,64 @@
+package data_test
+
+import (
+	"reflect"
+	"testing"
+
+	"stockroom/data"
+)
+
+// A sale whose key (order and SKU) is in the ledger but which says another
+// quantity, day or location (a corrected re-export, or the SKU listed again
+// far down the file) is rejected with what the ledger holds, where it was
+// once skipped as a duplicate and its units lost; a true re-send is still a
+// duplicate. The same for a sale in a movements file, keyed by ref.
+func TestImport_SaleKeyReusedFarApart(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers", "items")
+	onHand := func() int64 { return stockMap(t, st)[stockKey{"HMR-16", "DC1"}] }
+	before := onHand()
+	dir := t.TempDir()
+	head := "date,order_id,sku,location,channel,qty,price\n"
+	res := mustImport(t, st, mustWriteFile(t, dir, "sales-1.csv", head+
+		"2026-11-02,SO-1,HMR-16,DC1,web,2,12.5\n2026-11-02,SO-2,DRL-18V,DC1,web,1,99\n2026-11-02,SO-1,HMR-16,DC1,web,5,12.5\n"), data.ImportOptions{})
+	want := []data.RowError{{Line: 4, Column: "order_id", Reason: "order SO-1 lists HMR-16 on line 2 already (2 at DC1 on 2026-11-02); if this is more of it, give this line its own order_id, such as SO-1/2"}}
+	if res.RowsOK != 2 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("one file: %d ok, errors %+v", res.RowsOK, res.Errors)
+	}
+	// A later export: SO-1 again as it was (a duplicate), corrected to 3, at
+	// another location, on another day.
+	res = mustImport(t, st, mustWriteFile(t, dir, "sales-2.csv", head+
+		"2026-11-02,SO-1,HMR-16,DC1,web,3,12.5\n2026-11-02,SO-3,HMR-16,DC1,web,1,12.5\n2026-11-02,SO-1,HMR-16,ST1,web,2,12.5\n"+
+		"2026-11-02,SO-2,DRL-18V,DC1,web,1,99\n2026-11-03,SO-1,HMR-16,DC1,web,2,12.5\n2026-11-03,SO-4,DRL-18V,DC1,web,1,99\n"+
+		"2026-11-02,SO-1,HMR-16,DC1,web,2,12.5\n"), data.ImportOptions{})
+	ledger := func(line int) data.RowError {
+		return data.RowError{Line: line, Column: "order_id", Reason: "order SO-1 lists HMR-16 in the ledger already (2 at DC1 on 2026-11-02); if this is more of it, give this line its own order_id, such as SO-1/2"}
+	}
+	want = []data.RowError{ledger(2), ledger(4), ledger(6)}
+	if res.RowsOK != 2 || res.RowsDuplicate != 2 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("later export: %d ok, %d duplicate, errors %+v", res.RowsOK, res.RowsDuplicate, res.Errors)
+	}
+	if got := onHand(); got != before-3 {
+		t.Errorf("on hand %d, want %d (2 + 1 sold)", got, before-3)
+	}
+	// In one file: SO-2 again reads HMR-16's ledger lines before SO-5 is
+	// added; SO-5 re-sent further down is still a duplicate, not a conflict.
+	res = mustImport(t, st, mustWriteFile(t, dir, "sales-3.csv", head+
+		"2026-11-02,SO-3,HMR-16,DC1,web,1,12.5\n2026-11-04,SO-5,HMR-16,DC1,web,1,12.5\n2026-11-04,SO-6,DRL-18V,DC1,web,1,99\n"+
+		"2026-11-04,SO-5,HMR-16,DC1,web,1,12.5\n2026-11-04,SO-7,DRL-18V,DC1,web,1,99\n2026-11-04,SO-5,HMR-16,DC1,web,2,12.5\n"), data.ImportOptions{})
+	want = []data.RowError{{Line: 7, Column: "order_id", Reason: "order SO-5 lists HMR-16 on line 3 already (1 at DC1 on 2026-11-04); if this is more of it, give this line its own order_id, such as SO-5/2"}}
+	if res.RowsOK != 3 || res.RowsDuplicate != 2 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("one file, far apart: %d ok, %d duplicate, errors %+v", res.RowsOK, res.RowsDuplicate, res.Errors)
+	}
+	before--
+	mhead := "date,sku,location,qty,kind,ref\n"
+	mustImport(t, st, mustWriteFile(t, dir, "movements-1.csv", mhead+"2026-11-04,HMR-16,DC1,-4,sale,TILL-9\n"), data.ImportOptions{})
+	res = mustImport(t, st, mustWriteFile(t, dir, "movements-2.csv", mhead+"2026-11-04,HMR-16,DC1,-4,sale,TILL-9\n2026-11-05,HMR-16,DC1,-1,sale,TILL-9\n"), data.ImportOptions{})
+	want = []data.RowError{{Line: 3, Column: "ref", Reason: "TILL-9 for HMR-16 at DC1 is in the ledger already (sale -4 on 2026-11-04); if this is another sale, give it its own ref"}}
+	if res.RowsDuplicate != 1 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("movements: %d duplicate, errors %+v", res.RowsDuplicate, res.Errors)
+	}
+	if got := onHand(); got != before-7 {
+		t.Errorf("on hand %d, want %d", got, before-7)
+	}
+}
