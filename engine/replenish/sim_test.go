@@ -175,6 +175,31 @@ func TestTune(t *testing.T) {
 	}
 }
 
+// TuneTo reaches a target on another measure of service: the cycle
+// service level and the mean of the series' own fill rates.
+func TestTuneTo(t *testing.T) {
+	series := genSeries(24, 300, 4)
+	o := SimOptions{Policy: PolicyMinMax, LeadMean: 5, LeadSD: 1, Days: 150, Seed: 1}
+	for name, service := range map[string]func(SimResult) float64{"cycle service": TotalCycleService, "mean series fill": MeanSeriesFill} {
+		tu, err := TuneTo(context.Background(), series, o, 0.9, service)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := service(tu.Result); got < 0.9 || got > 0.92 {
+			t.Errorf("%s: tuned to %.4f, want just over 0.9", name, got)
+		}
+	}
+}
+
+// MeanSeriesFill weighs every series that had demand the same.
+func TestMeanSeriesFill(t *testing.T) {
+	r := SimResult{PerSeries: map[string]SimTotals{
+		"slow": {Demand: 10, Served: 5}, "none": {}, "fast": {Demand: 1000, Served: 1000}}}
+	if got := MeanSeriesFill(r); got != 0.75 {
+		t.Errorf("mean series fill %v, want (0.5 + 1) / 2 = 0.75", got)
+	}
+}
+
 // Progress counts the replay's weekly blocks up to the whole, in order;
 // tuning counts its shapes instead of restarting with every replay.
 func TestSimulate_Progress(t *testing.T) {

@@ -30,11 +30,17 @@ var (
 // baselines get every advantage: their parameters are chosen on the very
 // history they are scored on.
 func Tune(ctx context.Context, series []forecast.Series, o SimOptions, target float64) (Tuned, error) {
+	return TuneTo(ctx, series, o, target, TotalFill)
+}
+
+// TuneTo is Tune for another measure of service that grows with stock
+// (TotalCycleService, MeanSeriesFill), to compare policies on it instead.
+func TuneTo(ctx context.Context, series []forecast.Series, o SimOptions, target float64, service func(SimResult) float64) (Tuned, error) {
 	if o.Policy != PolicyMinMax && o.Policy != PolicySeedThreshold {
 		return Tuned{}, fmt.Errorf("tune: policy %q has no parameters to tune", o.Policy)
 	}
 	if !(target > 0 && target < 1) {
-		return Tuned{}, fmt.Errorf("tune: target fill rate must be within (0,1), got %g", target)
+		return Tuned{}, fmt.Errorf("tune: target service must be within (0,1), got %g", target)
 	}
 	shapes := TuneGaps
 	if o.Policy == PolicySeedThreshold {
@@ -65,13 +71,13 @@ func Tune(ctx context.Context, series []forecast.Series, o SimOptions, target fl
 		if err != nil {
 			return Tuned{}, err
 		}
-		for rh.Total.FillRate() < target && hi < 1024 {
+		for service(rh) < target && hi < 1024 {
 			lo, hi = hi, hi*2
 			if rh, err = run(hi); err != nil {
 				return Tuned{}, err
 			}
 		}
-		if rh.Total.FillRate() < target {
+		if service(rh) < target {
 			continue
 		}
 		// Bisect to 0.01 days: the fill rate then matches the target to
@@ -82,7 +88,7 @@ func Tune(ctx context.Context, series []forecast.Series, o SimOptions, target fl
 			if err != nil {
 				return Tuned{}, err
 			}
-			if r.Total.FillRate() >= target {
+			if service(r) >= target {
 				hi, rh = m, r
 			} else {
 				lo = m
@@ -96,8 +102,32 @@ func Tune(ctx context.Context, series []forecast.Series, o SimOptions, target fl
 		progress(len(shapes), len(shapes))
 	}
 	if best == nil {
-		return Tuned{}, errors.New("tune: no parameters reach the target fill rate")
+		return Tuned{}, errors.New("tune: no parameters reach the target service")
 	}
 	best.Options.Progress = progress
 	return *best, nil
+}
+
+// TotalFill is a replay's units served / units demanded over all series.
+func TotalFill(r SimResult) float64 { return r.Total.FillRate() }
+
+// TotalCycleService is a replay's share of replenishment cycles without lost
+// demand over all series.
+func TotalCycleService(r SimResult) float64 { return r.Total.CycleService() }
+
+// MeanSeriesFill is the mean of the series' own fill rates: every series
+// counts the same, whatever it sells.
+func MeanSeriesFill(r SimResult) float64 {
+	var sum float64
+	n := 0
+	for _, s := range r.PerSeries {
+		if s.Demand > 0 {
+			sum += s.FillRate()
+			n++
+		}
+	}
+	if n == 0 {
+		return 1
+	}
+	return sum / float64(n)
 }
