@@ -330,6 +330,7 @@ type importer struct {
 	blockBytes int
 	fullBlocks []*blockBuf          // blocks that reached blockMax lines, to write
 	refLines   map[int64][]refEntry // see refLinesOf
+	refStale   map[int64]bool       // items whose refLines miss lines added since
 	refSeed    maphash.Seed
 	seeded     bool
 	sales      map[int64]*saleLines // see saleLinesOf
@@ -993,21 +994,30 @@ func (im *importer) refConflict(ctx context.Context, p *parsed, st *itemState, s
 	if m.Kind == model.Sale {
 		return im.saleConflict(ctx, p, st, slot, m.SKU, m.Ref, m.Date, m.Qty, true)
 	}
-	lines, err := im.refLinesOf(ctx, st.id)
-	if err != nil {
-		return nil, err
-	}
 	h := im.refHash(m.Ref, im.locIDs[slot])
-	i, _ := slices.BinarySearchFunc(lines, h, func(e refEntry, h uint64) int { return cmp.Compare(e.h, h) })
-	same := lines[i:]
-	for j, e := range same {
-		if e.h != h {
-			same = same[:j]
+	var same []refEntry
+	for {
+		lines, err := im.refLinesOf(ctx, st.id)
+		if err != nil {
+			return nil, err
+		}
+		i, _ := slices.BinarySearchFunc(lines, h, func(e refEntry, h uint64) int { return cmp.Compare(e.h, h) })
+		same = lines[i:]
+		for j, e := range same {
+			if e.h != h {
+				same = same[:j]
+				break
+			}
+			if e.date == m.Date && e.qty == m.Qty && e.kind == kindCode[m.Kind] {
+				return nil, nil
+			}
+		}
+		if !im.refStale[st.id] {
 			break
 		}
-		if e.date == m.Date && e.qty == m.Qty && e.kind == kindCode[m.Kind] {
-			return nil, nil
-		}
+		// Lines added since they were read may hold the match.
+		delete(im.refLines, st.id)
+		delete(im.refStale, st.id)
 	}
 	if len(same) == 0 {
 		return nil, nil
@@ -1133,20 +1143,18 @@ func (im *importer) eachLineOf(ctx context.Context, item int64, q *sql.Stmt, arg
 	return nil
 }
 
-// noteRefLine keeps refLinesOf's entries of an item current as this import
-// adds a line to it.
+// noteRefLine marks an item's ref lines stale when this import adds one
+// after they were read: refConflict reads them again only when a line
+// finds no match, where inserting each new line in order would make a file
+// of many lines for one item quadratic.
 func (im *importer) noteRefLine(item int64, l ledgerLine) {
-	es, ok := im.refLines[item]
-	if !ok || l.ref == "" || l.kind == model.Sale {
+	if _, ok := im.refLines[item]; !ok || l.ref == "" || l.kind == model.Sale {
 		return
 	}
-	e := im.refEntryOf(l, true)
-	// After the entries of the same hash, so the first stays first.
-	i, _ := slices.BinarySearchFunc(es, e.h+1, func(x refEntry, h uint64) int { return cmp.Compare(x.h, h) })
-	if e.h == math.MaxUint64 {
-		i = len(es)
+	if im.refStale == nil {
+		im.refStale = map[int64]bool{}
 	}
-	im.refLines[item] = slices.Insert(es, i, e)
+	im.refStale[item] = true
 }
 
 // applyCount books the difference between a count and the ledger's

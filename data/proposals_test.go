@@ -377,6 +377,17 @@ func TestStore_ReceiptReusingOrderRef(t *testing.T) {
 	if got := onHand(); got != before+15 {
 		t.Errorf("on hand %d after one write-off, want %d", got, before+15)
 	}
+	// A ref first met after the item's ref lines were read (line 2 reads
+	// them): its repeat is still a duplicate, another quantity still not.
+	r = mustImport(t, st, mustWriteFile(t, dir, "adj2.csv", head+first+
+		"2026-11-30,DRL-18V,DC1,-3,adjustment,broken\n2026-11-30,DRL-18V,DC1,-3,adjustment,broken\n2026-11-30,DRL-18V,DC1,-4,adjustment,broken\n"), data.ImportOptions{})
+	want = "broken for DRL-18V at DC1 came earlier in this file (adjustment -3 on 2026-11-30); if this is another movement, give it its own ref"
+	if r.RowsOK != 1 || r.RowsDuplicate != 2 || r.RowsRejected != 1 || r.Errors[0].Line != 5 || r.Errors[0].Reason != want {
+		t.Errorf("ref met after the read: %+v, want line 5 rejected: %s", r, want)
+	}
+	if got := onHand(); got != before+12 {
+		t.Errorf("on hand %d, want %d", got, before+12)
+	}
 }
 
 // approveAll approves every id once and reports which calls succeeded.
