@@ -28,10 +28,45 @@ import (
 type countBook struct {
 	read   bool       // last is the store's, not only this import's
 	last   model.Date // the latest count day of any item×location
-	stored map[ilKey][]model.Date
+	loaded bool
+	floor  model.Date             // stored holds every stored count day from floor on
+	stored map[ilKey][]model.Date // sorted
 	here   map[ilKey][]model.Date // this import's, not yet in count_result perhaps
-	stmt   *sql.Stmt
 	holds  map[holdKey]*countHold
+}
+
+// load reads the stored count days from d up to the days already read.
+func (b *countBook) load(ctx context.Context, tx *sql.Tx, d model.Date) error {
+	q, args := "SELECT DISTINCT item_id, loc_id, date FROM count_result WHERE date >= ?", []any{int64(d)}
+	if b.loaded {
+		q, args = q+" AND date < ?", append(args, int64(b.floor))
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if b.stored == nil {
+		b.stored = map[ilKey][]model.Date{}
+	}
+	touched := map[ilKey]bool{}
+	for rows.Next() {
+		var k ilKey
+		var x int64
+		if err := rows.Scan(&k.item, &k.loc, &x); err != nil {
+			return err
+		}
+		b.stored[k] = append(b.stored[k], model.Date(x))
+		touched[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for k := range touched {
+		slices.Sort(b.stored[k])
+	}
+	b.loaded, b.floor = true, d
+	return nil
 }
 
 type holdKey struct {
@@ -75,37 +110,15 @@ func (b *countBook) latest(ctx context.Context, tx *sql.Tx) (model.Date, error) 
 }
 
 // first is the first count day of k on or after d (after d when strict).
+// The store's count days are read for every item×location at once, from
+// the earliest day a line needed back (an export in date order reads once).
 func (b *countBook) first(ctx context.Context, tx *sql.Tx, k ilKey, d model.Date, strict bool) (model.Date, bool, error) {
-	days, ok := b.stored[k]
-	if !ok {
-		if b.stmt == nil {
-			q, err := tx.PrepareContext(ctx, "SELECT DISTINCT date FROM count_result WHERE item_id = ? AND loc_id = ? ORDER BY date")
-			if err != nil {
-				return 0, false, err
-			}
-			b.stmt = q
-		}
-		rows, err := b.stmt.QueryContext(ctx, k.item, k.loc)
-		if err != nil {
+	if !b.loaded || d < b.floor {
+		if err := b.load(ctx, tx, d); err != nil {
 			return 0, false, err
 		}
-		for rows.Next() {
-			var x int64
-			if err := rows.Scan(&x); err != nil {
-				rows.Close()
-				return 0, false, err
-			}
-			days = append(days, model.Date(x))
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return 0, false, err
-		}
-		if b.stored == nil {
-			b.stored = map[ilKey][]model.Date{}
-		}
-		b.stored[k] = days
 	}
+	days := b.stored[k]
 	after := func(x model.Date) bool { return x > d || (!strict && x == d) }
 	next, found := model.Date(0), false
 	i, _ := slices.BinarySearch(days, d)
@@ -184,17 +197,21 @@ func (im *importer) bookHolds() {
 }
 
 // holdLedgers moves each held count's recorded ledger balance by what it
-// now includes, once its row is in count_result.
+// now includes, once its row is in count_result; in batches, as a history
+// loaded under an opening count holds one count per item×location a file.
 func (im *importer) holdLedgers(ctx context.Context) error {
+	if len(im.counts.holds) == 0 {
+		return nil
+	}
+	b := newBatcher(im.tx, "UPDATE count_result SET ledger = ledger + v.column4 FROM (VALUES ",
+		") AS v WHERE count_result.item_id = v.column1 AND count_result.loc_id = v.column2 AND count_result.date = v.column3", 4, 200)
+	defer b.close()
 	for _, k := range im.counts.sortedHolds() {
-		h := im.counts.holds[k]
-		if h.qty == 0 {
-			continue
-		}
-		if _, err := im.tx.ExecContext(ctx, "UPDATE count_result SET ledger = ledger + ? WHERE item_id = ? AND loc_id = ? AND date = ?",
-			h.qty, k.item, k.loc, int64(k.day)); err != nil {
-			return err
+		if h := im.counts.holds[k]; h.qty != 0 {
+			if err := b.add(ctx, k.item, k.loc, int64(k.day), h.qty); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	return b.flush(ctx)
 }
