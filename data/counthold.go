@@ -188,9 +188,10 @@ func (im *importer) bookHolds() {
 		if h.qty == 0 {
 			continue
 		}
-		ref := fmt.Sprintf("count %s held after %s", k.day, h.from)
+		// The day and kind columns say which count; the ref says why.
+		ref := fmt.Sprintf("late line of %s", h.from)
 		if h.lines > 1 {
-			ref = fmt.Sprintf("count %s held after %d lines from %s", k.day, h.lines, h.from)
+			ref = fmt.Sprintf("%d late lines from %s", h.lines, h.from)
 		}
 		im.addLine(h.st, h.slot, ledgerLine{date: k.day, qty: -h.qty, kind: model.Count, line: h.line, ref: ref})
 	}

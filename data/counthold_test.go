@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,6 +41,22 @@ func TestImport_LateLinesUnderCount(t *testing.T) {
 	mustImport(t, st, mustWriteFile(t, dir, "movements-2.csv", "date,sku,location,qty,kind,ref\n2026-11-20,HMR-16,DC1,5,receipt,R2\n"), data.ImportOptions{})
 	if got := onHand(); got != 8 {
 		t.Errorf("after a late receipt: on hand %d, want 8", got)
+	}
+	// Each file's late lines are one count line on the count's day.
+	ms, err := st.Movements(ctx, "HMR-16", "DC1", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []string
+	for _, m := range ms {
+		if m.Kind == model.Count {
+			held = append(held, fmt.Sprintf("%s %+d %s", m.Date, m.Qty, m.Ref))
+		}
+	}
+	slices.Sort(held)
+	wantHeld := []string{"2026-11-20 +4 2 late lines from 2026-11-15", "2026-11-20 -10 count 2026-11-20", "2026-11-20 -5 late line of 2026-11-20"}
+	if !reflect.DeepEqual(held, wantHeld) {
+		t.Errorf("count lines %q, want %q", held, wantHeld)
 	}
 	// The count found 10 where the ledger, in date order, says 20 − 3 − 1 + 5 = 21.
 	lds, err := st.LedgerDaysOf(ctx, ledgerItems(t, st), mustDate(t, "2026-12-31"))
