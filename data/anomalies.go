@@ -292,12 +292,29 @@ func (s *Store) SaveAnomalies(ctx context.Context, as []model.Anomaly, checked [
 			return err
 		}
 		defer ins.Close()
+		var refresh *sql.Stmt
 		for _, a := range as {
 			var id int64
 			err := ins.QueryRowContext(ctx, a.SKU, a.Location, a.Channel, a.File, int64(a.Date), a.Detector,
 				a.Score, a.Observed, nanToNull(a.Expected), a.Detail, now.UnixMilli()).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
-				continue // already stored
+				// Already stored: an open one takes the ledger's numbers as
+				// they are now, a changed one a new version.
+				if a.Refresh {
+					if refresh == nil {
+						if refresh, err = tx.PrepareContext(ctx, `UPDATE anomaly SET score = ?7, observed = ?8, expected = ?9, detail = ?10,
+							version = version + 1 WHERE sku = ?1 AND location = ?2 AND channel = ?3 AND file = ?4 AND day = ?5 AND detector = ?6
+							AND state = 'open' AND (observed IS NOT ?8 OR expected IS NOT ?9 OR detail IS NOT ?10)`); err != nil {
+							return err
+						}
+						defer refresh.Close()
+					}
+					if _, err := refresh.ExecContext(ctx, a.SKU, a.Location, a.Channel, a.File, int64(a.Date), a.Detector,
+						a.Score, a.Observed, nanToNull(a.Expected), a.Detail); err != nil {
+						return fmt.Errorf("refresh anomaly %s %s: %w", a.Detector, a.SKU, err)
+					}
+				}
+				continue
 			}
 			if err != nil {
 				return fmt.Errorf("save anomaly %s %s: %w", a.Detector, a.SKU, err)

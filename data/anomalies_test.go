@@ -98,6 +98,52 @@ func TestStore_SaveAnomalies(t *testing.T) {
 	}
 }
 
+// A rule's finding on the ledger, found again with other numbers (late
+// sales moved the ledger under a count), refreshes the open anomaly and
+// bumps its version; the same numbers change nothing, and neither does a
+// model's finding or an anomaly someone has acted on.
+func TestStore_SaveAnomalies_Refresh(t *testing.T) {
+	ctx := context.Background()
+	st, added := anomalyStore(t)
+	shrink, robust := added[2], added[0]
+	find := func(a model.Anomaly, observed, expected float64, detail string, refresh bool) model.Anomaly {
+		a.ID, a.Version, a.Observed, a.Expected, a.Detail, a.Refresh = 0, 0, observed, expected, detail, refresh
+		return a
+	}
+	save := func(as ...model.Anomaly) {
+		t.Helper()
+		if more, err := st.SaveAnomalies(ctx, as, nil); err != nil || len(more) != 0 {
+			t.Fatalf("save: %v, added %+v", err, more)
+		}
+	}
+	get := func(id int64) model.Anomaly {
+		t.Helper()
+		a, err := st.Anomaly(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	save(find(shrink, 113, math.NaN(), shrink.Detail, true))
+	if got := get(shrink.ID); got.Version != 1 {
+		t.Errorf("the same numbers again: version %d, want 1", got.Version)
+	}
+	save(find(shrink, 113, 118, "count 113 vs ledger 118", true), find(robust, 41, 3, "other", false))
+	if got := get(shrink.ID); got.Version != 2 || got.Observed != 113 || got.Expected != 118 || got.Detail != "count 113 vs ledger 118" {
+		t.Errorf("refreshed: %+v", got)
+	}
+	if got := get(robust.ID); got.Version != 1 || got.Observed != 40 || got.Expected != 2 {
+		t.Errorf("a model's finding was overwritten: %+v", got)
+	}
+	if _, err := st.ActOnAnomaly(ctx, shrink.ID, model.ActionRequest{Action: model.ActDismiss, User: "ann", Version: 2, Note: "known"}); err != nil {
+		t.Fatal(err)
+	}
+	save(find(shrink, 113, 120, "count 113 vs ledger 120", true))
+	if got := get(shrink.ID); got.Version != 3 || got.Expected != 118 || got.State != model.AnomalyDismissed {
+		t.Errorf("dismissed, then found again: %+v", got)
+	}
+}
+
 // A finding explained on arrival (one of a category's items that moved
 // together) is stored dismissed, by whom and why, with the dismissal in
 // its action log and the audit trail like a person's; one without who or

@@ -614,6 +614,20 @@ func TestAnomalyStep_Shrinkage(t *testing.T) {
 	if len(res.Added) != 0 {
 		t.Errorf("full scan added %+v", res.Added)
 	}
+	// A till's sales of day 175 arrive after the count: 20 of the units
+	// the count missed were sold, and the open finding says so.
+	importPaths(t, e, write("sales-late.csv", fmt.Sprintf("date,order_id,sku,location,channel,qty,price\n%s,SO-LATE,G,ST1,store,20,5\n",
+		anomalyStart.AddDays(175))))
+	var got model.Anomaly
+	for _, a := range allAnomalies(t, e) {
+		if a.ID == shrink[0].ID {
+			got = a
+		}
+	}
+	if got.Version != 2 || got.Observed != shrink[0].Observed || got.Expected != shrink[0].Expected-20 ||
+		!strings.Contains(got.Detail, fmt.Sprintf("vs ledger %d", int64(shrink[0].Expected)-20)) {
+		t.Errorf("after the late sales: %+v, want version 2 and the ledger 20 lower than %g", got, shrink[0].Expected)
+	}
 }
 
 // A day still being sold in is not scored as demand: an intraday file

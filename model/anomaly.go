@@ -133,6 +133,10 @@ type Anomaly struct {
 	Observed float64 // the value as recorded
 	Expected float64 // what the detector expected; NaN when it has no opinion
 	Detail   string  // a short human reason: "count 12 vs ledger 40"
+	// Refresh marks numbers that are facts of the ledger (a rule's, not a
+	// model's): found again with other numbers (a late sale moved the
+	// ledger under a count), an open anomaly takes them and a new version.
+	Refresh bool
 
 	State       AnomalyState
 	Replacement float64 // the corrected value when State is corrected; NaN otherwise

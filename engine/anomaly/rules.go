@@ -58,9 +58,13 @@ func newFinding(rule, sku, loc string, d model.Date, score, observed, expected f
 	return model.Anomaly{
 		SKU: sku, Location: loc, Date: d, Detector: rule,
 		Score: math.Max(0, math.Min(1, score)), Observed: observed, Expected: expected,
-		Detail: detail, State: model.AnomalyOpen, Replacement: math.NaN(),
+		Detail: detail, State: model.AnomalyOpen, Replacement: math.NaN(), Refresh: ledgerRule[rule],
 	}
 }
+
+// ledgerRule are the rules whose numbers are the ledger's: a late line can
+// change them, and a scan that finds them again refreshes them.
+var ledgerRule = map[string]bool{RuleNegativeStock: true, RuleSaleNoStock: true, RuleVanished: true, RuleShrinkage: true}
 
 // CheckStock runs the rules on the days of one item at one location
 // (sorted by date, one entry per day with any movement; days without
