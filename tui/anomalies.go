@@ -138,22 +138,12 @@ func parseAnomaliesArgs(args []string) ([]model.AnomalyState, error) {
 	return out, nil
 }
 
-// parseAnomalyFilter reads the / filter: sku=X, loc=L, det=D (or their
-// long names); a bare word is a sku.
 // parseAnomalyFilter reads the / filter: sku=, loc=, det= match exactly;
 // a bare word matches the sku, the file or the detector fuzzily, as the
 // stock table's filter does.
 func parseAnomalyFilter(s string) (q engine.AnomalyQuery, err error) {
-	for _, tok := range strings.Fields(s) {
-		name, val, ok := strings.Cut(tok, "=")
-		if !ok {
-			q.Text = append(q.Text, tok)
-			continue
-		}
-		if val == "" {
-			return q, fmt.Errorf("%s= needs a value", name)
-		}
-		switch strings.ToLower(name) {
+	q.Text, err = filterTokens(s, "sku=, loc= or det=", func(name, val string) bool {
+		switch name {
 		case "sku":
 			q.SKU = val
 		case "loc", "location":
@@ -161,10 +151,11 @@ func parseAnomalyFilter(s string) (q engine.AnomalyQuery, err error) {
 		case "det", "detector", "rule":
 			q.Detector = val
 		default:
-			return q, fmt.Errorf("unknown column %q (want sku=, loc= or det=)", name)
+			return false
 		}
-	}
-	return q, nil
+		return true
+	})
+	return q, err
 }
 
 func (v *anomaliesView) buildQuery() engine.AnomalyQuery {

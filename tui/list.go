@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -135,4 +136,25 @@ func moveBy(msg tea.KeyMsg, k *KeyMap, page int) (n int, ok bool) {
 		return 1 << 30, true
 	}
 	return 0, false
+}
+
+// filterTokens splits a list's / filter into bare words (matched fuzzily
+// by the query) and name=value columns (matched exactly), handing each
+// column to set, which says whether it knows the name; want lists the
+// names for the error.
+func filterTokens(s, want string, set func(name, val string) bool) (text []string, err error) {
+	for _, tok := range strings.Fields(s) {
+		name, val, ok := strings.Cut(tok, "=")
+		if !ok {
+			text = append(text, tok)
+			continue
+		}
+		if val == "" {
+			return text, fmt.Errorf("%s= needs a value", name)
+		}
+		if !set(strings.ToLower(name), val) {
+			return text, fmt.Errorf("unknown column %q (want %s)", name, want)
+		}
+	}
+	return text, nil
 }

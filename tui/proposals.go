@@ -207,16 +207,8 @@ func parseProposalsArgs(args []string) ([]model.ProposalState, error) {
 // long names), exact; a bare word matches sku, name or category fuzzily,
 // as in the stock table ("kettl" finds the kettles).
 func parseProposalFilter(s string) (q model.ProposalQuery, err error) {
-	for _, tok := range strings.Fields(s) {
-		name, val, ok := strings.Cut(tok, "=")
-		if !ok {
-			q.Text = append(q.Text, tok)
-			continue
-		}
-		if val == "" {
-			return q, fmt.Errorf("%s= needs a value", name)
-		}
-		switch strings.ToLower(name) {
+	q.Text, err = filterTokens(s, "sku=, loc= or sup=", func(name, val string) bool {
+		switch name {
 		case "sku":
 			q.SKU = val
 		case "loc", "location":
@@ -224,10 +216,11 @@ func parseProposalFilter(s string) (q model.ProposalQuery, err error) {
 		case "sup", "supplier":
 			q.Supplier = val
 		default:
-			return q, fmt.Errorf("unknown column %q (want sku=, loc= or sup=)", name)
+			return false
 		}
-	}
-	return q, nil
+		return true
+	})
+	return q, err
 }
 
 func (v *proposalsView) buildQuery() model.ProposalQuery {
