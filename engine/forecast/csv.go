@@ -113,6 +113,15 @@ func (t *csvTable) get(rec []string, col string) (string, bool) {
 	return strings.TrimSpace(rec[i]), true
 }
 
+// seriesID is the row's series_id, which may not be empty.
+func (t *csvTable) seriesID(rec []string, line int) (string, error) {
+	id, _ := t.get(rec, "series_id")
+	if id == "" {
+		return "", &InputError{File: t.name, Line: line, Field: "series_id", Err: errors.New("empty")}
+	}
+	return id, nil
+}
+
 func (t *csvTable) date(rec []string, line int, col string) (model.Date, error) {
 	s, _ := t.get(rec, col)
 	d, err := model.ParseDate(s)
@@ -176,9 +185,9 @@ func ReadSeriesCSV(r io.Reader, name string) ([]Series, error) {
 		if err != nil {
 			return nil, err
 		}
-		id, _ := t.get(rec, "series_id")
-		if id == "" {
-			return nil, &InputError{File: name, Line: line, Field: "series_id", Err: errors.New("empty")}
+		id, err := t.seriesID(rec, line)
+		if err != nil {
+			return nil, err
 		}
 		d, err := t.date(rec, line, "period")
 		if err != nil {
@@ -346,9 +355,9 @@ func ReadPricesCSV(r io.Reader, name string) (map[string][]PricePoint, error) {
 		if err != nil {
 			return nil, err
 		}
-		id, _ := t.get(rec, "series_id")
-		if id == "" {
-			return nil, &InputError{File: name, Line: line, Field: "series_id", Err: errors.New("empty")}
+		id, err := t.seriesID(rec, line)
+		if err != nil {
+			return nil, err
 		}
 		d, err := t.date(rec, line, "period")
 		if err != nil {
@@ -412,9 +421,9 @@ func ReadAttributesCSV(r io.Reader, name string) (map[string]map[string]string, 
 		if err != nil {
 			return nil, err
 		}
-		id, _ := t.get(rec, "series_id")
-		if id == "" {
-			return nil, &InputError{File: name, Line: line, Field: "series_id", Err: errors.New("empty")}
+		id, err := t.seriesID(rec, line)
+		if err != nil {
+			return nil, err
 		}
 		if _, dup := out[id]; dup {
 			return nil, &InputError{File: name, Line: line, Field: "series_id", Err: fmt.Errorf("%s appears twice", id)}
