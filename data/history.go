@@ -180,7 +180,12 @@ func (s *Store) eachHistory(ctx context.Context, where string, args []any, to mo
 }
 
 func (s *Store) channelNames(ctx context.Context) (map[int64]string, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, code FROM channel")
+	return s.codesByID(ctx, "SELECT id, code FROM channel")
+}
+
+// codesByID reads a query of (id, code) rows into a map.
+func (s *Store) codesByID(ctx context.Context, q string) (map[int64]string, error) {
+	rows, err := s.r.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -271,19 +276,5 @@ func sortMovements(ms []model.Movement) {
 }
 
 func (s *Store) locationCodes(ctx context.Context) (map[int64]string, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, code FROM location")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var code string
-		if err := rows.Scan(&id, &code); err != nil {
-			return nil, err
-		}
-		m[id] = code
-	}
-	return m, rows.Err()
+	return s.codesByID(ctx, "SELECT id, code FROM location")
 }
