@@ -93,10 +93,13 @@ type ScanOptions struct {
 
 // ScanResult says what a step or a scan looked at and found.
 type ScanResult struct {
-	Files    int // files checked
-	Series   int // item×locations checked
-	Found    int // findings, stored before or not
-	Added    []model.Anomaly
+	Files  int // files checked
+	Series int // item×locations checked
+	Found  int // findings, stored before or not
+	Added  []model.Anomaly
+	// Cleared are open shrinkage findings whose count the ledger now
+	// explains (late sales under it), dismissed by the check.
+	Cleared  []model.Anomaly
 	Deferred int // item×locations left to the scan (the step only)
 	Seconds  float64
 }
@@ -191,6 +194,13 @@ func (e *Engine) announce(res ScanResult) {
 	if text := describeAdded(res.Added); text != "" {
 		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: text})
 	}
+	if n := len(res.Cleared); n > 0 {
+		what := fmt.Sprintf("%s shrinkage findings", model.Thousands(int64(n)))
+		if n == 1 {
+			what = "the shrinkage finding of " + res.Cleared[0].Subject()
+		}
+		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: "anomalies: " + what + " dismissed: the ledger explains it now"})
+	}
 	if res.Deferred > 0 {
 		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: fmt.Sprintf(
 			"anomalies: the import touched %d item×locations, more than the after-import check takes; the next scan checks them (stockroom anomalies --db DB --scan)",
@@ -275,11 +285,13 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		return res, err
 	}
 	var dismiss []model.Anomaly // kept earlier, taken into a move now
+	var judged []data.CountResult
 	if asOf != model.NoDate && (sc.all || len(sc.touched) > 0) {
-		series, n, err := e.seriesFindings(ctx, sc, asOf, workers, progress)
+		series, counts, n, err := e.seriesFindings(ctx, sc, asOf, workers, progress)
 		if err != nil {
 			return res, err
 		}
+		judged = counts
 		found = append(found, series...)
 		res.Series = n
 		if found, dismiss, err = e.cohorts(ctx, found); err != nil {
@@ -291,6 +303,10 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		return cmp.Or(cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.Location, b.Location), cmp.Compare(a.Channel, b.Channel),
 			cmp.Compare(a.File, b.File), cmp.Compare(a.Date, b.Date), cmp.Compare(a.Detector, b.Detector))
 	})
+	cleared, err := e.explained(ctx, judged, found)
+	if err != nil {
+		return res, err
+	}
 	res.Files, res.Found = len(sc.files), len(found)
 	ids := make([]int64, len(sc.files))
 	for i, f := range sc.files {
@@ -312,6 +328,17 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		return res, err
 	}
 	res.Added = append(res.Added, added...)
+	// Shrinkage the ledger now explains.
+	for _, a := range cleared {
+		got, err := e.store.ActOnAnomaly(ctx, a.ID, model.ActionRequest{Action: model.ActDismiss, Version: a.Version,
+			User: anomaly.CohortBy, At: e.clock(), Note: a.Note})
+		switch {
+		case err == nil:
+			res.Cleared = append(res.Cleared, got)
+		case !errors.Is(err, model.ErrAnomalyStale) && !errors.Is(err, model.ErrAnomalyTransition):
+			return res, err
+		}
+	}
 	// Earlier findings that a move now takes in, once the move is stored.
 	// An action someone took on one in the meantime wins.
 	for _, a := range dismiss {
@@ -322,6 +349,42 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		}
 	}
 	return res, nil
+}
+
+// explained returns the open shrinkage findings of the counts just
+// checked that the check no longer finds (late sales under a count explain
+// what it missed), each with the note to dismiss it with. The rules judge
+// every count on its own, so a count checked without a finding is one the
+// ledger explains.
+func (e *Engine) explained(ctx context.Context, judged []data.CountResult, found []model.Anomaly) ([]model.Anomaly, error) {
+	if len(judged) == 0 {
+		return nil, nil
+	}
+	type key struct {
+		sku, loc string
+		day      model.Date
+	}
+	counts := map[key]data.CountResult{}
+	for _, c := range judged {
+		counts[key{c.SKU, c.Location, c.Date}] = c
+	}
+	for _, a := range found {
+		if a.Detector == anomaly.RuleShrinkage {
+			delete(counts, key{a.SKU, a.Location, a.Date})
+		}
+	}
+	open, err := e.store.Anomalies(ctx, data.AnomalyQuery{States: []model.AnomalyState{model.AnomalyOpen}, Detector: anomaly.RuleShrinkage})
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Anomaly
+	for _, a := range open {
+		if c, ok := counts[key{a.SKU, a.Location, a.Date}]; ok {
+			a.Note = fmt.Sprintf("the ledger explains it now: count %d vs ledger %d", c.Counted, c.Ledger)
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // cohorts makes the findings of a category's items that moved together
@@ -532,17 +595,17 @@ func (k *known) days(sku, loc, ch string, start model.Date, n int) []bool {
 
 // seriesFindings runs the stock rules and the demand detectors over the
 // item×locations of a scope, items in parallel.
-func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, workers int, progress func(done, total int)) ([]model.Anomaly, int, error) {
+func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, workers int, progress func(done, total int)) ([]model.Anomaly, []data.CountResult, int, error) {
 	kn, err := e.loadKnown(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	today := model.DateOf(e.clock())
 	var items []int64
 	from := map[[2]int64]model.Date{}
 	if sc.all {
 		if items, err = e.store.LedgerItems(ctx); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 	} else {
 		for _, t := range sc.touched {
@@ -562,6 +625,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 	var (
 		mu      sync.Mutex
 		out     []model.Anomaly
+		judged  []data.CountResult // the counts checked
 		nSeries int
 		done    int
 		next    int
@@ -585,6 +649,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 				mu.Unlock()
 				lds, err := e.store.LedgerDaysOf(ctx, chunk, asOf)
 				var found []model.Anomaly
+				var counts []data.CountResult
 				n := 0
 				for _, ld := range lds {
 					if err != nil {
@@ -598,6 +663,11 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 						}
 					}
 					found = append(found, checkSeries(ld, f, kn, today)...)
+					for _, c := range ld.Counts {
+						if c.Date >= f {
+							counts = append(counts, c)
+						}
+					}
 					n++
 				}
 				mu.Lock()
@@ -606,6 +676,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 					cancel()
 				}
 				out = append(out, found...)
+				judged = append(judged, counts...)
 				nSeries += n
 				done += len(chunk)
 				if progress != nil {
@@ -617,9 +688,9 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 	}
 	wg.Wait()
 	if firstEr != nil {
-		return nil, 0, firstEr
+		return nil, nil, 0, firstEr
 	}
-	return out, nSeries, nil
+	return out, judged, nSeries, nil
 }
 
 // checkSeries judges one item×location from day from on: the stock rules

@@ -628,6 +628,25 @@ func TestAnomalyStep_Shrinkage(t *testing.T) {
 		!strings.Contains(got.Detail, fmt.Sprintf("vs ledger %d", int64(shrink[0].Expected)-20)) {
 		t.Errorf("after the late sales: %+v, want version 2 and the ledger 20 lower than %g", got, shrink[0].Expected)
 	}
+	// The rest of what the count missed turns up as sales too: the finding
+	// is dismissed, saying why.
+	rest := int64(got.Expected - got.Observed)
+	sub, stop := e.Subscribe()
+	defer stop()
+	importPaths(t, e, write("sales-later.csv", fmt.Sprintf("date,order_id,sku,location,channel,qty,price\n%s,SO-LATER,G,ST1,store,%d,5\n",
+		anomalyStart.AddDays(176), rest)))
+	for _, a := range allAnomalies(t, e) {
+		if a.ID == got.ID {
+			got = a
+		}
+	}
+	wantNote := fmt.Sprintf("the ledger explains it now: count %d vs ledger %d", int64(got.Observed), int64(got.Observed))
+	if got.State != model.AnomalyDismissed || got.By != anomaly.CohortBy || got.Note != wantNote {
+		t.Errorf("after the rest: %+v, want dismissed by %s: %s", got, anomaly.CohortBy, wantNote)
+	}
+	if texts := drain(sub); !slices.Contains(texts, "anomalies: the shrinkage finding of G @ ST1 dismissed: the ledger explains it now") {
+		t.Errorf("announced %q", texts)
+	}
 }
 
 // A day still being sold in is not scored as demand: an intraday file

@@ -439,12 +439,18 @@ func scanAnomalies(ctx context.Context, c *cli, db string, full, asJSON bool) er
 	if asJSON {
 		return writeJSON(c.stdout, map[string]any{"files": res.Files, "series": res.Series, "found": res.Found,
 			"added": len(res.Added), "added_by_detector": by, "dismissed_on_arrival": explained,
-			"seconds": math.Round(res.Seconds*1000) / 1000})
+			"dismissed_explained": len(res.Cleared), "seconds": math.Round(res.Seconds*1000) / 1000})
 	}
 	fmt.Fprintf(c.stdout, "scanned %s files and %s item×locations in %.1fs: %s findings, %s new", thousands(int64(res.Files)),
 		thousands(int64(res.Series)), res.Seconds, thousands(int64(res.Found)), thousands(int64(len(res.Added))))
 	if explained > 0 {
 		fmt.Fprintf(c.stdout, ", %s of them dismissed as part of a category-wide move", thousands(int64(explained)))
+	}
+	switch n := len(res.Cleared); {
+	case n == 1:
+		fmt.Fprint(c.stdout, "; 1 shrinkage finding dismissed: the ledger explains it now")
+	case n > 1:
+		fmt.Fprintf(c.stdout, "; %s shrinkage findings dismissed: the ledger explains them now", thousands(int64(n)))
 	}
 	dets := make([]string, 0, len(by))
 	for d := range by {
