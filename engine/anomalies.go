@@ -97,8 +97,8 @@ type ScanResult struct {
 	Series int // item×locations checked
 	Found  int // findings, stored before or not
 	Added  []model.Anomaly
-	// Cleared are open shrinkage findings whose count the ledger now
-	// explains (late sales under it), dismissed by the check.
+	// Cleared are open stock-rule findings the ledger no longer shows
+	// (late lines explain them), dismissed by the check.
 	Cleared  []model.Anomaly
 	Deferred int // item×locations left to the scan (the step only)
 	Seconds  float64
@@ -195,11 +195,12 @@ func (e *Engine) announce(res ScanResult) {
 		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: text})
 	}
 	if n := len(res.Cleared); n > 0 {
-		what := fmt.Sprintf("%s shrinkage findings", model.Thousands(int64(n)))
+		text := fmt.Sprintf("anomalies: %s stock findings dismissed: the ledger explains them now", model.Thousands(int64(n)))
 		if n == 1 {
-			what = "the shrinkage finding of " + res.Cleared[0].Subject()
+			a := res.Cleared[0]
+			text = fmt.Sprintf("anomalies: the %s finding of %s on %s dismissed: the ledger explains it now", a.Detector, a.Subject(), a.Date)
 		}
-		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: "anomalies: " + what + " dismissed: the ledger explains it now"})
+		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: text})
 	}
 	if res.Deferred > 0 {
 		e.hub.Publish(model.Change{Kind: model.ChangeAnomalies, Text: fmt.Sprintf(
@@ -285,13 +286,13 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		return res, err
 	}
 	var dismiss []model.Anomaly // kept earlier, taken into a move now
-	var judged []data.CountResult
+	var gone []model.Anomaly    // open stock findings the ledger no longer shows
 	if asOf != model.NoDate && (sc.all || len(sc.touched) > 0) {
-		series, counts, n, err := e.seriesFindings(ctx, sc, asOf, workers, progress)
+		series, stale, n, err := e.seriesFindings(ctx, sc, asOf, workers, progress)
 		if err != nil {
 			return res, err
 		}
-		judged = counts
+		gone = stale
 		found = append(found, series...)
 		res.Series = n
 		if found, dismiss, err = e.cohorts(ctx, found); err != nil {
@@ -303,10 +304,6 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		return cmp.Or(cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.Location, b.Location), cmp.Compare(a.Channel, b.Channel),
 			cmp.Compare(a.File, b.File), cmp.Compare(a.Date, b.Date), cmp.Compare(a.Detector, b.Detector))
 	})
-	cleared, err := e.explained(ctx, judged, found)
-	if err != nil {
-		return res, err
-	}
 	res.Files, res.Found = len(sc.files), len(found)
 	ids := make([]int64, len(sc.files))
 	for i, f := range sc.files {
@@ -328,8 +325,8 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		return res, err
 	}
 	res.Added = append(res.Added, added...)
-	// Shrinkage the ledger now explains.
-	for _, a := range cleared {
+	// Stock findings the ledger no longer shows (late lines explain them).
+	for _, a := range gone {
 		got, err := e.store.ActOnAnomaly(ctx, a.ID, model.ActionRequest{Action: model.ActDismiss, Version: a.Version,
 			User: anomaly.CohortBy, At: e.clock(), Note: a.Note})
 		switch {
@@ -349,42 +346,6 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 		}
 	}
 	return res, nil
-}
-
-// explained returns the open shrinkage findings of the counts just
-// checked that the check no longer finds (late sales under a count explain
-// what it missed), each with the note to dismiss it with. The rules judge
-// every count on its own, so a count checked without a finding is one the
-// ledger explains.
-func (e *Engine) explained(ctx context.Context, judged []data.CountResult, found []model.Anomaly) ([]model.Anomaly, error) {
-	if len(judged) == 0 {
-		return nil, nil
-	}
-	type key struct {
-		sku, loc string
-		day      model.Date
-	}
-	counts := map[key]data.CountResult{}
-	for _, c := range judged {
-		counts[key{c.SKU, c.Location, c.Date}] = c
-	}
-	for _, a := range found {
-		if a.Detector == anomaly.RuleShrinkage {
-			delete(counts, key{a.SKU, a.Location, a.Date})
-		}
-	}
-	open, err := e.store.Anomalies(ctx, data.AnomalyQuery{States: []model.AnomalyState{model.AnomalyOpen}, Detector: anomaly.RuleShrinkage})
-	if err != nil {
-		return nil, err
-	}
-	var out []model.Anomaly
-	for _, a := range open {
-		if c, ok := counts[key{a.SKU, a.Location, a.Date}]; ok {
-			a.Note = fmt.Sprintf("the ledger explains it now: count %d vs ledger %d", c.Counted, c.Ledger)
-			out = append(out, a)
-		}
-	}
-	return out, nil
 }
 
 // cohorts makes the findings of a category's items that moved together
@@ -595,8 +556,12 @@ func (k *known) days(sku, loc, ch string, start model.Date, n int) []bool {
 
 // seriesFindings runs the stock rules and the demand detectors over the
 // item×locations of a scope, items in parallel.
-func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, workers int, progress func(done, total int)) ([]model.Anomaly, []data.CountResult, int, error) {
+func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, workers int, progress func(done, total int)) (found, stale []model.Anomaly, n int, err error) {
 	kn, err := e.loadKnown(ctx)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	open, err := e.openStockFindings(ctx)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -625,7 +590,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 	var (
 		mu      sync.Mutex
 		out     []model.Anomaly
-		judged  []data.CountResult // the counts checked
+		gone    []model.Anomaly
 		nSeries int
 		done    int
 		next    int
@@ -648,8 +613,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 				next += len(chunk)
 				mu.Unlock()
 				lds, err := e.store.LedgerDaysOf(ctx, chunk, asOf)
-				var found []model.Anomaly
-				var counts []data.CountResult
+				var found, stale []model.Anomaly
 				n := 0
 				for _, ld := range lds {
 					if err != nil {
@@ -662,12 +626,9 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 							continue
 						}
 					}
-					found = append(found, checkSeries(ld, f, kn, today)...)
-					for _, c := range ld.Counts {
-						if c.Date >= f {
-							counts = append(counts, c)
-						}
-					}
+					fs := checkSeries(ld, f, kn, today)
+					found = append(found, fs...)
+					stale = append(stale, noLonger(ld, f, open[[2]string{ld.SKU, ld.Location}], fs)...)
 					n++
 				}
 				mu.Lock()
@@ -676,7 +637,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 					cancel()
 				}
 				out = append(out, found...)
-				judged = append(judged, counts...)
+				gone = append(gone, stale...)
 				nSeries += n
 				done += len(chunk)
 				if progress != nil {
@@ -690,7 +651,101 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 	if firstEr != nil {
 		return nil, nil, 0, firstEr
 	}
-	return out, judged, nSeries, nil
+	return out, gone, nSeries, nil
+}
+
+// openStockFindings are the open findings of the stock rules, by SKU and
+// location: a check judges again those on the days it looks at.
+func (e *Engine) openStockFindings(ctx context.Context) (map[[2]string][]model.Anomaly, error) {
+	out := map[[2]string][]model.Anomaly{}
+	for _, det := range []string{anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock, anomaly.RuleVanished, anomaly.RuleShrinkage} {
+		as, err := e.store.Anomalies(ctx, data.AnomalyQuery{States: []model.AnomalyState{model.AnomalyOpen}, Detector: det})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			k := [2]string{a.SKU, a.Location}
+			out[k] = append(out[k], a)
+		}
+	}
+	return out, nil
+}
+
+// noLonger returns the open stock findings of one item×location, from day
+// from on, that its ledger no longer shows, each with a note saying so (a
+// late receipt filled the day that went negative, late sales explain what
+// a count missed). A negative-stock finding stands while its day still
+// closes below zero, even when its run now starts earlier (before from,
+// where found does not reach).
+func noLonger(ld *data.LedgerDays, from model.Date, open, found []model.Anomaly) []model.Anomaly {
+	type key struct {
+		det string
+		day model.Date
+	}
+	have := map[key]bool{}
+	for _, a := range found {
+		have[key{a.Detector, a.Date}] = true
+	}
+	var out []model.Anomaly
+	var closes []int64 // the ledger's stock at the end of each day, once needed
+	closeOn := func(d model.Date) int64 {
+		if closes == nil {
+			closes = make([]int64, ld.Len())
+			var bal int64
+			for i := range closes {
+				bal += ld.In[i] - ld.Sold[i] + ld.Adjusted[i] + ld.Counted[i]
+				closes[i] = bal
+			}
+		}
+		i := int(d - ld.Start)
+		if i < 0 || len(closes) == 0 {
+			return 0
+		}
+		return closes[min(i, len(closes)-1)]
+	}
+	for _, a := range open {
+		if a.Date < from || have[key{a.Detector, a.Date}] {
+			continue
+		}
+		day := a.Date.String()
+		switch a.Detector {
+		case anomaly.RuleNegativeStock:
+			if c := closeOn(a.Date); c >= 0 {
+				a.Note = fmt.Sprintf("the ledger explains it now: %s closes at %d", day, c)
+				break
+			}
+			// Still below zero: the run starts earlier now. Its first day
+			// is the finding, when this check reaches it.
+			start := a.Date
+			for start > ld.Start && closeOn(start.AddDays(-1)) < 0 {
+				start = start.AddDays(-1)
+			}
+			if !have[key{a.Detector, start}] {
+				continue
+			}
+			a.Note = "the same run below zero starts on " + start.String() + " now"
+		case anomaly.RuleShrinkage:
+			i := slices.IndexFunc(ld.Counts, func(c data.CountResult) bool { return c.Date == a.Date })
+			if i < 0 {
+				continue
+			}
+			a.Note = fmt.Sprintf("the ledger explains it now: count %d vs ledger %d", ld.Counts[i].Counted, ld.Counts[i].Ledger)
+		case anomaly.RuleSaleNoStock:
+			// Not found inside a negative run is not the same as explained.
+			i := int(a.Date - ld.Start)
+			if i < 0 || i >= ld.Len() ||
+				closeOn(a.Date.AddDays(-1))+ld.In[i]+max(ld.Adjusted[i], 0)+max(ld.Counted[i], 0) <= 0 && ld.Sold[i] > 0 {
+				continue
+			}
+			a.Note = "the ledger explains it now: there was stock to sell on " + day
+		case anomaly.RuleVanished:
+			a.Note = "the ledger explains it now: the fall on " + day + " is booked"
+		default:
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // checkSeries judges one item×location from day from on: the stock rules

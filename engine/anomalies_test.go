@@ -644,8 +644,50 @@ func TestAnomalyStep_Shrinkage(t *testing.T) {
 	if got.State != model.AnomalyDismissed || got.By != anomaly.CohortBy || got.Note != wantNote {
 		t.Errorf("after the rest: %+v, want dismissed by %s: %s", got, anomaly.CohortBy, wantNote)
 	}
-	if texts := drain(sub); !slices.Contains(texts, "anomalies: the shrinkage finding of G @ ST1 dismissed: the ledger explains it now") {
+	if texts := drain(sub); !slices.Contains(texts, fmt.Sprintf("anomalies: the shrinkage finding of G @ ST1 on %s dismissed: the ledger explains it now", theft)) {
 		t.Errorf("announced %q", texts)
+	}
+}
+
+// Stock findings follow late lines: a late sale that makes a negative run
+// start earlier leaves one finding for the run, on its new first day; a
+// late receipt that keeps the stock above zero dismisses that one too,
+// each with the reason in its note.
+func TestAnomalyStep_LateLinesExplainStockFindings(t *testing.T) {
+	e := newEngine(t)
+	write := fileWriter(t, t.TempDir())
+	day := func(i int) model.Date { return anomalyStart.AddDays(i) }
+	importPaths(t, e, write("locations.csv", "code,name,kind,lat,lon\nST1,Store,store,,\n"),
+		write("items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\nG,Gloves,tools,ea,2,5,S1,1,0\n"),
+		write("movements.csv", fmt.Sprintf("date,sku,location,qty,kind,ref\n%s,G,ST1,10,receipt,PO-0\n", day(0))),
+		write("sales.csv", fmt.Sprintf("date,order_id,sku,location,channel,qty,price\n%s,S5,G,ST1,store,12,5\n%s,S8,G,ST1,store,1,5\n", day(5), day(8))))
+	negatives := func() map[model.Date]model.Anomaly {
+		t.Helper()
+		out := map[model.Date]model.Anomaly{}
+		for _, a := range allAnomalies(t, e) {
+			if a.Detector == anomaly.RuleNegativeStock {
+				out[a.Date] = a
+			}
+		}
+		return out
+	}
+	if got := negatives(); len(got) != 1 || got[day(5)].State != model.AnomalyOpen {
+		t.Fatalf("negative stock findings %+v, want one open on %s", got, day(5))
+	}
+	// 11 more sold on day 3, sent late: the run starts on day 3.
+	importPaths(t, e, write("sales-late.csv", fmt.Sprintf("date,order_id,sku,location,channel,qty,price\n%s,S3,G,ST1,store,11,5\n", day(3))))
+	got := negatives()
+	if a := got[day(3)]; len(got) != 2 || a.State != model.AnomalyOpen {
+		t.Errorf("after the late sale: %+v, want an open finding on %s", got, day(3))
+	}
+	if a := got[day(5)]; a.State != model.AnomalyDismissed || a.Note != "the same run below zero starts on "+day(3).String()+" now" {
+		t.Errorf("the run's old first day: %+v", a)
+	}
+	// 30 received on day 2, sent late: the stock never went below zero.
+	importPaths(t, e, write("movements-late.csv", fmt.Sprintf("date,sku,location,qty,kind,ref\n%s,G,ST1,30,receipt,PO-2\n", day(2))))
+	if a := negatives()[day(3)]; a.State != model.AnomalyDismissed || a.By != anomaly.CohortBy ||
+		a.Note != "the ledger explains it now: "+day(3).String()+" closes at 29" {
+		t.Errorf("after the late receipt: %+v", a)
 	}
 }
 

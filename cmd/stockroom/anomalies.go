@@ -448,9 +448,9 @@ func scanAnomalies(ctx context.Context, c *cli, db string, full, asJSON bool) er
 	}
 	switch n := len(res.Cleared); {
 	case n == 1:
-		fmt.Fprint(c.stdout, "; 1 shrinkage finding dismissed: the ledger explains it now")
+		fmt.Fprint(c.stdout, "; 1 stock finding dismissed: the ledger explains it now")
 	case n > 1:
-		fmt.Fprintf(c.stdout, "; %s shrinkage findings dismissed: the ledger explains them now", thousands(int64(n)))
+		fmt.Fprintf(c.stdout, "; %s stock findings dismissed: the ledger explains them now", thousands(int64(n)))
 	}
 	dets := make([]string, 0, len(by))
 	for d := range by {
