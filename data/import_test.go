@@ -569,6 +569,15 @@ func TestImport_FutureDates(t *testing.T) {
 	if res.RowsOK != 2 || !reflect.DeepEqual(res.Errors, want) {
 		t.Errorf("sales: %d ok, errors %+v", res.RowsOK, res.Errors)
 	}
+	// A count is dated the day it was taken: tomorrow is let through (a
+	// clock a time zone ahead), the day after is not.
+	counts := mustWriteFile(t, dir, "counts-future.csv", "date,sku,location,counted_qty\n"+
+		"2026-11-27,HMR-16,DC1,5\n2026-11-28,HMR-16,ST1,5\n")
+	res, err = st.ImportFile(context.Background(), counts, data.ImportOptions{Today: today})
+	want = []data.RowError{{Line: 3, Column: "date", Reason: "2026-11-28 has not come yet (today is 2026-11-26): a count is dated the day it was taken"}}
+	if err != nil || res.RowsOK != 1 || !reflect.DeepEqual(res.Errors, want) {
+		t.Errorf("counts ahead: %d ok, errors %+v, %v", res.RowsOK, res.Errors, err)
+	}
 	events := mustWriteFile(t, dir, "events-2027.csv", "date,name,kind\n2027-12-25,Christmas,holiday\n")
 	if res, err := st.ImportFile(context.Background(), events, data.ImportOptions{Today: today}); err != nil || res.RowsOK != 1 {
 		t.Errorf("events ahead: %+v %v", res, err)

@@ -324,6 +324,12 @@ func convert(k Kind, rec *record, b *binding) (any, *rowError) {
 		v = s
 	case KindCounts:
 		c := model.StockCount{Date: f.date(ctDate), SKU: f.str(ctSKU), Location: f.str(ctLoc), CountedQty: f.int(ctCounted, 0)}
+		// A count holds every line dated up to its day (counthold.go): one
+		// typed into the future would freeze the stock until then. A day of
+		// grace for clocks a time zone ahead.
+		if f.b.today != 0 && c.Date != model.NoDate && c.Date > f.b.today.AddDays(1) {
+			f.fail(ctDate, fmt.Sprintf("%s has not come yet (today is %s): a count is dated the day it was taken", c.Date, f.b.today))
+		}
 		v, verr = c, c.Validate()
 	case KindDeliveries:
 		d := model.Delivery{ID: f.str(dlID), Date: f.date(dlDate), Depot: f.str(dlDepot), Customer: f.str(dlCustomer),
