@@ -245,7 +245,22 @@ func (v *quarantineView) SetSize(w, h int) {
 	v.render()
 }
 
-func (v *quarantineView) lines() int { return max(1, v.h-2-len(v.errorLines())) }
+func (v *quarantineView) lines() int { return max(1, v.h-2-len(v.errorLines())-len(v.detailLines())) }
+
+// detailLines are the selected row's whole reason and the row as it was
+// read, below the table: the table's columns cut both short.
+func (v *quarantineView) detailLines() []string {
+	if len(v.rows) == 0 {
+		return nil
+	}
+	q := v.rows[min(v.cursor, len(v.rows)-1)]
+	out := []string{""}
+	out = append(out, wrapText(fmt.Sprintf("line %d, %s: %s", q.Line, orDash(q.Column), q.Reason), max(20, v.w-1), 3)...)
+	if q.Raw != "" {
+		out = append(out, "row: "+q.Raw)
+	}
+	return out
+}
 
 // errorLines is why the file was not imported, wrapped to the width (up
 // to three lines), or one blank line when it was.
@@ -299,6 +314,7 @@ func (v *quarantineView) render() {
 	if len(v.rows) == 0 && !v.busy {
 		b.WriteString("\n" + st.Dim.Render(" no rejected rows"))
 	}
+	n := 0
 	for i := v.offset; i < len(v.rows) && i < v.offset+v.lines(); i++ {
 		q := v.rows[i]
 		line := fmt.Sprintf("%7d  %-14s %-44s %s", q.Line, truncateText(orDash(q.Column), 14), truncateText(q.Reason, 44), q.Raw)
@@ -306,6 +322,13 @@ func (v *quarantineView) render() {
 			b.WriteString("\n" + st.Selected.Render(fit("›"+line, v.w, false)))
 		} else {
 			b.WriteString("\n " + fit(line, v.w-1, false))
+		}
+		n++
+	}
+	if d := v.detailLines(); len(d) > 0 {
+		b.WriteString(strings.Repeat("\n", v.lines()-n))
+		for _, l := range d {
+			b.WriteString("\n " + fit(l, v.w-1, false))
 		}
 	}
 	v.body = b.String()

@@ -399,3 +399,23 @@ func TestQuarantine_WholeReason(t *testing.T) {
 		t.Errorf("the reason is cut:\n%s", v)
 	}
 }
+
+// At 80 columns a rejected row's whole reason shows below the table, for
+// the row under the cursor; the REASON column cuts it at 44 cells.
+func TestQuarantine_RowReasonWhole(t *testing.T) {
+	eng := newEngine(t, 2)
+	p := writeTemp(t, t.TempDir(), "sales-new.csv", "date,order_id,sku,location,channel,qty,price\n"+
+		"2026-10-30,X1,SKU-0001,DC1,web,1,5\n2026-10-30,X2,NOT-IN-THE-CATALOGUE,DC1,web,1,5\n2026-10-30,X3,SKU-0001,NOWHERE,web,1,5\n")
+	importFile(t, eng, p)
+	d := drive(t, newConsole(t, eng), 80, 24)
+	d.keys(":imports{enter}{enter}")
+	v := d.view()
+	want := `line 3, sku: unknown sku "NOT-IN-THE-CATALOGUE" (import the items first, or pass --create-items)`
+	if got := strings.Join(strings.Fields(v), " "); !strings.Contains(got, want) {
+		t.Errorf("the first row's reason is cut, want %q:\n%s", want, v)
+	}
+	d.keys("j")
+	if v := d.view(); !strings.Contains(v, "line 4, location:") {
+		t.Errorf("the second row's reason does not follow the cursor:\n%s", v)
+	}
+}
