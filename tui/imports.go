@@ -310,14 +310,16 @@ func (v *quarantineView) render() {
 	for _, l := range v.errorLines() {
 		b.WriteString("\n" + st.Error.Render(fit(l, v.w, false)))
 	}
-	b.WriteString("\n" + st.Header.Render(fit(fmt.Sprintf(" %7s  %-14s %-44s %s", "LINE", "COLUMN", "REASON", "ROW"), v.w, false)))
+	// The reason takes what a wide terminal has beyond 40 cells of row.
+	rw := max(44, min(100, v.w-26-40))
+	b.WriteString("\n" + st.Header.Render(fit(fmt.Sprintf(" %7s  %-14s %-*s %s", "LINE", "COLUMN", rw, "REASON", "ROW"), v.w, false)))
 	if len(v.rows) == 0 && !v.busy {
 		b.WriteString("\n" + st.Dim.Render(" no rejected rows"))
 	}
 	n := 0
 	for i := v.offset; i < len(v.rows) && i < v.offset+v.lines(); i++ {
 		q := v.rows[i]
-		line := fmt.Sprintf("%7d  %-14s %-44s %s", q.Line, truncateText(orDash(q.Column), 14), truncateText(q.Reason, 44), q.Raw)
+		line := fmt.Sprintf("%7d  %-14s %-*s %s", q.Line, truncateText(orDash(q.Column), 14), rw, truncateText(q.Reason, rw), q.Raw)
 		if i == v.cursor {
 			b.WriteString("\n" + st.Selected.Render(fit("›"+line, v.w, false)))
 		} else {
