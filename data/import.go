@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -339,6 +340,7 @@ type importer struct {
 	order      string                // the order of the last sale line read
 	orderLines []orderLine           // its lines, for saleTwice
 	counts     countBook             // see counthold.go
+	noRaw      []int                 // lines rejected without their text, for fillRaw
 	items      map[string]*itemState // by sku
 	locSlot    map[string]int        // location code → index in locIDs
 	locIDs     []int64
@@ -437,6 +439,9 @@ func (im *importer) run(ctx context.Context, path string) error {
 		}
 	}
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := im.fillRaw(ctx, path); err != nil {
 		return err
 	}
 	return im.finish(ctx)
@@ -627,8 +632,53 @@ func (im *importer) reject(ctx context.Context, p *parsed, e *rowError) error {
 	} else {
 		im.res.ErrorsOmitted++
 	}
+	if p.raw == "" && len(im.noRaw) < maxRawLater {
+		im.noRaw = append(im.noRaw, e.Line)
+	}
 	_, err := im.quarantine.ExecContext(ctx, im.fileID, e.Line, e.Column, e.Reason, p.raw)
 	return err
+}
+
+// maxRawLater caps the rejected rows whose text fillRaw reads back.
+const maxRawLater = 10000
+
+// fillRaw keeps the text of rows rejected after they were read (an unknown
+// SKU, a ref that collides): the reader keeps a row's text only when it
+// cannot read it, as keeping every row's would cost every import. A line
+// file is read again for those lines, once, after the rows are applied.
+func (im *importer) fillRaw(ctx context.Context, path string) error {
+	if len(im.noRaw) == 0 || (im.res.Format != FormatCSV && im.res.Format != FormatNDJSON) {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // the rows stay without their text
+	}
+	defer f.Close()
+	want := slices.Compact(slices.Sorted(slices.Values(im.noRaw)))
+	br, _ := textReader(f, im.legacy)
+	st, err := im.tx.PrepareContext(ctx, "UPDATE quarantine SET raw = ? WHERE file_id = ? AND line = ? AND raw = ''")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for line := 1; len(want) > 0; line++ {
+		text, rerr := br.ReadString('\n')
+		if text == "" && rerr != nil {
+			break
+		}
+		if line == want[0] {
+			want = want[1:]
+			text = strings.TrimRight(text, "\r\n")
+			if len(text) > 1000 {
+				text = text[:1000]
+			}
+			if _, err := st.ExecContext(ctx, text, im.fileID, line); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (im *importer) rowErr(p *parsed, col, reason string) *rowError {

@@ -1,6 +1,8 @@
 package data_test
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -60,5 +62,33 @@ func TestImport_SaleKeyReusedFarApart(t *testing.T) {
 	}
 	if got := onHand(); got != before-7 {
 		t.Errorf("on hand %d, want %d", got, before-7)
+	}
+}
+
+// A row rejected after it was read (an unknown SKU, a sale that collides
+// with the ledger) keeps its text in the quarantine too, read back from
+// the file, as a row that could not be read does; in a legacy-encoded file
+// as decoded.
+func TestImport_RejectedRowsKeepTheirText(t *testing.T) {
+	st := mustOpenStore(t)
+	mustImportGood(t, st, "locations", "suppliers", "items")
+	dir := t.TempDir()
+	body := "date,order_id,sku,location,channel,qty,price\n" +
+		"2026-11-02,SO-1,HMR-16,DC1,web,2,12.5\n" +
+		"2026-11-02,SO-2,NOPE,DC1,web,1,12.5\n" +
+		"2026-11-02,\"SO-3\",HMR-16,DC1,caf\xe9,x,12.5\n" +
+		"2026-11-02,SO-1,HMR-16,DC1,web,5,12.5\r\n"
+	res := mustImport(t, st, mustWriteFile(t, dir, "sales.csv", body), data.ImportOptions{})
+	rows, err := st.Quarantine(context.Background(), res.FileID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range rows {
+		got = append(got, fmt.Sprintf("%d %s", q.Line, q.Raw))
+	}
+	want := []string{"3 2026-11-02,SO-2,NOPE,DC1,web,1,12.5", "4 2026-11-02,SO-3,HMR-16,DC1,café,x,12.5", "5 2026-11-02,SO-1,HMR-16,DC1,web,5,12.5"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("quarantined rows %q, want %q", got, want)
 	}
 }
