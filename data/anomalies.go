@@ -624,6 +624,15 @@ type LedgerDays struct {
 	Counted       []int64            // what stock counts booked (signed)
 	Sales         map[string][]int64 // units sold per channel
 	Counts        []CountResult      // every stock count, with the ledger's balance it found, by date
+	Transfers     []TransferLine     // transfers out and in that carry a ref, in ledger order
+}
+
+// TransferLine is one transfer of an item at a location: Qty negative out,
+// positive in; the ref pairs the two sides.
+type TransferLine struct {
+	Date model.Date
+	Qty  int64
+	Ref  string
 }
 
 // Len is the number of days.
@@ -651,6 +660,7 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 		ch   int64
 	}
 	byLoc := map[[2]int64][]line{}
+	transfers := map[[2]int64][]TransferLine{}
 	skus := map[int64]string{}
 	err = eachIDChunk(itemIDs, func(in string, args []any) error {
 		rows, err := s.r.QueryContext(ctx, "SELECT b.item_id, i.sku, b.data FROM ledger_block b JOIN item i ON i.id = b.item_id WHERE b.item_id IN ("+
@@ -671,6 +681,9 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 				if l.date <= to {
 					k := [2]int64{item, l.loc}
 					byLoc[k] = append(byLoc[k], line{l.date, l.qty, l.kind, l.channel})
+					if (l.kind == model.TransferOut || l.kind == model.TransferIn) && l.ref != "" {
+						transfers[k] = append(transfers[k], TransferLine{l.date, l.qty, l.ref})
+					}
 				}
 				return true
 			})
@@ -720,7 +733,7 @@ func (s *Store) LedgerDaysOf(ctx context.Context, itemIDs []int64, to model.Date
 				ld.Adjusted[i] += l.qty
 			}
 		}
-		ld.Counts = counts[k]
+		ld.Counts, ld.Transfers = counts[k], transfers[k]
 		for i := range ld.Counts {
 			ld.Counts[i].SKU, ld.Counts[i].Location = ld.SKU, ld.Location
 		}

@@ -615,6 +615,9 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 				lds, err := e.store.LedgerDaysOf(ctx, chunk, asOf)
 				var found, stale []model.Anomaly
 				n := 0
+				if err == nil {
+					found, stale = transferFindings(lds, sc.all, from, open, asOf)
+				}
 				for _, ld := range lds {
 					if err != nil {
 						break
@@ -658,7 +661,8 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 // location: a check judges again those on the days it looks at.
 func (e *Engine) openStockFindings(ctx context.Context) (map[[2]string][]model.Anomaly, error) {
 	out := map[[2]string][]model.Anomaly{}
-	for _, det := range []string{anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock, anomaly.RuleVanished, anomaly.RuleShrinkage} {
+	for _, det := range []string{anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock, anomaly.RuleVanished, anomaly.RuleShrinkage,
+		anomaly.RuleTransferLost} {
 		as, err := e.store.Anomalies(ctx, data.AnomalyQuery{States: []model.AnomalyState{model.AnomalyOpen}, Detector: det})
 		if err != nil {
 			return nil, err
@@ -669,6 +673,44 @@ func (e *Engine) openStockFindings(ctx context.Context) (map[[2]string][]model.A
 		}
 	}
 	return out, nil
+}
+
+// transferFindings pairs the transfers of each item whose ledger a check
+// reaches (any of its locations): a transfer concerns two locations, and
+// the import that brings its receiving side touches only the receiver. It
+// returns what is unreceived, and the open findings now received.
+func transferFindings(lds []*data.LedgerDays, all bool, from map[[2]int64]model.Date, open map[[2]string][]model.Anomaly,
+	asOf model.Date) (found, stale []model.Anomaly) {
+	for i := 0; i < len(lds); {
+		j, checked := i, all
+		var ts []anomaly.Transfer
+		for ; j < len(lds) && lds[j].ItemID == lds[i].ItemID; j++ {
+			ld := lds[j]
+			if _, ok := from[[2]int64{ld.ItemID, ld.LocID}]; ok {
+				checked = true
+			}
+			for _, t := range ld.Transfers {
+				ts = append(ts, anomaly.Transfer{Location: ld.Location, Date: t.Date, Qty: t.Qty, Ref: t.Ref})
+			}
+		}
+		if checked && len(ts) > 0 {
+			fs := anomaly.CheckTransfers(lds[i].SKU, ts, asOf, anomaly.TransferGraceDays)
+			found = append(found, fs...)
+			for _, ld := range lds[i:j] {
+				for _, a := range open[[2]string{ld.SKU, ld.Location}] {
+					if a.Detector != anomaly.RuleTransferLost || slices.ContainsFunc(fs, func(f model.Anomaly) bool {
+						return f.Location == a.Location && f.Date == a.Date
+					}) {
+						continue
+					}
+					a.Note = "the ledger explains it now: the transfer was received"
+					stale = append(stale, a)
+				}
+			}
+		}
+		i = j
+	}
+	return found, stale
 }
 
 // noLonger returns the open stock findings of one item×location, from day

@@ -691,6 +691,43 @@ func TestAnomalyStep_LateLinesExplainStockFindings(t *testing.T) {
 	}
 }
 
+// Units sent out under a transfer ref that nobody received are found once
+// they are two weeks on the road; the import that brings the receiving
+// side, which touches only the receiver, dismisses the finding.
+func TestAnomalyStep_TransferUnreceived(t *testing.T) {
+	e := newEngine(t)
+	write := fileWriter(t, t.TempDir())
+	day := func(i int) model.Date { return anomalyStart.AddDays(i) }
+	var sales strings.Builder
+	sales.WriteString("date,order_id,sku,location,channel,qty,price\n")
+	for i := range 40 {
+		fmt.Fprintf(&sales, "%s,S%d,G,ST1,store,1,5\n", day(i), i)
+	}
+	importPaths(t, e, write("locations.csv", "code,name,kind,lat,lon\nDC1,Depot,warehouse,,\nST1,Store,store,,\n"),
+		write("items.csv", "sku,name,category,uom,unit_cost,price,supplier,pack_size,moq\nG,Gloves,tools,ea,2,5,S1,1,0\n"),
+		write("movements.csv", fmt.Sprintf("date,sku,location,qty,kind,ref\n%s,G,DC1,100,receipt,PO-0\n%s,G,ST1,50,receipt,PO-1\n%s,G,DC1,-20,transfer_out,TR-9\n",
+			day(0), day(0), day(10))),
+		write("sales.csv", sales.String()))
+	var lost model.Anomaly
+	for _, a := range allAnomalies(t, e) {
+		if a.Detector == anomaly.RuleTransferLost {
+			lost = a
+		}
+	}
+	if lost.Location != "DC1" || lost.Date != day(10) || lost.Observed != 0 || lost.Expected != 20 || lost.State != model.AnomalyOpen {
+		t.Fatalf("unreceived transfer: %+v", lost)
+	}
+	importPaths(t, e, write("movements-st1.csv", fmt.Sprintf("date,sku,location,qty,kind,ref\n%s,G,ST1,20,transfer_in,TR-9\n", day(11))))
+	for _, a := range allAnomalies(t, e) {
+		if a.ID == lost.ID {
+			lost = a
+		}
+	}
+	if lost.State != model.AnomalyDismissed || lost.Note != "the ledger explains it now: the transfer was received" {
+		t.Errorf("after the receiving side: %+v", lost)
+	}
+}
+
 // A day still being sold in is not scored as demand: an intraday file
 // that brings a fast mover's first few sales of today raises nothing. Once
 // the day is over, the next import scores it whole.

@@ -19,6 +19,7 @@ const (
 	RuleOverlapExport  = "overlap_export"
 	RulePrice          = "price_out_of_bounds"
 	RuleCost           = "cost_out_of_bounds"
+	RuleTransferLost   = "transfer_unreceived"
 	ruleScoreCertain   = 1.0
 	ruleScoreAtTheEdge = 0.5
 )
@@ -64,7 +65,8 @@ func newFinding(rule, sku, loc string, d model.Date, score, observed, expected f
 
 // ledgerRule are the rules whose numbers are the ledger's: a late line can
 // change them, and a scan that finds them again refreshes them.
-var ledgerRule = map[string]bool{RuleNegativeStock: true, RuleSaleNoStock: true, RuleVanished: true, RuleShrinkage: true}
+var ledgerRule = map[string]bool{RuleNegativeStock: true, RuleSaleNoStock: true, RuleVanished: true, RuleShrinkage: true,
+	RuleTransferLost: true}
 
 // CheckStock runs the rules on the days of one item at one location
 // (sorted by date, one entry per day with any movement; days without
@@ -471,6 +473,71 @@ func (b PriceBounds) Costs(items []model.Item, day model.Date) []model.Anomaly {
 			detail = fmt.Sprintf("price %.2f is %.3g× the unit cost %.2f", it.Price, m, it.UnitCost)
 		}
 		out = append(out, newFinding(RuleCost, it.SKU, "", day, score, it.Price, it.UnitCost, detail))
+	}
+	return out
+}
+
+// Transfer is one side of a transfer of an item between locations: Qty
+// negative where it left, positive where it arrived; Ref pairs the sides.
+type Transfer struct {
+	Location string
+	Date     model.Date
+	Qty      int64
+	Ref      string
+}
+
+// TransferGraceDays is how long units sent under a ref may be on the road
+// before transfer_unreceived flags them.
+const TransferGraceDays = 14
+
+// CheckTransfers pairs an item's transfers by ref: units a location sent
+// out under a ref that no other location received, grace days after the
+// last of them left (as of asOf), are a transfer_unreceived finding at the
+// sending location on the first day they left, observed what arrived,
+// expected what left. Stock lost in transit shows nowhere else: the
+// sender's ledger is right, the receiver never had it.
+func CheckTransfers(sku string, ts []Transfer, asOf model.Date, grace int) []model.Anomaly {
+	type side struct {
+		ref, loc    string
+		first, last model.Date
+		sent        int64
+	}
+	var outs []*side
+	byKey := map[[2]string]*side{}
+	in := map[string]int64{}      // received under a ref
+	inAt := map[[2]string]int64{} // … by the location that sent it (not a receipt of its own)
+	for _, t := range ts {
+		if t.Ref == "" || t.Qty == 0 {
+			continue
+		}
+		if t.Qty > 0 {
+			in[t.Ref] += t.Qty
+			inAt[[2]string{t.Ref, t.Location}] += t.Qty
+			continue
+		}
+		k := [2]string{t.Ref, t.Location}
+		s := byKey[k]
+		if s == nil {
+			s = &side{ref: t.Ref, loc: t.Location, first: t.Date, last: t.Date}
+			byKey[k] = s
+			outs = append(outs, s)
+		}
+		s.sent -= t.Qty
+		s.first, s.last = min(s.first, t.Date), max(s.last, t.Date)
+	}
+	var out []model.Anomaly
+	for _, s := range outs {
+		if int(asOf-s.last) <= grace {
+			continue
+		}
+		got := in[s.ref] - inAt[[2]string{s.ref, s.loc}]
+		if got >= s.sent {
+			continue
+		}
+		missing := s.sent - got
+		out = append(out, newFinding(RuleTransferLost, sku, s.loc, s.first,
+			ruleScoreAtTheEdge+ruleScoreAtTheEdge*float64(missing)/float64(s.sent), float64(got), float64(s.sent),
+			fmt.Sprintf("%s: %d sent from %s, %d received elsewhere", s.ref, s.sent, s.loc, got)))
 	}
 	return out
 }

@@ -3,6 +3,8 @@ package anomaly
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -260,5 +262,44 @@ func TestPriceBounds(t *testing.T) {
 	}
 	if strings.Join(skus, ",") != "LOSS,FREE,WILD" {
 		t.Fatalf("got %v", skus)
+	}
+}
+
+// Transfers pair by ref: what a location sent that no other location
+// received, past the grace days, is one finding at the sender on the day
+// it left, scored by the share missing.
+func TestCheckTransfers(t *testing.T) {
+	d0 := model.MustDate("2026-10-01")
+	ts := []Transfer{
+		{"DC1", d0, -5, "TR-1"}, {"ST1", d0.AddDays(1), 5, "TR-1"}, // received whole
+		{"DC1", d0, -4, "TR-2"}, {"ST2", d0.AddDays(2), 1, "TR-2"}, // 3 lost
+		{"DC1", d0.AddDays(20), -3, "TR-3"},                                   // still on the road
+		{"ST1", d0.AddDays(2), -2, "TR-4"}, {"ST1", d0.AddDays(3), 2, "TR-4"}, // put back where it left: not received
+		{"DC1", d0, -7, ""}, // no ref: nothing to pair
+	}
+	got := CheckTransfers("G", ts, d0.AddDays(30), TransferGraceDays)
+	type f struct {
+		loc              string
+		day              model.Date
+		score, obs, want float64
+	}
+	var fs []f
+	for _, a := range got {
+		if a.Detector != RuleTransferLost || a.SKU != "G" || !a.Refresh {
+			t.Errorf("finding %+v", a)
+		}
+		fs = append(fs, f{a.Location, a.Date, a.Score, a.Observed, a.Expected})
+	}
+	want := []f{{"DC1", d0, 0.875, 1, 4}, {"ST1", d0.AddDays(2), 1, 0, 2}}
+	if !reflect.DeepEqual(fs, want) {
+		t.Errorf("findings %+v, want %+v", fs, want)
+	}
+	if got[0].Detail != "TR-2: 4 sent from DC1, 1 received elsewhere" {
+		t.Errorf("detail %q", got[0].Detail)
+	}
+	// Fifteen days on, the third is late too.
+	later := CheckTransfers("G", ts, d0.AddDays(35), TransferGraceDays)
+	if len(later) != 3 || !slices.ContainsFunc(later, func(a model.Anomaly) bool { return a.Date == d0.AddDays(20) && a.Expected == 3 }) {
+		t.Errorf("later: %+v", later)
 	}
 }
