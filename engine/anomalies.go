@@ -62,8 +62,10 @@ var seriesDetectors = append(append([]string(nil), anomaly.Components[:]...), "e
 
 func isSeriesDetector(d string) bool { return slices.Contains(seriesDetectors, d) }
 
-// stockRules are the rules judged on an item×location's stock.
-var stockRules = []string{anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock, anomaly.RuleVanished, anomaly.RuleShrinkage}
+// stockRules are the rules judged on an item×location's stock (the
+// transfer rule on its item's, across locations).
+var stockRules = []string{anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock, anomaly.RuleVanished, anomaly.RuleShrinkage,
+	anomaly.RuleTransferLost}
 
 // AnomalyStep is the pipeline step that looks for anomalies in what an
 // import brought: the item×locations its ledger lines touched (demand
@@ -661,8 +663,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 // location: a check judges again those on the days it looks at.
 func (e *Engine) openStockFindings(ctx context.Context) (map[[2]string][]model.Anomaly, error) {
 	out := map[[2]string][]model.Anomaly{}
-	for _, det := range []string{anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock, anomaly.RuleVanished, anomaly.RuleShrinkage,
-		anomaly.RuleTransferLost} {
+	for _, det := range stockRules {
 		as, err := e.store.Anomalies(ctx, data.AnomalyQuery{States: []model.AnomalyState{model.AnomalyOpen}, Detector: det})
 		if err != nil {
 			return nil, err
