@@ -127,6 +127,13 @@ func (im *importer) saleConflict(ctx context.Context, p *parsed, st *itemState, 
 	if here {
 		where = fmt.Sprintf("on line %d", found.line)
 	}
+	if found.loc == loc && found.qty == qty {
+		// Only the day differs: most often an export whose days moved (a
+		// time zone, a cut-off), whose line is in already.
+		return im.rowErr(p, "date", fmt.Sprintf("order %s lists %s %s already with the same quantity on %s; "+
+			"if the export's days moved, this line is in already; if it is another sale, give it its own order_id, such as %s/2",
+			ref, sku, where, found.date, ref)), nil
+	}
 	return im.orderTwice(p, ref, sku, where, -found.qty, at, found.date), nil
 }
 
