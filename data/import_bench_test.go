@@ -15,6 +15,7 @@ import (
 
 	"stockroom/data"
 	"stockroom/data/benchgen"
+	"stockroom/model"
 )
 
 // BenchmarkImportSales imports a generated 1,000,000-line sales export
@@ -89,6 +90,83 @@ func BenchmarkImportSales(b *testing.B) {
 		b.ReportMetric(rows/theirs.Seconds(), "sqlite3-rows/s")
 		b.ReportMetric(theirs.Seconds()/ours.Seconds(), "ratio")
 	}
+}
+
+// BenchmarkImportSalesUnderCount imports the same sales file as
+// BenchmarkImportSales into a store that already holds a count of every
+// item×location: held, the counts are dated after the file's last day
+// (history loaded under an opening stocktake) and every line is held under
+// its count (counthold.go); before, the day before its first, the same
+// store with nothing to hold.
+//
+//	go test ./data -run '^$' -bench ImportSalesUnderCount -benchtime 2x
+func BenchmarkImportSalesUnderCount(b *testing.B) {
+	b.Run("held", func(b *testing.B) { benchUnderCount(b, true) })
+	b.Run("before", func(b *testing.B) { benchUnderCount(b, false) })
+}
+
+func benchUnderCount(b *testing.B, held bool) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
+	}
+	o := benchgen.DefaultSales()
+	if n, err := strconv.Atoi(os.Getenv("STOCKROOM_BENCH_ROWS")); err == nil && n > 0 {
+		o.Rows = n
+	}
+	dir := b.TempDir()
+	files, err := benchgen.WriteSales(dir, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cs strings.Builder
+	cs.WriteString("date,sku,location,counted_qty\n")
+	day := o.Start.AddDate(0, 0, -1).Format(time.DateOnly)
+	if held {
+		day = o.Start.AddDate(0, 0, o.Days).Format(time.DateOnly)
+	}
+	for i := range o.Items {
+		for _, l := range o.Locations {
+			fmt.Fprintf(&cs, "%s,SKU%06d,%s,%d\n", day, i, l, i%50)
+		}
+	}
+	counts := filepath.Join(dir, "counts.csv")
+	if err := os.WriteFile(counts, []byte(cs.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var took time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		db := filepath.Join(dir, "store-"+strconv.Itoa(i)+".db")
+		st := benchStore(b, db, files.Locations, files.Items, counts)
+		b.StartTimer()
+		t0 := time.Now()
+		r, err := st.ImportFile(ctx, files.Sales, data.ImportOptions{})
+		took += time.Since(t0)
+		b.StopTimer()
+		if err != nil || r.RowsOK != o.Rows {
+			b.Fatalf("sales: %v: %d of %d rows", err, r.RowsOK, o.Rows)
+		}
+		if i == 0 && held {
+			// Every count still holds: the stock is what was counted.
+			for _, s := range []struct {
+				sku, loc string
+				want     int64
+			}{{"SKU000001", "DC1", 1}, {"SKU000007", "ST1", 7}, {"SKU000049", "ST2", 49}} {
+				rows, err := st.StockPage(ctx, model.StockQuery{SKU: s.sku, Location: s.loc, Limit: 1})
+				if err != nil || len(rows) != 1 || rows[0].OnHand != s.want {
+					b.Fatalf("%s at %s: %+v %v, want %d on hand", s.sku, s.loc, rows, err, s.want)
+				}
+			}
+		}
+		st.Close()
+		os.Remove(db)
+		os.Remove(db + "-wal")
+		os.Remove(db + "-shm")
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(o.Rows)*float64(b.N)/took.Seconds(), "rows/s")
 }
 
 // BenchmarkImportDrop imports a 10,000-line sales file, touching 10,000
