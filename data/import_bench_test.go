@@ -169,6 +169,55 @@ func benchUnderCount(b *testing.B, held bool) {
 	b.ReportMetric(float64(o.Rows)*float64(b.N)/took.Seconds(), "rows/s")
 }
 
+// BenchmarkImportCounts imports a stocktake, a count of every one of the
+// benchmark generator's 60,000 item×locations on the day after its month of
+// sales, into a store holding those sales.
+//
+//	go test ./data -run '^$' -bench ImportCounts -benchtime 2x
+func BenchmarkImportCounts(b *testing.B) {
+	o := benchgen.DefaultSales()
+	dir := b.TempDir()
+	files, err := benchgen.WriteSales(dir, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cs strings.Builder
+	cs.WriteString("date,sku,location,counted_qty\n")
+	day := o.Start.AddDate(0, 0, o.Days).Format(time.DateOnly)
+	for i := range o.Items {
+		for _, l := range o.Locations {
+			fmt.Fprintf(&cs, "%s,SKU%06d,%s,%d\n", day, i, l, i%50)
+		}
+	}
+	counts := filepath.Join(dir, "counts.csv")
+	if err := os.WriteFile(counts, []byte(cs.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var took time.Duration
+	n := o.Items * len(o.Locations)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		db := filepath.Join(dir, "store-"+strconv.Itoa(i)+".db")
+		st := benchStore(b, db, files.Locations, files.Items, files.Sales)
+		b.StartTimer()
+		t0 := time.Now()
+		r, err := st.ImportFile(ctx, counts, data.ImportOptions{})
+		took += time.Since(t0)
+		b.StopTimer()
+		if err != nil || r.RowsOK != n {
+			b.Fatalf("counts: %v: %d of %d rows", err, r.RowsOK, n)
+		}
+		st.Close()
+		os.Remove(db)
+		os.Remove(db + "-wal")
+		os.Remove(db + "-shm")
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/took.Seconds(), "rows/s")
+}
+
 // BenchmarkImportDrop imports a 10,000-line sales file, touching 10,000
 // item×locations, into a copy of the console benchmarks' store
 // (benchgen.ConsoleStore, 100,000 items × 3 locations): the import part of
