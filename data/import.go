@@ -334,7 +334,8 @@ type importer struct {
 	refStale   map[int64]bool       // items whose refLines miss lines added since
 	refSeed    maphash.Seed
 	seeded     bool
-	sales      map[int64]*saleLines // see saleLinesOf
+	sales      map[int64]*saleLines           // see saleLinesOf
+	saleRefs   map[int64]map[string][]saleRef // see saleRefsOf
 	salesStmt  *sql.Stmt
 	refStmt    *sql.Stmt             // refLinesOf's query, prepared on first use
 	order      string                // the order of the last sale line read
@@ -1203,9 +1204,19 @@ func (im *importer) eachLineOf(ctx context.Context, item int64, q *sql.Stmt, arg
 // noteRefLine marks an item's ref lines stale when this import adds one
 // after they were read: refConflict reads them again only when a line
 // finds no match, where inserting each new line in order would make a file
-// of many lines for one item quadratic.
+// of many lines for one item quadratic. A sale line joins its item's
+// saleRefsOf map, once read.
 func (im *importer) noteRefLine(item int64, l ledgerLine) {
-	if _, ok := im.refLines[item]; !ok || l.ref == "" || l.kind == model.Sale {
+	if l.ref == "" {
+		return
+	}
+	if l.kind == model.Sale {
+		if m := im.saleRefs[item]; m != nil {
+			m[l.ref] = append(m[l.ref], saleRef{loc: l.loc, date: l.date, qty: l.qty, line: l.line, here: true})
+		}
+		return
+	}
+	if _, ok := im.refLines[item]; !ok {
 		return
 	}
 	if im.refStale == nil {

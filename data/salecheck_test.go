@@ -50,12 +50,15 @@ func TestImport_SaleKeyReusedFarApart(t *testing.T) {
 	// added; SO-5 re-sent further down is still a duplicate, not a conflict.
 	res = mustImport(t, st, mustWriteFile(t, dir, "sales-3.csv", head+
 		"2026-11-02,SO-3,HMR-16,DC1,web,1,12.5\n2026-11-04,SO-5,HMR-16,DC1,web,1,12.5\n2026-11-04,SO-6,DRL-18V,DC1,web,1,99\n"+
-		"2026-11-04,SO-5,HMR-16,DC1,web,1,12.5\n2026-11-04,SO-7,DRL-18V,DC1,web,1,99\n2026-11-04,SO-5,HMR-16,DC1,web,2,12.5\n"), data.ImportOptions{})
-	want = []data.RowError{{Line: 7, Column: "order_id", Reason: "order SO-5 lists HMR-16 on line 3 already (1 at DC1 on 2026-11-04); if this is more of it, give this line its own order_id, such as SO-5/2"}}
-	if res.RowsOK != 3 || res.RowsDuplicate != 2 || !reflect.DeepEqual(res.Errors, want) {
+		"2026-11-04,SO-5,HMR-16,DC1,web,1,12.5\n2026-11-04,SO-7,DRL-18V,DC1,web,1,99\n2026-11-04,SO-5,HMR-16,DC1,web,2,12.5\n"+
+		// SO-8 comes after HMR-16's lines were all read for line 7.
+		"2026-11-05,SO-8,HMR-16,DC1,web,1,12.5\n2026-11-05,SO-9,DRL-18V,DC1,web,1,99\n2026-11-05,SO-8,HMR-16,DC1,web,4,12.5\n"), data.ImportOptions{})
+	want = []data.RowError{{Line: 7, Column: "order_id", Reason: "order SO-5 lists HMR-16 on line 3 already (1 at DC1 on 2026-11-04); if this is more of it, give this line its own order_id, such as SO-5/2"},
+		{Line: 10, Column: "order_id", Reason: "order SO-8 lists HMR-16 on line 8 already (1 at DC1 on 2026-11-05); if this is more of it, give this line its own order_id, such as SO-8/2"}}
+	if res.RowsOK != 5 || res.RowsDuplicate != 2 || !reflect.DeepEqual(res.Errors, want) {
 		t.Errorf("one file, far apart: %d ok, %d duplicate, errors %+v", res.RowsOK, res.RowsDuplicate, res.Errors)
 	}
-	before--
+	before -= 2
 	mhead := "date,sku,location,qty,kind,ref\n"
 	mustImport(t, st, mustWriteFile(t, dir, "movements-1.csv", mhead+"2026-11-04,HMR-16,DC1,-4,sale,TILL-9\n"), data.ImportOptions{})
 	res = mustImport(t, st, mustWriteFile(t, dir, "movements-2.csv", mhead+"2026-11-04,HMR-16,DC1,-4,sale,TILL-9\n2026-11-05,HMR-16,DC1,-1,sale,TILL-9\n"), data.ImportOptions{})
