@@ -329,9 +329,9 @@ type importer struct {
 	agg        *aggregates
 	blocks     map[int64]*blockBuf
 	blockBytes int
-	fullBlocks []*blockBuf          // blocks that reached blockMax lines, to write
-	refLines   map[int64][]refEntry // see refLinesOf
-	refStale   map[int64]bool       // items whose refLines miss lines added since
+	fullBlocks []*blockBuf                     // blocks that reached blockMax lines, to write
+	refLines   map[int64][]refEntry            // see refLinesOf
+	refAdded   map[int64]map[uint64][]refEntry // this import's ref lines added after refLinesOf read the item's
 	refSeed    maphash.Seed
 	seeded     bool
 	sales      map[int64]*saleLines           // see saleLinesOf
@@ -1053,29 +1053,24 @@ func (im *importer) refConflict(ctx context.Context, p *parsed, st *itemState, s
 		return im.saleConflict(ctx, p, st, slot, m.SKU, m.Ref, m.Date, m.Qty, true)
 	}
 	h := im.refHash(m.Ref, im.locIDs[slot])
-	var same []refEntry
-	for {
-		lines, err := im.refLinesOf(ctx, st.id)
-		if err != nil {
-			return nil, err
-		}
-		i, _ := slices.BinarySearchFunc(lines, h, func(e refEntry, h uint64) int { return cmp.Compare(e.h, h) })
-		same = lines[i:]
-		for j, e := range same {
-			if e.h != h {
-				same = same[:j]
-				break
-			}
-			if e.date == m.Date && e.qty == m.Qty && e.kind == kindCode[m.Kind] {
-				return nil, nil
-			}
-		}
-		if !im.refStale[st.id] {
+	lines, err := im.refLinesOf(ctx, st.id)
+	if err != nil {
+		return nil, err
+	}
+	i, _ := slices.BinarySearchFunc(lines, h, func(e refEntry, h uint64) int { return cmp.Compare(e.h, h) })
+	same := lines[i:]
+	for j, e := range same {
+		if e.h != h {
+			same = same[:j]
 			break
 		}
-		// Lines added since they were read may hold the match.
-		delete(im.refLines, st.id)
-		delete(im.refStale, st.id)
+	}
+	// The lines this import added since, after the older ones.
+	same = append(slices.Clip(same), im.refAdded[st.id][h]...)
+	for _, e := range same {
+		if e.date == m.Date && e.qty == m.Qty && e.kind == kindCode[m.Kind] {
+			return nil, nil
+		}
 	}
 	if len(same) == 0 {
 		return nil, nil
@@ -1201,11 +1196,11 @@ func (im *importer) eachLineOf(ctx context.Context, item int64, q *sql.Stmt, arg
 	return nil
 }
 
-// noteRefLine marks an item's ref lines stale when this import adds one
-// after they were read: refConflict reads them again only when a line
-// finds no match, where inserting each new line in order would make a file
-// of many lines for one item quadratic. A sale line joins its item's
-// saleRefsOf map, once read.
+// noteRefLine keeps what refConflict and saleConflict compare with
+// current as this import adds a line: after an item's ref lines were read,
+// a new one goes to refAdded by its hash (inserting each in the sorted
+// lines made a file of many lines for one item quadratic, and reading them
+// again on a miss did too), a sale line to its item's saleRefsOf map.
 func (im *importer) noteRefLine(item int64, l ledgerLine) {
 	if l.ref == "" {
 		return
@@ -1219,10 +1214,14 @@ func (im *importer) noteRefLine(item int64, l ledgerLine) {
 	if _, ok := im.refLines[item]; !ok {
 		return
 	}
-	if im.refStale == nil {
-		im.refStale = map[int64]bool{}
+	if im.refAdded[item] == nil {
+		if im.refAdded == nil {
+			im.refAdded = map[int64]map[uint64][]refEntry{}
+		}
+		im.refAdded[item] = map[uint64][]refEntry{}
 	}
-	im.refStale[item] = true
+	e := im.refEntryOf(l, true)
+	im.refAdded[item][e.h] = append(im.refAdded[item][e.h], e)
 }
 
 // balKey is an item×location on a day.
