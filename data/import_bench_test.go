@@ -33,15 +33,7 @@ func BenchmarkImportSales(b *testing.B) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
 	}
-	o := benchgen.DefaultSales()
-	if n, err := strconv.Atoi(os.Getenv("STOCKROOM_BENCH_ROWS")); err == nil && n > 0 {
-		o.Rows = n
-	}
-	dir := b.TempDir()
-	files, err := benchgen.WriteSales(dir, o)
-	if err != nil {
-		b.Fatal(err)
-	}
+	o, dir, files := benchSales(b)
 	shell, _ := exec.LookPath("sqlite3")
 	ctx := context.Background()
 	var ours, theirs time.Duration
@@ -109,30 +101,12 @@ func benchUnderCount(b *testing.B, held bool) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
 	}
-	o := benchgen.DefaultSales()
-	if n, err := strconv.Atoi(os.Getenv("STOCKROOM_BENCH_ROWS")); err == nil && n > 0 {
-		o.Rows = n
-	}
-	dir := b.TempDir()
-	files, err := benchgen.WriteSales(dir, o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var cs strings.Builder
-	cs.WriteString("date,sku,location,counted_qty\n")
-	day := o.Start.AddDate(0, 0, -1).Format(time.DateOnly)
+	o, dir, files := benchSales(b)
+	day := o.Start.AddDate(0, 0, -1)
 	if held {
-		day = o.Start.AddDate(0, 0, o.Days).Format(time.DateOnly)
+		day = o.Start.AddDate(0, 0, o.Days)
 	}
-	for i := range o.Items {
-		for _, l := range o.Locations {
-			fmt.Fprintf(&cs, "%s,SKU%06d,%s,%d\n", day, i, l, i%50)
-		}
-	}
-	counts := filepath.Join(dir, "counts.csv")
-	if err := os.WriteFile(counts, []byte(cs.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	counts := benchCounts(b, dir, o, day)
 	ctx := context.Background()
 	var took time.Duration
 	b.ResetTimer()
@@ -175,24 +149,8 @@ func benchUnderCount(b *testing.B, held bool) {
 //
 //	go test ./data -run '^$' -bench ImportCounts -benchtime 2x
 func BenchmarkImportCounts(b *testing.B) {
-	o := benchgen.DefaultSales()
-	dir := b.TempDir()
-	files, err := benchgen.WriteSales(dir, o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var cs strings.Builder
-	cs.WriteString("date,sku,location,counted_qty\n")
-	day := o.Start.AddDate(0, 0, o.Days).Format(time.DateOnly)
-	for i := range o.Items {
-		for _, l := range o.Locations {
-			fmt.Fprintf(&cs, "%s,SKU%06d,%s,%d\n", day, i, l, i%50)
-		}
-	}
-	counts := filepath.Join(dir, "counts.csv")
-	if err := os.WriteFile(counts, []byte(cs.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	o, dir, files := benchSales(b)
+	counts := benchCounts(b, dir, o, o.Start.AddDate(0, 0, o.Days))
 	ctx := context.Background()
 	var took time.Duration
 	n := o.Items * len(o.Locations)
@@ -216,6 +174,40 @@ func BenchmarkImportCounts(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/took.Seconds(), "rows/s")
+}
+
+// benchSales writes the benchmark generator's sales files
+// (STOCKROOM_BENCH_ROWS overrides the row count) into a temporary folder.
+func benchSales(b *testing.B) (benchgen.SalesOptions, string, benchgen.Files) {
+	b.Helper()
+	o := benchgen.DefaultSales()
+	if n, err := strconv.Atoi(os.Getenv("STOCKROOM_BENCH_ROWS")); err == nil && n > 0 {
+		o.Rows = n
+	}
+	dir := b.TempDir()
+	files, err := benchgen.WriteSales(dir, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return o, dir, files
+}
+
+// benchCounts writes a count of every item×location of o on day d
+// (SKU i counted i mod 50) and returns its path.
+func benchCounts(b *testing.B, dir string, o benchgen.SalesOptions, d time.Time) string {
+	b.Helper()
+	var cs strings.Builder
+	cs.WriteString("date,sku,location,counted_qty\n")
+	for i := range o.Items {
+		for _, l := range o.Locations {
+			fmt.Fprintf(&cs, "%s,SKU%06d,%s,%d\n", d.Format(time.DateOnly), i, l, i%50)
+		}
+	}
+	p := filepath.Join(dir, "counts.csv")
+	if err := os.WriteFile(p, []byte(cs.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 // BenchmarkImportDrop imports a 10,000-line sales file, touching 10,000
