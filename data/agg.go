@@ -201,20 +201,11 @@ func (a *aggregates) flushMonths(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// balanceAsOf is the stock of an item×location at the end of day d, as the
-// ledger stands in tx plus what the import holds in a (not yet written):
-// on hand now, less every change dated after d.
-// stored, when set, is the stored part already read (storedBalances).
-func (a *aggregates) balanceAsOf(ctx context.Context, tx *sql.Tx, item, loc int64, d model.Date, stored *int64) (int64, error) {
-	var bal int64
-	if stored != nil {
-		bal = *stored
-	} else {
-		var err error
-		if bal, err = balanceAsOf(ctx, tx, item, loc, d); err != nil {
-			return 0, err
-		}
-	}
+// balanceAsOf is the stock of an item×location at the end of day d: stored
+// is what the ledger in tx says (storedBalances), to which it adds what the
+// import holds in a, not yet written.
+func (a *aggregates) balanceAsOf(item, loc int64, d model.Date, stored int64) int64 {
+	bal := stored
 	if g := a.ils[ilKey{item, loc}]; g != nil {
 		m, day := monthOf(d)
 		bal += g.stock.onHand
@@ -229,41 +220,13 @@ func (a *aggregates) balanceAsOf(ctx context.Context, tx *sql.Tx, item, loc int6
 			}
 		}
 	}
-	return bal, nil
+	return bal
 }
 
-// balanceAsOf is the stock of an item×location at the end of day d, as the
-// ledger stands in tx: on hand now, less every change dated after d.
-func balanceAsOf(ctx context.Context, tx *sql.Tx, item, loc int64, d model.Date) (int64, error) {
-	var onHand int64
-	err := tx.QueryRowContext(ctx, "SELECT on_hand FROM stock WHERE item_id = ? AND loc_id = ?", item, loc).Scan(&onHand)
-	if err != nil && err != sql.ErrNoRows {
-		return 0, err
-	}
-	m, day := monthOf(d)
-	var later int64
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(net), 0) FROM series_month WHERE item_id = ? AND loc_id = ? AND month > ?",
-		item, loc, int64(m)).Scan(&later); err != nil {
-		return 0, err
-	}
-	var blob []byte
-	err = tx.QueryRowContext(ctx, "SELECT data FROM series_month WHERE item_id = ? AND loc_id = ? AND month = ?", item, loc, int64(m)).Scan(&blob)
-	if err != nil && err != sql.ErrNoRows {
-		return 0, err
-	}
-	var r monthRow
-	if err := r.decode(blob); err != nil {
-		return 0, err
-	}
-	for _, v := range r.net[day+1:] {
-		later += v
-	}
-	return onHand - later, nil
-}
-
-// storedBalances is balanceAsOf's stored part for many item×locations on
-// one day, in three queries a chunk: a stocktake asks for every
-// item×location of its file. Keys with nothing stored are left out (0).
+// storedBalances is the stock of item×locations at the end of day d as the
+// ledger stands in tx (on hand now, less every change dated after d), in
+// three queries a chunk: a stocktake asks for every item×location of its
+// file. Keys with nothing stored are left out (0).
 func storedBalances(ctx context.Context, tx *sql.Tx, keys [][2]int64, d model.Date) (map[[2]int64]int64, error) {
 	out := make(map[[2]int64]int64, len(keys))
 	m, day := monthOf(d)

@@ -207,8 +207,8 @@ func (im *importer) holdLedgers(ctx context.Context) error {
 	b := newBatcher(im.tx, "UPDATE count_result SET ledger = ledger + v.column4 FROM (VALUES ",
 		") AS v WHERE count_result.item_id = v.column1 AND count_result.loc_id = v.column2 AND count_result.date = v.column3", 4, 200)
 	defer b.close()
-	for _, k := range im.counts.sortedHolds() {
-		if h := im.counts.holds[k]; h.qty != 0 {
+	for k, h := range im.counts.holds {
+		if h.qty != 0 {
 			if err := b.add(ctx, k.item, k.loc, int64(k.day), h.qty); err != nil {
 				return err
 			}

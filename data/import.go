@@ -143,7 +143,8 @@ func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) 
 			res.Kind = Kind(dup.kind)
 			return insertFileRow(ctx, tx, &res, hash, size, start, opt.User, dup.id)
 		}
-		imp := &importer{s: s, tx: tx, res: &res, opt: opt, size: size, hash: hash, quotes: quotes, legacy: res.Encoding != ""}
+		imp := &importer{s: s, tx: tx, res: &res, opt: opt, size: size, hash: hash, quotes: quotes, legacy: res.Encoding != "",
+			refSeed: maphash.MakeSeed()}
 		if err := imp.run(ctx, path); err != nil {
 			return err
 		}
@@ -333,7 +334,6 @@ type importer struct {
 	refLines   map[int64][]refEntry            // see refLinesOf
 	refAdded   map[int64]map[uint64][]refEntry // this import's ref lines added after refLinesOf read the item's
 	refSeed    maphash.Seed
-	seeded     bool
 	sales      map[int64]*saleLines           // see saleLinesOf
 	saleRefs   map[int64]map[string][]saleRef // see saleRefsOf
 	salesStmt  *sql.Stmt
@@ -1108,9 +1108,6 @@ type refEntry struct {
 }
 
 func (im *importer) refHash(ref string, loc int64) uint64 {
-	if !im.seeded {
-		im.refSeed, im.seeded = maphash.MakeSeed(), true
-	}
 	return maphash.Comparable(im.refSeed, refAt{ref, loc})
 }
 
@@ -1283,14 +1280,17 @@ func (im *importer) applyCount(ctx context.Context, p *parsed, c model.StockCoun
 		return nil, err
 	}
 	// The balance includes everything this import has booked so far.
-	var stored *int64
-	if v, ok := im.batchBal[balKey{ilKey{st.id, loc}, c.Date}]; ok {
-		stored = &v
+	stored, ok := im.batchBal[balKey{ilKey{st.id, loc}, c.Date}]
+	if !ok {
+		// A row prefetchBalances could not resolve.
+		k := [2]int64{st.id, loc}
+		got, err := storedBalances(ctx, im.tx, [][2]int64{k}, c.Date)
+		if err != nil {
+			return nil, err
+		}
+		stored = got[k]
 	}
-	bal, err := im.agg.balanceAsOf(ctx, im.tx, st.id, loc, c.Date, stored)
-	if err != nil {
-		return nil, err
-	}
+	bal := im.agg.balanceAsOf(st.id, loc, c.Date, stored)
 	if diff := c.CountedQty - bal; diff != 0 {
 		im.addLine(st, slot, ledgerLine{date: c.Date, qty: diff, kind: model.Count, line: p.line, ref: "count " + c.Date.String()})
 		im.agg.moveIn(im.il(st, slot, c.Date), c.Date, diff, false)
