@@ -62,11 +62,6 @@ var seriesDetectors = append(append([]string(nil), anomaly.Components[:]...), "e
 
 func isSeriesDetector(d string) bool { return slices.Contains(seriesDetectors, d) }
 
-// stockRules are the rules judged on an item×location's stock (the
-// transfer rule on its item's, across locations).
-var stockRules = []string{anomaly.RuleNegativeStock, anomaly.RuleSaleNoStock, anomaly.RuleVanished, anomaly.RuleShrinkage,
-	anomaly.RuleTransferLost}
-
 // AnomalyStep is the pipeline step that looks for anomalies in what an
 // import brought: the item×locations its ledger lines touched (demand
 // series from their first new day, stock rules), its counts, its prices,
@@ -329,25 +324,33 @@ func (e *Engine) detect(ctx context.Context, sc scope, workers int, progress fun
 	res.Added = append(res.Added, added...)
 	// Stock findings the ledger no longer shows (late lines explain them).
 	for _, a := range gone {
-		got, err := e.store.ActOnAnomaly(ctx, a.ID, model.ActionRequest{Action: model.ActDismiss, Version: a.Version,
-			User: anomaly.CohortBy, At: e.clock(), Note: a.Note})
-		switch {
-		case err == nil:
-			res.Cleared = append(res.Cleared, got)
-		case !errors.Is(err, model.ErrAnomalyStale) && !errors.Is(err, model.ErrAnomalyTransition):
+		got, done, err := e.dismissFor(ctx, a)
+		if err != nil {
 			return res, err
+		}
+		if done {
+			res.Cleared = append(res.Cleared, got)
 		}
 	}
 	// Earlier findings that a move now takes in, once the move is stored.
-	// An action someone took on one in the meantime wins.
 	for _, a := range dismiss {
-		_, err := e.store.ActOnAnomaly(ctx, a.ID, model.ActionRequest{Action: model.ActDismiss, Version: a.Version,
-			User: anomaly.CohortBy, At: e.clock(), Note: a.Note})
-		if err != nil && !errors.Is(err, model.ErrAnomalyStale) && !errors.Is(err, model.ErrAnomalyTransition) {
+		if _, _, err := e.dismissFor(ctx, a); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// dismissFor dismisses a finding on the check's behalf, with a.Note as the
+// reason, at the version the check read: an action someone took on it in
+// the meantime wins (done false, no error).
+func (e *Engine) dismissFor(ctx context.Context, a model.Anomaly) (got model.Anomaly, done bool, err error) {
+	got, err = e.store.ActOnAnomaly(ctx, a.ID, model.ActionRequest{Action: model.ActDismiss, Version: a.Version,
+		User: anomaly.CohortBy, At: e.clock(), Note: a.Note})
+	if errors.Is(err, model.ErrAnomalyStale) || errors.Is(err, model.ErrAnomalyTransition) {
+		return got, false, nil
+	}
+	return got, err == nil, err
 }
 
 // cohorts makes the findings of a category's items that moved together
@@ -663,7 +666,7 @@ func (e *Engine) seriesFindings(ctx context.Context, sc scope, asOf model.Date, 
 // location: a check judges again those on the days it looks at.
 func (e *Engine) openStockFindings(ctx context.Context) (map[[2]string][]model.Anomaly, error) {
 	out := map[[2]string][]model.Anomaly{}
-	for _, det := range stockRules {
+	for _, det := range anomaly.LedgerRules {
 		as, err := e.store.Anomalies(ctx, data.AnomalyQuery{States: []model.AnomalyState{model.AnomalyOpen}, Detector: det})
 		if err != nil {
 			return nil, err
@@ -1032,7 +1035,7 @@ func (e *Engine) AnomalySeries(ctx context.Context, a model.Anomaly) (AnomalySer
 		return AnomalySeries{}, err
 	}
 	switch {
-	case slices.Contains(stockRules, a.Detector):
+	case slices.Contains(anomaly.LedgerRules, a.Detector):
 		v := make([]float64, len(h.Closing))
 		for i, c := range h.Closing {
 			v[i] = float64(c)

@@ -59,14 +59,15 @@ func newFinding(rule, sku, loc string, d model.Date, score, observed, expected f
 	return model.Anomaly{
 		SKU: sku, Location: loc, Date: d, Detector: rule,
 		Score: math.Max(0, math.Min(1, score)), Observed: observed, Expected: expected,
-		Detail: detail, State: model.AnomalyOpen, Replacement: math.NaN(), Refresh: ledgerRule[rule],
+		Detail: detail, State: model.AnomalyOpen, Replacement: math.NaN(), Refresh: slices.Contains(LedgerRules, rule),
 	}
 }
 
-// ledgerRule are the rules whose numbers are the ledger's: a late line can
-// change them, and a scan that finds them again refreshes them.
-var ledgerRule = map[string]bool{RuleNegativeStock: true, RuleSaleNoStock: true, RuleVanished: true, RuleShrinkage: true,
-	RuleTransferLost: true}
+// LedgerRules are the rules judged on the stock an item×location's ledger
+// gives (the transfer rule on its item's, across locations): their
+// numbers are the ledger's, a late line can change them, and a check that
+// finds them again refreshes them.
+var LedgerRules = []string{RuleNegativeStock, RuleSaleNoStock, RuleVanished, RuleShrinkage, RuleTransferLost}
 
 // CheckStock runs the rules on the days of one item at one location
 // (sorted by date, one entry per day with any movement; days without
