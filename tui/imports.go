@@ -245,7 +245,17 @@ func (v *quarantineView) SetSize(w, h int) {
 	v.render()
 }
 
-func (v *quarantineView) lines() int { return max(1, v.h-2-len(v.errorLines())-len(v.detailLines())) }
+func (v *quarantineView) lines() int {
+	n := v.h - 2 - len(v.errorLines())
+	if len(v.rows) > 0 {
+		n -= quarantineDetail
+	}
+	return max(1, n)
+}
+
+// quarantineDetail is the height of detailLines at most, kept for them
+// whatever the row under the cursor, so the table does not jump.
+const quarantineDetail = 5
 
 // detailLines are the selected row's whole reason and the row as it was
 // read, below the table: the table's columns cut both short.
@@ -316,8 +326,8 @@ func (v *quarantineView) render() {
 	if len(v.rows) == 0 && !v.busy {
 		b.WriteString("\n" + st.Dim.Render(" no rejected rows"))
 	}
-	n := 0
-	for i := v.offset; i < len(v.rows) && i < v.offset+v.lines(); i++ {
+	n, rows := 0, v.lines()
+	for i := v.offset; i < len(v.rows) && i < v.offset+rows; i++ {
 		q := v.rows[i]
 		line := fmt.Sprintf("%7d  %-14s %-*s %s", q.Line, truncateText(orDash(q.Column), 14), rw, truncateText(q.Reason, rw), q.Raw)
 		if i == v.cursor {
@@ -328,7 +338,7 @@ func (v *quarantineView) render() {
 		n++
 	}
 	if d := v.detailLines(); len(d) > 0 {
-		b.WriteString(strings.Repeat("\n", v.lines()-n))
+		b.WriteString(strings.Repeat("\n", rows-n))
 		for _, l := range d {
 			b.WriteString("\n " + fit(l, v.w-1, false))
 		}
